@@ -1,0 +1,196 @@
+//! `twilio-token decode TOKEN`: print a token's header and claims, verifying it when a key is
+//! given.
+
+use serde_json::{Map, Value, json};
+use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous};
+
+use crate::{Failure, describe};
+
+/// Arguments of `decode`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The token, or - to read it from standard input.
+    token: String,
+    /// Verify with this HMAC secret (an API key secret or auth token).
+    #[arg(long, conflicts_with = "public_key")]
+    secret: Option<String>,
+    /// Verify with the RSA public key in this PEM file (RS256 unless --alg says otherwise).
+    #[arg(long, value_name = "PEM_FILE")]
+    public_key: Option<String>,
+    /// An algorithm to accept; repeat to accept several (default HS256, or RS256 with
+    /// --public-key).
+    #[arg(long = "alg", value_name = "ALG")]
+    algorithms: Vec<String>,
+    /// Seconds of clock skew to tolerate on exp and nbf.
+    #[arg(long, default_value_t = 0)]
+    leeway: u64,
+    /// Check exp and nbf as if the clock read this Unix time.
+    #[arg(long)]
+    at: Option<i64>,
+    /// Print a summary for people (identity, grants, time left) instead of JSON.
+    #[arg(long)]
+    explain: bool,
+}
+
+/// Prints `{"header":..,"payload":..}` or, with `--explain`, a summary.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let token = if args.token == "-" {
+        super::read_input("-", "the token")?
+    } else {
+        args.token.clone()
+    };
+    let token = token.trim();
+
+    let key = match (&args.secret, &args.public_key) {
+        (Some(secret), _) => Some((DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)),
+        (None, Some(path)) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
+            Some((DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256))
+        }
+        (None, None) => None,
+    };
+    let data = match key {
+        Some((key, default_alg)) => {
+            let algorithms = if args.algorithms.is_empty() {
+                vec![default_alg]
+            } else {
+                args.algorithms
+                    .iter()
+                    .map(|a| {
+                        a.parse::<Algorithm>()
+                            .map_err(|_| Failure::Usage(format!("--alg: unknown algorithm {a:?}")))
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let mut validation = Validation::default()
+                .algorithms(&algorithms)
+                .leeway(args.leeway);
+            if let Some(t) = args.at {
+                validation = validation.at(t);
+            }
+            twilio_token::decode(token, &key, &validation)
+                .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
+        }
+        None => {
+            let data = dangerous::decode_unverified(token)
+                .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?;
+            eprintln!("warning: signature NOT verified (no --secret or --public-key given)");
+            data
+        }
+    };
+    if args.explain {
+        print!("{}", explain(&data, args.at.unwrap_or_else(twilio_token::now)));
+    } else {
+        println!("{}", json!({"header": data.header, "payload": data.claims}));
+    }
+    Ok(())
+}
+
+/// A summary of a token for people.
+fn explain(data: &TokenData, now: i64) -> String {
+    let (h, c) = (&data.header, &data.claims);
+    let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+    let kind = match text(h, "cty").as_deref() {
+        Some("twilio-fpa;v=1") => "access token",
+        Some("twilio-pkrv;v=1") => "client validation token",
+        _ if c.contains_key("scope") => "client capability token",
+        _ if c.contains_key("policies") => "TaskRouter capability token",
+        _ => "JWT",
+    };
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<10} {value}\n"));
+    line("kind", format!("{kind} ({})", text(h, "alg").unwrap_or_default()));
+    if let Some(iss) = text(c, "iss") {
+        line("issuer", iss);
+    }
+    if let Some(sub) = text(c, "sub").or_else(|| text(c, "account_sid")) {
+        line("account", sub);
+    }
+    if let Some(region) = text(h, "twr") {
+        line("region", region);
+    }
+    if let Some(Value::Object(grants)) = c.get("grants") {
+        if let Some(identity) = text(grants, "identity") {
+            line("identity", identity);
+        }
+        for (name, grant) in grants.iter().filter(|(k, _)| *k != "identity") {
+            line("grant", format!("{name} {grant}"));
+        }
+    }
+    if let Some(scope) = text(c, "scope") {
+        for uri in scope.split(' ') {
+            line("scope", uri.to_owned());
+        }
+    }
+    if let Some(Value::Array(policies)) = c.get("policies") {
+        for p in policies {
+            line("policy", format!("{} {}", p["method"].as_str().unwrap_or("?"), p["url"].as_str().unwrap_or("?")));
+        }
+    }
+    let time = |k: &str| c.get(k).and_then(Value::as_f64).map(|t| t as i64);
+    if let Some(nbf) = time("nbf") {
+        line("valid from", utc(nbf));
+    }
+    if let Some(exp) = time("exp") {
+        let left = exp - now;
+        let when = if left > 0 {
+            format!("in {}", duration(left))
+        } else {
+            format!("EXPIRED {} ago", duration(-left))
+        };
+        line("expires", format!("{} ({when})", utc(exp)));
+    }
+    out
+}
+
+fn duration(secs: i64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM:SS UTC` (Howard Hinnant's days-to-civil).
+fn utc(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86400), t.rem_euclid(86400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(3599), "59m 59s");
+        assert_eq!(duration(3600), "1h 0m");
+        assert_eq!(duration(90_000), "1d 1h");
+    }
+}

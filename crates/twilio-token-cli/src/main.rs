@@ -1,0 +1,87 @@
+//! `twilio-token`: mint, inspect and verify Twilio tokens from the shell.
+//!
+//! A thin front end over the `twilio-token` library: each subcommand is one file in
+//! `commands/`. Exit status: 0 success, 1 the token or spec is invalid (or a file cannot be
+//! read), 2 the command line is wrong (clap's own status for usage errors).
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "twilio-token", version, about = "Mint, inspect and verify Twilio JWTs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mint an access token (credentials from flags, the environment or ./.env).
+    Access(commands::access::Args),
+    /// Mint any token type from a JSON spec (a file, or - for stdin).
+    Mint(commands::mint::Args),
+    /// Decode a token and, given a key, verify it strictly.
+    Decode(commands::decode::Args),
+}
+
+/// Why a command failed; the variant decides the exit status.
+pub enum Failure {
+    /// The command line or configuration is wrong: exit 2.
+    Usage(String),
+    /// The input is invalid or the work failed: exit 1.
+    Invalid(String),
+}
+
+impl From<twilio_token::Error> for Failure {
+    fn from(e: twilio_token::Error) -> Self {
+        Failure::Invalid(describe(&e))
+    }
+}
+
+/// A library error in one line, with the Twilio error code where there is one.
+pub fn describe(e: &twilio_token::Error) -> String {
+    match e.twilio_code() {
+        Some(code) => format!("{e} (Twilio error {code})"),
+        None => e.to_string(),
+    }
+}
+
+fn main() -> ExitCode {
+    if let Err(message) = load_dotenv() {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Access(args) => commands::access::run(args),
+        Command::Mint(args) => commands::mint::run(args),
+        Command::Decode(args) => commands::decode::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Invalid(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads `./.env` into the environment (variables already set win, as flags win over both).
+fn load_dotenv() -> Result<(), String> {
+    match dotenvy::from_path(".env") {
+        Ok(()) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        // The parse error quotes the offending line, which may hold a secret: say only where.
+        Err(dotenvy::Error::LineParse(_, index)) => Err(format!(
+            "./.env cannot be parsed (near byte {index} of the offending line); check its quoting"
+        )),
+        Err(_) => Err("./.env cannot be read".into()),
+    }
+}

@@ -1,0 +1,271 @@
+//! The grants an [`AccessToken`](super::AccessToken) carries, one per Twilio product.
+//!
+//! Each grant writes only the fields that are set and non-empty, as the reference tests each
+//! field's truth.
+
+use serde::{Deserialize, Serialize};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
+
+/// Access to Programmable Video, optionally to one room.
+///
+/// ```
+/// use twilio_token::grants::VideoGrant;
+/// let any_room = VideoGrant::default();
+/// let one_room = VideoGrant::room("My Room");
+/// # let _ = (any_room, one_room);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoGrant {
+    /// A room name or SID.
+    #[serde(skip_serializing_if = "blank")]
+    pub room: Option<String>,
+}
+
+impl VideoGrant {
+    /// A grant for one room.
+    pub fn room(room: impl Into<String>) -> Self {
+        VideoGrant {
+            room: Some(room.into()),
+        }
+    }
+}
+
+/// Access to Conversations / Programmable Chat.
+///
+/// ```
+/// use twilio_token::grants::ChatGrant;
+/// let grant = ChatGrant {
+///     service_sid: Some("ISxxxxx".into()),
+///     endpoint_id: Some("alice-mobile".into()),
+///     ..Default::default()
+/// };
+/// # let _ = grant;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatGrant {
+    /// The Chat or Conversations service SID (`IS...`).
+    #[serde(skip_serializing_if = "blank")]
+    pub service_sid: Option<String>,
+    /// A unique id of the device or endpoint.
+    #[serde(skip_serializing_if = "blank")]
+    pub endpoint_id: Option<String>,
+    /// The deployment role SID.
+    #[serde(skip_serializing_if = "blank")]
+    pub deployment_role_sid: Option<String>,
+    /// The push credential SID (`CR...`).
+    #[serde(skip_serializing_if = "blank")]
+    pub push_credential_sid: Option<String>,
+}
+
+/// Access to Programmable Voice.
+///
+/// ```
+/// use twilio_token::grants::VoiceGrant;
+/// let grant = VoiceGrant {
+///     incoming_allow: Some(true),
+///     outgoing_application_sid: Some("APxxxxx".into()),
+///     outgoing_application_params: Some(serde_json::json!({"mode": "conference"})),
+///     ..Default::default()
+/// };
+/// # let _ = grant;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceGrant {
+    /// Allow incoming calls (only `Some(true)` is written, as in the reference).
+    pub incoming_allow: Option<bool>,
+    /// The TwiML application SID for outgoing calls (`AP...`).
+    pub outgoing_application_sid: Option<String>,
+    /// Parameters passed to the application, any JSON value, written as given.
+    pub outgoing_application_params: Option<Value>,
+    /// The push credential SID (`CR...`).
+    pub push_credential_sid: Option<String>,
+    /// A unique id of the device or endpoint.
+    pub endpoint_id: Option<String>,
+}
+
+impl Serialize for VoiceGrant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        if self.incoming_allow == Some(true) {
+            map.serialize_entry("incoming", &Incoming { allow: true })?;
+        }
+        if let Some(application_sid) = present(&self.outgoing_application_sid) {
+            let params = self
+                .outgoing_application_params
+                .as_ref()
+                .filter(|p| python_truthy(p));
+            map.serialize_entry(
+                "outgoing",
+                &Outgoing {
+                    application_sid,
+                    params,
+                },
+            )?;
+        }
+        if let Some(sid) = present(&self.push_credential_sid) {
+            map.serialize_entry("push_credential_sid", sid)?;
+        }
+        if let Some(id) = present(&self.endpoint_id) {
+            map.serialize_entry("endpoint_id", id)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Incoming {
+    allow: bool,
+}
+
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    application_sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<&'a Value>,
+}
+
+/// Access to Sync.
+///
+/// ```
+/// use twilio_token::grants::SyncGrant;
+/// let grant = SyncGrant { service_sid: Some("ISxxxxx".into()), endpoint_id: Some("user456-web".into()) };
+/// # let _ = grant;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncGrant {
+    /// The Sync service SID (`IS...`).
+    #[serde(skip_serializing_if = "blank")]
+    pub service_sid: Option<String>,
+    /// A unique id of the device or endpoint.
+    #[serde(skip_serializing_if = "blank")]
+    pub endpoint_id: Option<String>,
+}
+
+/// Access to TaskRouter.
+///
+/// ```
+/// use twilio_token::grants::TaskRouterGrant;
+/// let grant = TaskRouterGrant { workspace_sid: Some("WSxxxxx".into()), role: Some("worker".into()), ..Default::default() };
+/// # let _ = grant;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRouterGrant {
+    /// The workspace SID (`WS...`).
+    #[serde(skip_serializing_if = "blank")]
+    pub workspace_sid: Option<String>,
+    /// The worker SID (`WK...`).
+    #[serde(skip_serializing_if = "blank")]
+    pub worker_sid: Option<String>,
+    /// The worker's role.
+    #[serde(skip_serializing_if = "blank")]
+    pub role: Option<String>,
+}
+
+/// Access to a Twilio Live stream: the grant object Twilio's API returned, passed through as is.
+///
+/// ```
+/// use twilio_token::grants::PlaybackGrant;
+/// let grant = PlaybackGrant { grant: Some(serde_json::json!({"requestCredentials": null, "playbackUrl": "https://..."})) };
+/// # let _ = grant;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybackGrant {
+    /// The raw grant; `None` is written as `null`, as the reference does.
+    pub grant: Option<Value>,
+}
+
+impl Serialize for PlaybackGrant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.grant.serialize(s)
+    }
+}
+
+/// Any grant. Every grant type converts into it with `into()`.
+///
+/// As JSON (a `mint --spec` grant) it is a one-key object naming the kind, its value the
+/// grant's fields: `{"video": {"room": "r"}}`, `{"task_router": {"role": "worker"}}`,
+/// `{"playback": {"grant": {...}}}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Grant {
+    /// See [`VideoGrant`].
+    Video(VideoGrant),
+    /// See [`ChatGrant`].
+    Chat(ChatGrant),
+    /// See [`VoiceGrant`].
+    Voice(VoiceGrant),
+    /// See [`SyncGrant`].
+    Sync(SyncGrant),
+    /// See [`TaskRouterGrant`].
+    TaskRouter(TaskRouterGrant),
+    /// See [`PlaybackGrant`].
+    Playback(PlaybackGrant),
+}
+
+impl Grant {
+    /// The key of this grant in the token's `grants` claim.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Grant::Video(_) => "video",
+            Grant::Chat(_) => "chat",
+            Grant::Voice(_) => "voice",
+            Grant::Sync(_) => "data_sync",
+            Grant::TaskRouter(_) => "task_router",
+            Grant::Playback(_) => "player",
+        }
+    }
+}
+
+impl Serialize for Grant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Grant::Video(g) => g.serialize(s),
+            Grant::Chat(g) => g.serialize(s),
+            Grant::Voice(g) => g.serialize(s),
+            Grant::Sync(g) => g.serialize(s),
+            Grant::TaskRouter(g) => g.serialize(s),
+            Grant::Playback(g) => g.serialize(s),
+        }
+    }
+}
+
+macro_rules! into_grant {
+    ($($ty:ident => $variant:ident),*) => {$(
+        impl From<$ty> for Grant {
+            fn from(g: $ty) -> Self {
+                Grant::$variant(g)
+            }
+        }
+    )*};
+}
+into_grant!(VideoGrant => Video, ChatGrant => Chat, VoiceGrant => Voice, SyncGrant => Sync,
+    TaskRouterGrant => TaskRouter, PlaybackGrant => Playback);
+
+#[allow(clippy::ref_option)] // serde's skip_serializing_if passes &Option<String>
+fn blank(s: &Option<String>) -> bool {
+    present(s).is_none()
+}
+
+fn present(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+/// Python's truth value of a JSON value: null, false, 0, "", [] and {} are false.
+pub(crate) fn python_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}

@@ -1,0 +1,218 @@
+//! Access tokens: what a browser or mobile app hands to the Twilio SDKs.
+
+pub mod grants;
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::algorithm::Algorithm;
+use crate::error::{ErrorKind, Result, err};
+use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
+use crate::jws;
+use crate::key::EncodingKey;
+use grants::Grant;
+
+/// The longest lifetime Twilio accepts for an access token (error 20157 beyond it).
+pub const MAX_TTL: u32 = 86_400;
+
+const CONTENT_TYPE: &str = "twilio-fpa;v=1";
+
+/// The header of every access token without a region, encoded once.
+static PLAIN_HEADER: LazyLock<String> = LazyLock::new(|| {
+    URL_SAFE_NO_PAD.encode(jwt::header_json(
+        Algorithm::HS256,
+        &[("cty", CONTENT_TYPE)],
+    ))
+});
+
+/// A Twilio access token: HS256, signed with an API key secret, carrying grants.
+///
+/// The Rust form of twilio-python's `AccessToken`; for the same inputs and clock it mints the
+/// same bytes.
+///
+/// ```
+/// use twilio_token::{AccessToken, grants::VideoGrant};
+/// let token = AccessToken::new("ACxxxxx", "SKxxxxx", "your_api_secret")
+///     .identity("user123")
+///     .grant(VideoGrant::room("my-room"))
+///     .to_jwt()?;
+/// # let _ = token;
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    account_sid: String,
+    signing_key_sid: String,
+    key: EncodingKey,
+    identity: Option<String>,
+    region: Option<String>,
+    life: Lifetime,
+    grants: Vec<Grant>,
+}
+
+impl AccessToken {
+    /// A token for `account_sid`, signed with the API key `signing_key_sid` and its secret.
+    pub fn new(
+        account_sid: impl Into<String>,
+        signing_key_sid: impl Into<String>,
+        secret: impl AsRef<[u8]>,
+    ) -> Self {
+        Self::with_key(
+            account_sid,
+            signing_key_sid,
+            EncodingKey::from_secret(secret.as_ref()),
+        )
+    }
+
+    /// Like [`new`](Self::new) with a key made once and reused, for a server minting many tokens.
+    pub fn with_key(
+        account_sid: impl Into<String>,
+        signing_key_sid: impl Into<String>,
+        key: EncodingKey,
+    ) -> Self {
+        AccessToken {
+            account_sid: account_sid.into(),
+            signing_key_sid: signing_key_sid.into(),
+            key,
+            identity: None,
+            region: None,
+            life: Lifetime::default(),
+            grants: Vec::new(),
+        }
+    }
+
+    /// The user's identity (left out when empty).
+    pub fn identity(mut self, identity: impl Into<String>) -> Self {
+        self.identity = Some(identity.into());
+        self
+    }
+
+    /// Seconds from minting to expiry (default 3600, at most [`MAX_TTL`]).
+    pub fn ttl(mut self, seconds: u32) -> Self {
+        self.life.ttl = seconds;
+        self
+    }
+
+    /// A fixed expiry time; overrides the ttl unless 0.
+    pub fn valid_until(mut self, unix_time: i64) -> Self {
+        self.life.valid_until = Some(unix_time);
+        self
+    }
+
+    /// The `nbf` claim (default: the minting time).
+    pub fn nbf(mut self, nbf: Nbf) -> Self {
+        self.life.nbf = nbf;
+        self
+    }
+
+    /// The Twilio region (`twr` header), e.g. `us1`; an empty region is left out.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Adds a grant, builder style. See [`add_grant`](Self::add_grant).
+    pub fn grant(mut self, grant: impl Into<Grant>) -> Self {
+        self.add_grant(grant);
+        self
+    }
+
+    /// Adds a grant. A second grant of the same kind replaces the first but keeps its place,
+    /// as the reference's dict comprehension does.
+    pub fn add_grant(&mut self, grant: impl Into<Grant>) -> &mut Self {
+        let grant = grant.into();
+        match self.grants.iter_mut().find(|g| g.key() == grant.key()) {
+            Some(slot) => *slot = grant,
+            None => self.grants.push(grant),
+        }
+        self
+    }
+
+    /// The grants, in the order they will be written.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// Signs the token now.
+    pub fn to_jwt(&self) -> Result<String> {
+        self.to_jwt_at(crate::now())
+    }
+
+    /// Signs the token as if the clock read `now` (Unix seconds), so it can be reproduced.
+    ///
+    /// Fails with [`ErrorKind::TtlTooLong`] when the token would live more than 24 hours.
+    pub fn to_jwt_at(&self, now: i64) -> Result<String> {
+        let exp = self.life.exp(now);
+        if exp - now > i64::from(MAX_TTL) {
+            return err(ErrorKind::TtlTooLong { ttl: exp - now });
+        }
+        let body = AccessBody {
+            key_sid: &self.signing_key_sid,
+            now,
+            grants: Grants {
+                grants: &self.grants,
+                identity: self.identity.as_deref().filter(|i| !i.is_empty()),
+            },
+        };
+        let payload = Payload::new(
+            body,
+            &self.signing_key_sid,
+            Some(&self.account_sid),
+            &self.life,
+            now,
+        )
+        .to_json();
+        match self.region.as_deref().filter(|r| !r.is_empty()) {
+            None => jws::sign_with_encoded_header(&PLAIN_HEADER, &payload, Algorithm::HS256, &self.key),
+            Some(region) => {
+                let header =
+                    jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
+                jws::sign(&header, &payload, Algorithm::HS256, &self.key)
+            }
+        }
+    }
+}
+
+struct AccessBody<'a> {
+    key_sid: &'a str,
+    now: i64,
+    grants: Grants<'a>,
+}
+
+impl Body for AccessBody<'_> {
+    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("jti", &Jti(self.key_sid, self.now))?;
+        map.serialize_entry("grants", &self.grants)
+    }
+}
+
+/// `{key_sid}-{now}`, written without building a String.
+struct Jti<'a>(&'a str, i64);
+
+impl Serialize for Jti<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}-{}", self.0, self.1))
+    }
+}
+
+struct Grants<'a> {
+    grants: &'a [Grant],
+    identity: Option<&'a str>,
+}
+
+impl Serialize for Grants<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for grant in self.grants {
+            map.serialize_entry(grant.key(), grant)?;
+        }
+        if let Some(identity) = self.identity {
+            map.serialize_entry("identity", identity)?;
+        }
+        map.end()
+    }
+}

@@ -1,0 +1,305 @@
+//! JSON as the reference writes it, and JSON as a strict verifier reads it.
+//!
+//! twilio-python serialises with `json.dumps(obj, separators=(",", ":"))`: `ensure_ascii` is on, so
+//! every character outside printable ASCII (DEL included) is written as a lowercase `\uXXXX`
+//! escape (astral characters as surrogate pairs), and floats are written as Python's `repr`.
+//! [`PyFormatter`] makes `serde_json` do exactly that.
+
+use std::fmt::Write as _;
+use std::io;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Serialize;
+use serde_json::ser::Formatter;
+use serde_json::{Map, Value};
+
+/// A `serde_json` formatter that reproduces Python's `json.dumps(..., separators=(",", ":"))`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PyFormatter;
+
+impl Formatter for PyFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // serde_json has already escaped quotes, backslashes and C0 controls; what is left for us
+        // is DEL and everything outside ASCII.
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if (c as u32) < 0x7f {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        writer.write_all(python_number(value).as_bytes())
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float_repr(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        self.write_f64(writer, f64::from(value))
+    }
+}
+
+/// A JSON number literal as Python writes it back after `json.loads`: integers keep every digit
+/// (Python's ints have no size limit; `-0` becomes `0`), anything with a fraction or an
+/// exponent is a float and is written as its `repr`.
+pub(crate) fn python_number(literal: &str) -> std::borrow::Cow<'_, str> {
+    if literal.contains(['.', 'e', 'E']) {
+        python_float_repr(literal.parse().unwrap_or(f64::NAN)).into()
+    } else if literal == "-0" {
+        "0".into()
+    } else {
+        literal.into()
+    }
+}
+
+/// Python's `repr(float)`: the shortest round-tripping digits, positional notation for
+/// decimal exponents in [-4, 16), scientific (`1e+16`, `1e-05`) outside it.
+pub(crate) fn python_float_repr(value: f64) -> String {
+    if !value.is_finite() {
+        // Unreachable from JSON input; Python would write these non-standard tokens.
+        return if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr.
+    let sci = format!("{:e}", value.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let point = exponent + 1; // position of the decimal point within `digits`
+    let mut out = String::with_capacity(digits.len() + 8);
+    if value.is_sign_negative() {
+        out.push('-');
+    }
+    let len = digits.len() as i32;
+    if !(-4 < point && point <= 16) {
+        out.push_str(&digits[..1]);
+        if len > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = point - 1;
+        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    } else if point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(&digits);
+    } else if point >= len {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (point - len) as usize));
+        out.push_str(".0");
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+    out
+}
+
+/// Serialises `value` the way twilio-python's JSON encoder does, appending to `out`.
+pub(crate) fn write_python<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mut ser = serde_json::Serializer::with_formatter(out, PyFormatter);
+    // Serialising into a Vec cannot fail for the types this crate writes (string keys only).
+    value
+        .serialize(&mut ser)
+        .expect("serialising to memory cannot fail");
+}
+
+/// Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as PyJWT writes headers.
+pub(crate) struct Sorted<'a>(pub &'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut m = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Sorted(&map[k]))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Sorted(item))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// Parses a JSON object strictly: valid UTF-8, no trailing data, a bounded depth, and no
+/// duplicate member names at any level (RFC 7515 §5.2 lets a verifier reject them, and a
+/// parser that keeps the last one is how claim-smuggling works).
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, serde_json::Error> {
+    match serde_json::from_slice::<StrictValue>(bytes)?.0 {
+        Value::Object(map) => Ok(map),
+        _ => Err(de::Error::custom("not a JSON object")),
+    }
+}
+
+/// The map key under which serde_json (with `arbitrary_precision`) hands a number to a visitor.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.is_empty() && key == NUMBER_TOKEN {
+                // serde_json's arbitrary-precision numbers arrive as a one-entry map.
+                let literal: String = access.next_value()?;
+                return serde_json::from_str(&literal).map_err(de::Error::custom);
+            }
+            if map.contains_key(&key) {
+                return Err(de::Error::custom("duplicate member name"));
+            }
+            let StrictValue(value) = access.next_value()?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dumps(v: &Value) -> String {
+        let mut out = Vec::new();
+        write_python(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_are_written_like_python_repr() {
+        for (value, python) in [
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1e20, "1e+20"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e-7, "1e-07"),
+            (-0.0, "-0.0"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (123.456, "123.456"),
+            (5e-324, "5e-324"),
+        ] {
+            assert_eq!(python_float_repr(value), python, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn number_literals_are_written_like_python() {
+        let v: Value = serde_json::from_str(
+            r#"[12345678901234567890123, -0, 1E20, 1.50, 9007199254740993.0, -0.0, 0e0, 1e400]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dumps(&v),
+            "[12345678901234567890123,0,1e+20,1.5,9007199254740992.0,-0.0,0.0,Infinity]"
+        );
+        let strict = parse_object(br#"{"n":12345678901234567890123,"f":1.5}"#).unwrap();
+        assert_eq!(strict["n"].to_string(), "12345678901234567890123");
+        assert_eq!(strict["f"].as_f64(), Some(1.5));
+    }
+
+    #[test]
+    fn strings_are_escaped_like_ensure_ascii() {
+        let v = Value::String("é日😀\"\\/\n\u{1}\u{7f}\u{2028}~".into());
+        assert_eq!(
+            dumps(&v),
+            r#""\u00e9\u65e5\ud83d\ude00\"\\/\n\u0001\u007f\u2028~""#
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_rejected_at_any_depth() {
+        assert!(parse_object(br#"{"a":1,"a":2}"#).is_err());
+        assert!(parse_object(br#"{"a":{"b":1,"b":1}}"#).is_err());
+        assert!(parse_object(br#"{"a":[{"b":1,"b":1}]}"#).is_err());
+        assert!(parse_object(br#"{"a":1,"b":2}"#).is_ok());
+        assert!(parse_object(br#"[1]"#).is_err());
+        assert!(parse_object(br#"{"a":1} x"#).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_object(deep.as_bytes()).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! Mint and verify Twilio-compatible JSON Web Tokens.
+//!
+//! This crate is twilio-python's `twilio.jwt` module in Rust: [`AccessToken`] with its
+//! [`grants`], [`ClientCapabilityToken`], the [`taskrouter`] capability tokens,
+//! [`validation::ClientValidationJwt`] and the [`Jwt`] base. For the same inputs and the same
+//! clock every token is byte-identical to the one twilio-python 9.x mints; every type can be
+//! minted "at" a given Unix time (`to_jwt_at`) so a token can be reproduced exactly.
+//!
+//! Decoding is strict by default, following RFC 8725: [`decode`] takes the caller's algorithm
+//! allow-list (HS256 alone by default), never accepts `none`, never lets a key of one family
+//! verify another, and rejects non-canonical base64url, duplicate JSON names, unknown `crit`
+//! headers, mistyped `exp`/`nbf` and oversized tokens. Reading a token without verifying it is
+//! possible only through [`dangerous::decode_unverified`].
+//!
+//! ```
+//! use twilio_token::{decode, AccessToken, DecodingKey, Validation, grants::VideoGrant};
+//! let token = AccessToken::new("ACxxxxx", "SKxxxxx", "your_api_secret")
+//!     .identity("user123")
+//!     .grant(VideoGrant::room("my-room"))
+//!     .to_jwt()?;
+//! let data = decode(&token, &DecodingKey::from_secret(b"your_api_secret"), &Validation::default())?;
+//! assert_eq!(data.claims["grants"]["video"]["room"], "my-room");
+//! # Ok::<(), twilio_token::Error>(())
+//! ```
+//!
+//! # Layout
+//!
+//! - [`access_token`]: access tokens and their [`grants`].
+//! - [`client`]: client capability tokens and their scope URIs.
+//! - [`taskrouter`]: worker, task queue and workspace capability tokens.
+//! - [`validation`]: client validation tokens (RS256).
+//! - [`jwt`]: the base every type builds on: registered claims, lifetimes, [`Nbf`].
+//! - [`jws`]: compact serialisation, [`decode`] and [`Validation`].
+//! - [`key`]: [`EncodingKey`] and [`DecodingKey`]; [`algorithm`]: [`Algorithm`].
+//! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
+//! - [`dangerous`]: reading a token without verifying it.
+//! - `json` (private): Python-compatible JSON output and strict JSON input.
+
+pub mod access_token;
+pub mod algorithm;
+pub mod client;
+pub mod dangerous;
+mod error;
+mod json;
+pub mod jws;
+pub mod jwt;
+pub mod key;
+pub mod sid;
+pub mod spec;
+pub mod taskrouter;
+pub mod validation;
+
+pub use access_token::{AccessToken, grants};
+pub use algorithm::Algorithm;
+pub use client::ClientCapabilityToken;
+pub use error::{Error, ErrorKind, JwtDecodeError, Result};
+pub use json::PyFormatter;
+pub use jws::{TokenData, Validation, decode};
+pub use jwt::{Jwt, Nbf};
+pub use key::{DecodingKey, EncodingKey};
+pub use taskrouter::TaskRouterCapabilityToken;
+pub use validation::ClientValidationJwt;
+
+/// The system clock in whole Unix seconds, as the reference's `int(time.time())`.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
