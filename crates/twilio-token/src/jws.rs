@@ -43,6 +43,7 @@ fn append_signed(
     alg: Algorithm,
     key: &EncodingKey,
 ) -> Result<String> {
+    key.check_usable()?;
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(payload_json, &mut token);
     let hs256 = key.hs256().filter(|_| alg == Algorithm::HS256);
@@ -191,6 +192,7 @@ impl Validation {
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 pub fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<TokenData> {
+    key.check_usable()?;
     let parts = split(token, validation.max_len)?;
     let header = decode_header(parts.header)?;
     let alg = header_algorithm(&header)?;
@@ -288,5 +290,46 @@ fn check_times(claims: &Map<String, Value>, v: &Validation) -> Result<()> {
     match number("nbf") {
         Some(nbf) if v.validate_nbf && nbf > now + leeway => err(ErrorKind::NotYetValid),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7515 A.1 and A.2 produce the RFC's exact signatures (both algorithms are
+    /// deterministic), from the RFC's own header and payload bytes.
+    #[test]
+    fn signing_reproduces_rfc7515_a1_and_a2() {
+        let payload = b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
+        let k = URL_SAFE_NO_PAD
+            .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
+            .unwrap();
+        let a1 = sign(
+            b"{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}",
+            payload,
+            Algorithm::HS256,
+            &EncodingKey::from_secret(&k),
+        )
+        .unwrap();
+        assert!(a1.ends_with(".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "{a1}");
+
+        let pem = include_bytes!("../tests/fixtures/rfc7515_a2.pem");
+        let a2 = sign(
+            b"{\"alg\":\"RS256\"}",
+            payload,
+            Algorithm::RS256,
+            &EncodingKey::from_rsa_pem(pem).unwrap(),
+        )
+        .unwrap();
+        assert!(a2.ends_with(".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"));
+    }
+
+    #[test]
+    fn an_hmac_key_cannot_sign_rs256_nor_an_empty_secret_anything() {
+        let e = sign(b"{}", b"{}", Algorithm::RS256, &EncodingKey::from_secret(b"k")).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidKey(_)));
+        let e = sign(b"{}", b"{}", Algorithm::HS256, &EncodingKey::from_secret(b"")).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidKey(_)));
     }
 }

@@ -89,7 +89,18 @@ impl EncodingKey {
         }
     }
 
-    /// Signs `message`, appending the signature to `out`.
+    /// An empty HMAC secret signs nothing (the reference raises "JWT does not have a signing
+    /// key configured").
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        match &self.0 {
+            EncodingInner::Hmac(s) if s.secret.is_empty() => {
+                err(ErrorKind::InvalidKey("the signing secret is empty"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Signs `message`.
     pub(crate) fn sign(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>> {
         if alg.family() != self.family() {
             return err(ErrorKind::InvalidKey("key does not fit the algorithm"));
@@ -184,6 +195,16 @@ impl DecodingKey {
         match self.0 {
             DecodingInner::Hmac(_) => Family::Hmac,
             DecodingInner::RsaDer(_) | DecodingInner::RsaComponents { .. } => Family::Rsa,
+        }
+    }
+
+    /// An empty HMAC secret verifies nothing: it is a missing key, not a key.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        match &self.0 {
+            DecodingInner::Hmac(s) if s.secret.is_empty() => {
+                err(ErrorKind::InvalidKey("the verification secret is empty"))
+            }
+            _ => Ok(()),
         }
     }
 

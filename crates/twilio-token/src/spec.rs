@@ -51,7 +51,7 @@ pub fn mint_value(spec: Value) -> Result<String> {
     let Value::Object(mut map) = spec else {
         return err(ErrorKind::InvalidSpec("a spec is a JSON object".into()));
     };
-    let kind = match map.remove("kind") {
+    let kind = match map.shift_remove("kind") {
         Some(Value::String(kind)) => kind,
         _ => return err(ErrorKind::InvalidSpec("\"kind\" must be a string".into())),
     };
@@ -68,21 +68,39 @@ pub fn mint_value(spec: Value) -> Result<String> {
         }
         "worker" | "taskqueue" | "workspace" => taskrouter(&kind, parse(map)?),
         "validation" => validation(parse(map)?),
-        other => err(ErrorKind::InvalidSpec(format!(
-            "unknown kind {:?}: expected access, client, worker, taskqueue, workspace or validation",
-            other.chars().take(40).collect::<String>()
-        ))),
+        other => {
+            // Echo only what looks like a mistyped kind, never an arbitrary (secret?) string.
+            let shown = if other.len() <= 16 && other.bytes().all(|b| b.is_ascii_lowercase()) {
+                format!(" {other:?}")
+            } else {
+                String::new()
+            };
+            err(ErrorKind::InvalidSpec(format!(
+                "unknown kind{shown}: expected access, client, worker, taskqueue, workspace or validation"
+            )))
+        }
     }
 }
 
 fn parse<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T> {
-    serde_json::from_value(Value::Object(map)).map_err(spec_error)
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = spec_error(e.into_inner());
+        match path.as_str() {
+            "." | "" => inner,
+            _ => ErrorKind::InvalidSpec(format!("{path}: {}", redact(&inner.to_string()))).into(),
+        }
+    })
 }
 
 /// A serde error without the offending value in it: a secret typed into the wrong field must
 /// not end up on a terminal or in a log.
 fn spec_error(e: serde_json::Error) -> crate::Error {
-    let message = e.to_string();
+    ErrorKind::InvalidSpec(redact(&e.to_string())).into()
+}
+
+fn redact(message: &str) -> String {
+    let message = message.strip_prefix("invalid spec: ").unwrap_or(message).to_owned();
     let redacted = match message.find(['"', '`']) {
         Some(start) if message.starts_with("invalid") => {
             let quote = message.as_bytes()[start] as char;
@@ -93,7 +111,7 @@ fn spec_error(e: serde_json::Error) -> crate::Error {
         }
         _ => message,
     };
-    ErrorKind::InvalidSpec(redacted).into()
+    redacted
 }
 
 /// `nbf`: absent → now, `null` → left out, a number → that time.
