@@ -1,11 +1,10 @@
 //! Client capability tokens: the legacy tokens of the Twilio Client SDK.
 
-use serde::ser::SerializeMap;
 use serde_json::Value;
 
 use crate::error::{ErrorKind, Result, err};
-use crate::json::python_number;
-use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
+use crate::json::{JsonWriter, python_number};
+use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::jws;
 use crate::key::EncodingKey;
 use crate::algorithm::Algorithm;
@@ -140,16 +139,16 @@ impl ClientCapabilityToken {
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let body = ScopeBody(self.scope());
         let payload = Payload::new(body, &self.account_sid, None, &self.life, now).to_json();
-        let header = jwt::header_json(Algorithm::HS256, &[]);
-        jws::sign(&header, &payload, Algorithm::HS256, &self.key)
+        jws::sign_with_encoded_header(jws::PLAIN_HEADER_B64, &payload, Algorithm::HS256, &self.key)
     }
 }
 
 struct ScopeBody(String);
 
 impl Body for ScopeBody {
-    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("scope", &self.0)
+    fn write(&self, w: &mut JsonWriter) {
+        w.key("scope");
+        w.str(&self.0);
     }
 }
 

@@ -19,7 +19,6 @@ use crate::jws::{self, TokenData};
 pub fn decode_unverified(token: &str) -> Result<TokenData> {
     let parts = jws::split(token, jws::DEFAULT_MAX_TOKEN_LEN)?;
     let header = jws::decode_header(parts.header)?;
-    jws::header_algorithm(&header)?;
-    let claims = jws::decode_claims(parts.payload)?;
+    let claims = jws::decode_claims_unverified(parts.payload)?;
     Ok(TokenData { header, claims })
 }

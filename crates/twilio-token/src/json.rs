@@ -8,10 +8,9 @@
 use std::fmt::Write as _;
 use std::io;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::ser::Formatter;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A `serde_json` formatter that reproduces Python's `json.dumps(..., separators=(",", ":"))`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,7 +24,7 @@ impl Formatter for PyFormatter {
     ) -> io::Result<()> {
         // serde_json has already escaped quotes, backslashes and C0 controls; what is left for us
         // is DEL and everything outside ASCII.
-        if fragment.bytes().all(|b| b < 0x7f) {
+        if fragment.is_ascii() && !fragment.as_bytes().contains(&0x7f) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut start = 0;
@@ -130,6 +129,114 @@ pub(crate) fn write_python<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) 
         .expect("serialising to memory cannot fail");
 }
 
+/// Writes a payload the way twilio-python's encoder does, straight into bytes: the fixed parts
+/// of every token type without going through serde, caller-supplied JSON values through
+/// [`PyFormatter`].
+pub(crate) struct JsonWriter {
+    out: Vec<u8>,
+    comma: bool,
+}
+
+impl JsonWriter {
+    pub fn new() -> Self {
+        JsonWriter {
+            out: Vec::with_capacity(320),
+            comma: false,
+        }
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
+
+    fn separate(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+    }
+
+    /// `{`, as a value.
+    pub fn open(&mut self) {
+        self.separate();
+        self.out.push(b'{');
+        self.comma = false;
+    }
+
+    /// `}`.
+    pub fn close(&mut self) {
+        self.out.push(b'}');
+        self.comma = true;
+    }
+
+    /// A member name and its `:`; the value follows.
+    pub fn key(&mut self, name: &str) {
+        self.separate();
+        self.string(name);
+        self.out.push(b':');
+        self.comma = false;
+    }
+
+    pub fn str(&mut self, value: &str) {
+        self.separate();
+        self.string(value);
+        self.comma = true;
+    }
+
+    /// `"{value}-{n}"`, as an access token's `jti`.
+    pub fn str_dash_int(&mut self, value: &str, n: i64) {
+        self.separate();
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(n);
+        if plain(value) {
+            self.out.push(b'"');
+            self.out.extend_from_slice(value.as_bytes());
+            self.out.push(b'-');
+            self.out.extend_from_slice(digits.as_bytes());
+            self.out.push(b'"');
+        } else {
+            self.string(&format!("{value}-{digits}"));
+        }
+        self.comma = true;
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.separate();
+        self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self.comma = true;
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.separate();
+        self.out.extend_from_slice(if b { b"true" } else { b"false" });
+        self.comma = true;
+    }
+
+    /// Any serialisable value, written as the reference would.
+    pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        self.separate();
+        write_python(&mut self.out, value);
+        self.comma = true;
+    }
+
+    fn string(&mut self, s: &str) {
+        if plain(s) {
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        } else {
+            write_python(&mut self.out, s);
+        }
+    }
+}
+
+/// Whether `s` needs no escaping at all: printable ASCII without `"` and `\`.
+fn plain(s: &str) -> bool {
+    // No early exit, so the loop vectorises.
+    s.bytes().fold(true, |ok, b| {
+        ok & (b.wrapping_sub(0x20) < 0x5f) & (b != b'"') & (b != b'\\')
+    })
+}
+
 /// Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as PyJWT writes headers.
 pub(crate) struct Sorted<'a>(pub &'a Value);
 
@@ -155,81 +262,6 @@ impl Serialize for Sorted<'_> {
             }
             other => other.serialize(s),
         }
-    }
-}
-
-/// Parses a JSON object strictly: valid UTF-8, no trailing data, a bounded depth, and no
-/// duplicate member names at any level (RFC 7515 §5.2 lets a verifier reject them, and a
-/// parser that keeps the last one is how claim-smuggling works).
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, serde_json::Error> {
-    match serde_json::from_slice::<StrictValue>(bytes)?.0 {
-        Value::Object(map) => Ok(map),
-        _ => Err(de::Error::custom("not a JSON object")),
-    }
-}
-
-/// The map key under which serde_json (with `arbitrary_precision`) hands a number to a visitor.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
-
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(v.into())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.is_empty() && key == NUMBER_TOKEN {
-                // serde_json's arbitrary-precision numbers arrive as a one-entry map.
-                let literal: String = access.next_value()?;
-                return serde_json::from_str(&literal).map_err(de::Error::custom);
-            }
-            if map.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member name"));
-            }
-            let StrictValue(value) = access.next_value()?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
     }
 }
 
@@ -273,9 +305,32 @@ mod tests {
             dumps(&v),
             "[12345678901234567890123,0,1e+20,1.5,9007199254740992.0,-0.0,0.0,Infinity]"
         );
-        let strict = parse_object(br#"{"n":12345678901234567890123,"f":1.5}"#).unwrap();
-        assert_eq!(strict["n"].to_string(), "12345678901234567890123");
-        assert_eq!(strict["f"].as_f64(), Some(1.5));
+    }
+
+    #[test]
+    fn the_writer_escapes_like_the_formatter() {
+        for s in ["plain", "", "é", "a\"b", "back\\slash", "tab\t", "\u{7f}", "~ !", "😀"] {
+            let mut w = JsonWriter::new();
+            w.str(s);
+            assert_eq!(w.finish(), {
+                let mut out = Vec::new();
+                write_python(&mut out, s);
+                out
+            }, "{s:?}");
+        }
+        let mut w = JsonWriter::new();
+        w.open();
+        w.key("a");
+        w.int(-1);
+        w.key("b");
+        w.open();
+        w.close();
+        w.key("c");
+        w.str_dash_int("SK\u{e9}", 7);
+        w.key("d");
+        w.bool(true);
+        w.close();
+        assert_eq!(String::from_utf8(w.finish()).unwrap(), r#"{"a":-1,"b":{},"c":"SK\u00e9-7","d":true}"#);
     }
 
     #[test]
@@ -285,21 +340,5 @@ mod tests {
             dumps(&v),
             r#""\u00e9\u65e5\ud83d\ude00\"\\/\n\u0001\u007f\u2028~""#
         );
-    }
-
-    #[test]
-    fn duplicate_members_are_rejected_at_any_depth() {
-        assert!(parse_object(br#"{"a":1,"a":2}"#).is_err());
-        assert!(parse_object(br#"{"a":{"b":1,"b":1}}"#).is_err());
-        assert!(parse_object(br#"{"a":[{"b":1,"b":1}]}"#).is_err());
-        assert!(parse_object(br#"{"a":1,"b":2}"#).is_ok());
-        assert!(parse_object(br#"[1]"#).is_err());
-        assert!(parse_object(br#"{"a":1} x"#).is_err());
-    }
-
-    #[test]
-    fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(parse_object(deep.as_bytes()).is_err());
     }
 }

@@ -1,12 +1,12 @@
 //! Compact JWS: the signing and the strict decoding every token type shares.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
-use crate::json;
+use crate::strict;
 use crate::key::{DecodingKey, EncodingKey};
 
 /// Joins the already serialised header and payload into a signed compact JWS.
@@ -19,7 +19,7 @@ pub(crate) fn sign(
     let mut token = String::with_capacity(
         (header_json.len() + payload_json.len()) * 4 / 3 + 8 + signature_b64_len(alg),
     );
-    URL_SAFE_NO_PAD.encode_string(header_json, &mut token);
+    encode_into(header_json, &mut token);
     append_signed(token, payload_json, alg, key)
 }
 
@@ -45,21 +45,26 @@ fn append_signed(
 ) -> Result<String> {
     key.check_usable()?;
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(payload_json, &mut token);
-    let hs256 = key.hs256().filter(|_| alg == Algorithm::HS256);
-    let signature = match hs256 {
+    encode_into(payload_json, &mut token);
+    let tag = key
+        .hs256_tag(token.as_bytes())
+        .filter(|_| alg == Algorithm::HS256);
+    let signature = match tag {
         // The common case signs with the precomputed key state and no allocation.
-        Some(k) => {
-            let tag = ring::hmac::sign(k, token.as_bytes());
+        Some(tag) => {
             token.push('.');
-            URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
+            encode_into(tag.as_ref(), &mut token);
             return Ok(token);
         }
         None => key.sign(alg, token.as_bytes())?,
     };
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+    encode_into(&signature, &mut token);
     Ok(token)
+}
+
+fn encode_into(bytes: &[u8], out: &mut String) {
+    base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
 }
 
 fn signature_b64_len(alg: Algorithm) -> usize {
@@ -71,19 +76,44 @@ fn signature_b64_len(alg: Algorithm) -> usize {
     }
 }
 
-/// The header and claims of a decoded token, in the order the token has them.
+/// A verified (or, through [`dangerous`](crate::dangerous), merely decoded) token.
+///
+/// `C` is the claims type: a JSON map by default ([`decode`]), or any type of the caller's
+/// ([`decode_as`]), which is cheaper than a map.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TokenData {
+pub struct TokenData<C = Map<String, Value>> {
     /// The JOSE header.
-    pub header: Map<String, Value>,
-    /// The claims (payload).
-    pub claims: Map<String, Value>,
+    pub header: Header,
+    /// The claims.
+    pub claims: C,
 }
 
-impl TokenData {
-    /// A claim by name.
-    pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.claims.get(name)
+/// A token's JOSE header: its algorithm, the usual string fields, and the JSON it came from.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Header {
+    /// `alg`.
+    pub alg: Algorithm,
+    /// `typ`, `JWT` in every Twilio token.
+    pub typ: Option<String>,
+    /// `cty`: `twilio-fpa;v=1` for access tokens, `twilio-pkrv;v=1` for validation tokens.
+    pub cty: Option<String>,
+    /// `kid`: the credential SID of a validation token.
+    pub kid: Option<String>,
+    /// `twr`: the Twilio region of an access token.
+    pub twr: Option<String>,
+    json: String,
+}
+
+impl Header {
+    /// The header's JSON text, as it was signed.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// Every header field, in the token's order.
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.json).unwrap_or_default()
     }
 }
 
@@ -170,7 +200,7 @@ impl Validation {
     }
 }
 
-/// Verifies and decodes a compact JWS.
+/// Verifies and decodes a compact JWS into a JSON map of claims.
 ///
 /// In order: the length cap; exactly three segments of canonical, unpadded base64url; a header
 /// that is a JSON object with no duplicate names, a string `alg` that is on the allow-list and
@@ -192,20 +222,61 @@ impl Validation {
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 pub fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<TokenData> {
+    let (header, payload) = verify(token, key, validation)?;
+    let times = strict::scan_object(&payload).map_err(claims_error)?;
+    check_times(&times, validation)?;
+    // serde_json builds the map: it keeps every digit of huge integers, as the reference does.
+    let claims = serde_json::from_slice(&payload)
+        .map_err(|_| ErrorKind::Malformed("payload is not JSON"))?;
+    Ok(TokenData { header, claims })
+}
+
+/// Like [`decode`], with the claims deserialised into the caller's type `C`, in the same single
+/// pass that checks them (cheaper than a map).
+///
+/// ```
+/// use serde::Deserialize;
+/// use twilio_token::{decode_as, AccessToken, DecodingKey, Validation};
+/// #[derive(Deserialize)]
+/// struct Claims { iss: String, exp: i64 }
+/// let token = AccessToken::new("AC1", "SK1", "secret").identity("alice").to_jwt_at(1_700_000_000)?;
+/// let data = decode_as::<Claims>(&token, &DecodingKey::from_secret(b"secret"), &Validation::default().at(1_700_000_001))?;
+/// assert_eq!((data.claims.iss.as_str(), data.claims.exp), ("SK1", 1_700_003_600));
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+pub fn decode_as<C: DeserializeOwned>(
+    token: &str,
+    key: &DecodingKey,
+    validation: &Validation,
+) -> Result<TokenData<C>> {
+    let (header, payload) = verify(token, key, validation)?;
+    let (claims, times) = strict::from_slice(&payload).map_err(claims_error)?;
+    check_times(&times, validation)?;
+    Ok(TokenData { header, claims })
+}
+
+/// Everything up to the claims: the format, the header, the algorithm and the signature.
+/// Returns the header and the decoded (signed, not yet parsed) payload.
+fn verify(token: &str, key: &DecodingKey, validation: &Validation) -> Result<(Header, Vec<u8>)> {
     key.check_usable()?;
     let parts = split(token, validation.max_len)?;
     let header = decode_header(parts.header)?;
-    let alg = header_algorithm(&header)?;
+    let alg = header.alg;
     if !validation.algorithms.contains(&alg) || alg.family() != key.family() {
         return err(ErrorKind::AlgorithmNotAllowed(alg.as_str().to_owned()));
     }
-    let signature = decode_b64(parts.signature)?;
-    if !key.verify(alg, parts.signing_input.as_bytes(), &signature) {
+    // Signatures are at most 1024 bytes (RSA-8192); decode on the stack.
+    let mut buffer = [0u8; 1024];
+    if parts.signature.len() > 1366 {
         return err(ErrorKind::InvalidSignature);
     }
-    let claims = decode_claims(parts.payload)?;
-    check_times(&claims, validation)?;
-    Ok(TokenData { header, claims })
+    let signature = base64_simd::URL_SAFE_NO_PAD
+        .decode(parts.signature.as_bytes(), base64_simd::Out::from_slice(&mut buffer))
+        .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url"))?;
+    if !key.verify(alg, parts.signing_input.as_bytes(), signature) {
+        return err(ErrorKind::InvalidSignature);
+    }
+    Ok((header, decode_b64(parts.payload)?))
 }
 
 pub(crate) struct Parts<'a> {
@@ -219,76 +290,155 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>> {
     if token.len() > max_len {
         return err(ErrorKind::TooLarge { limit: max_len });
     }
-    let mut segments = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return err(ErrorKind::Malformed("a token has exactly three segments"));
+    let three = || {
+        let bytes = token.as_bytes();
+        let first = memchr::memchr(b'.', bytes)?;
+        let second = first + 1 + memchr::memchr(b'.', &bytes[first + 1..])?;
+        if memchr::memchr(b'.', &bytes[second + 1..]).is_some() {
+            return None;
+        }
+        // The dots are ASCII, so these are character boundaries.
+        Some(Parts {
+            header: &token[..first],
+            payload: &token[first + 1..second],
+            signature: &token[second + 1..],
+            signing_input: &token[..second],
+        })
     };
-    Ok(Parts {
-        header,
-        payload,
-        signature,
-        signing_input: &token[..header.len() + 1 + payload.len()],
-    })
+    three().ok_or_else(|| ErrorKind::Malformed("a token has exactly three segments").into())
 }
 
 fn decode_b64(segment: &str) -> Result<Vec<u8>> {
-    // The engine refuses padding and non-zero trailing bits, so each token has one spelling.
-    URL_SAFE_NO_PAD
-        .decode(segment)
+    // The decoder refuses padding and non-zero trailing bits, so each token has one spelling.
+    base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(segment)
         .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url").into())
 }
 
-pub(crate) fn decode_header(segment: &str) -> Result<Map<String, Value>> {
-    let header = json::parse_object(&decode_b64(segment)?)
-        .map_err(|_| ErrorKind::BadHeader("header is not a JSON object without duplicate names"))?;
-    if header.contains_key("crit") {
+/// The fields of a header that are read; the rest stay in its JSON.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<Value>,
+    #[serde(default, deserialize_with = "string")]
+    typ: Option<String>,
+    #[serde(default, deserialize_with = "string")]
+    cty: Option<String>,
+    #[serde(default, deserialize_with = "string")]
+    kid: Option<String>,
+    #[serde(default, deserialize_with = "string")]
+    twr: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// A field that, when present, must be a string (`null` is not).
+fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+pub(crate) fn decode_header(segment: &str) -> Result<Header> {
+    // The headers this crate writes for HS256 tokens need no parsing.
+    for (encoded, json, cty) in KNOWN_HEADERS {
+        if segment == encoded {
+            return Ok(Header {
+                alg: Algorithm::HS256,
+                typ: Some("JWT".into()),
+                cty: cty.map(str::to_owned),
+                kid: None,
+                twr: None,
+                json: json.to_owned(),
+            });
+        }
+    }
+    let bytes = decode_b64(segment)?;
+    let (raw, _): (RawHeader, _) = strict::from_slice(&bytes).map_err(|e| {
+        ErrorKind::BadHeader(match e {
+            strict::Error::Shape(_) => "typ, cty, kid and twr must be strings",
+            _ => "header is not a JSON object without duplicate names",
+        })
+    })?;
+    if raw.crit {
         // We implement no JWS extension, so any critical one must be refused (RFC 7515 §4.1.11).
         return err(ErrorKind::BadHeader("crit names an extension this verifier does not support"));
     }
-    for name in ["typ", "cty", "kid"] {
-        if header.get(name).is_some_and(|v| !v.is_string()) {
-            return err(ErrorKind::BadHeader("typ, cty and kid must be strings"));
-        }
-    }
-    Ok(header)
+    let alg = match raw.alg {
+        Some(Value::String(alg)) => alg.parse()?,
+        Some(_) => return err(ErrorKind::BadHeader("alg must be a string")),
+        None => return err(ErrorKind::BadHeader("alg is missing")),
+    };
+    Ok(Header {
+        alg,
+        typ: raw.typ,
+        cty: raw.cty,
+        kid: raw.kid,
+        twr: raw.twr,
+        json: String::from_utf8(bytes).expect("the scan checked UTF-8"),
+    })
 }
 
-pub(crate) fn header_algorithm(header: &Map<String, Value>) -> Result<Algorithm> {
-    match header.get("alg") {
-        Some(Value::String(alg)) => alg.parse(),
-        Some(_) => err(ErrorKind::BadHeader("alg must be a string")),
-        None => err(ErrorKind::BadHeader("alg is missing")),
+/// The header of every access token without a region, encoded.
+pub(crate) const ACCESS_HEADER_B64: &str =
+    "eyJhbGciOiJIUzI1NiIsImN0eSI6InR3aWxpby1mcGE7dj0xIiwidHlwIjoiSldUIn0";
+const ACCESS_HEADER: &str = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","typ":"JWT"}"#;
+/// The header of client and TaskRouter capability tokens, encoded.
+pub(crate) const PLAIN_HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+const PLAIN_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// Base64url and JSON of the HS256 headers this crate writes, with their `cty`.
+const KNOWN_HEADERS: [(&str, &str, Option<&str>); 2] = [
+    (ACCESS_HEADER_B64, ACCESS_HEADER, Some("twilio-fpa;v=1")),
+    (PLAIN_HEADER_B64, PLAIN_HEADER, None),
+];
+
+/// The error for claims that fail strict parsing.
+fn claims_error(e: strict::Error) -> crate::Error {
+    match e {
+        strict::Error::DuplicateName => ErrorKind::Malformed("payload names a claim twice"),
+        strict::Error::NotAnObject => ErrorKind::Malformed("payload is not a JSON object"),
+        strict::Error::Syntax => ErrorKind::Malformed("payload is not JSON"),
+        strict::Error::Shape(_) => ErrorKind::InvalidClaim("claims do not have the expected shape"),
     }
+    .into()
 }
 
-pub(crate) fn decode_claims(segment: &str) -> Result<Map<String, Value>> {
-    let claims = json::parse_object(&decode_b64(segment)?).map_err(|_| {
-        ErrorKind::Malformed("payload is not a JSON object without duplicate names")
-    })?;
-    for name in ["exp", "nbf", "iat"] {
-        if claims.get(name).is_some_and(|v| !v.is_number()) {
+/// The claims of a token that is not verified (see [`dangerous`](crate::dangerous)).
+pub(crate) fn decode_claims_unverified(segment: &str) -> Result<Map<String, Value>> {
+    let payload = decode_b64(segment)?;
+    let times = strict::scan_object(&payload).map_err(claims_error)?;
+    check_time_types(&times)?;
+    serde_json::from_slice(&payload).map_err(|_| ErrorKind::Malformed("payload is not JSON").into())
+}
+
+fn check_time_types(times: &strict::Times) -> Result<()> {
+    for claim in [times.exp, times.nbf, times.iat] {
+        if claim == strict::Claim::WrongType {
             return err(ErrorKind::InvalidClaim("exp, nbf and iat must be numbers"));
         }
     }
-    Ok(claims)
+    Ok(())
 }
 
-fn check_times(claims: &Map<String, Value>, v: &Validation) -> Result<()> {
+fn check_times(times: &strict::Times, v: &Validation) -> Result<()> {
+    check_time_types(times)?;
     let now = v.now.unwrap_or_else(crate::now) as f64;
     let leeway = v.leeway as f64;
-    let number = |name| claims.get(name).and_then(Value::as_f64);
-    match number("exp") {
-        Some(exp) if v.validate_exp && exp <= now - leeway => return err(ErrorKind::Expired),
-        None if v.require_exp => return err(ErrorKind::InvalidClaim("exp is required")),
+    match times.exp {
+        strict::Claim::Number(exp) if v.validate_exp && exp <= now - leeway => {
+            return err(ErrorKind::Expired);
+        }
+        strict::Claim::Absent if v.require_exp => {
+            return err(ErrorKind::InvalidClaim("exp is required"));
+        }
         _ => {}
     }
-    match number("nbf") {
-        Some(nbf) if v.validate_nbf && nbf > now + leeway => err(ErrorKind::NotYetValid),
+    match times.nbf {
+        strict::Claim::Number(nbf) if v.validate_nbf && nbf > now + leeway => {
+            err(ErrorKind::NotYetValid)
+        }
         _ => Ok(()),
     }
 }
@@ -302,8 +452,8 @@ mod tests {
     #[test]
     fn signing_reproduces_rfc7515_a1_and_a2() {
         let payload = b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
-        let k = URL_SAFE_NO_PAD
-            .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
+        let k = base64_simd::URL_SAFE_NO_PAD
+            .decode_to_vec("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
             .unwrap();
         let a1 = sign(
             b"{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}",
@@ -323,6 +473,16 @@ mod tests {
         )
         .unwrap();
         assert!(a2.ends_with(".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"));
+    }
+
+    #[test]
+    fn the_known_headers_are_what_the_token_types_write() {
+        for (encoded, json, _) in KNOWN_HEADERS {
+            assert_eq!(base64_simd::URL_SAFE_NO_PAD.encode_to_string(json), encoded);
+        }
+        let written = crate::jwt::header_json(Algorithm::HS256, &[("cty", "twilio-fpa;v=1")]);
+        assert_eq!(written, ACCESS_HEADER.as_bytes());
+        assert_eq!(crate::jwt::header_json(Algorithm::HS256, &[]), PLAIN_HEADER.as_bytes());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::error::Result;
-use crate::json::{self, Sorted};
+use crate::json::{self, JsonWriter, Sorted};
 use crate::jws;
 use crate::key::EncodingKey;
 
@@ -61,7 +61,7 @@ impl Lifetime {
 
 /// The claims a token type adds before the registered ones.
 pub(crate) trait Body {
-    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    fn write(&self, w: &mut JsonWriter);
 }
 
 /// A payload in the reference's key order: the token type's own claims, then `iss`, `exp`,
@@ -86,25 +86,23 @@ impl<'a, B: Body> Payload<'a, B> {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
-        json::write_python(&mut out, self);
-        out
-    }
-}
-
-impl<B: Body> Serialize for Payload<'_, B> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        self.body.entries(&mut map)?;
-        map.serialize_entry("iss", self.iss)?;
-        map.serialize_entry("exp", &self.exp)?;
+        let mut w = JsonWriter::new();
+        w.open();
+        self.body.write(&mut w);
+        w.key("iss");
+        w.str(self.iss);
+        w.key("exp");
+        w.int(self.exp);
         if let Some(nbf) = self.nbf {
-            map.serialize_entry("nbf", &nbf)?;
+            w.key("nbf");
+            w.int(nbf);
         }
         if let Some(sub) = self.sub {
-            map.serialize_entry("sub", sub)?;
+            w.key("sub");
+            w.str(sub);
         }
-        map.end()
+        w.close();
+        w.finish()
     }
 }
 

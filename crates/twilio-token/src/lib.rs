@@ -34,7 +34,7 @@
 //! - [`key`]: [`EncodingKey`] and [`DecodingKey`]; [`algorithm`]: [`Algorithm`].
 //! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
 //! - [`dangerous`]: reading a token without verifying it.
-//! - `json` (private): Python-compatible JSON output and strict JSON input.
+//! - `json` and `strict` (private): Python-compatible JSON output; strict JSON input.
 
 pub mod access_token;
 pub mod algorithm;
@@ -47,6 +47,7 @@ pub mod jwt;
 pub mod key;
 pub mod sid;
 pub mod spec;
+mod strict;
 pub mod taskrouter;
 pub mod validation;
 
@@ -55,7 +56,7 @@ pub use algorithm::Algorithm;
 pub use client::ClientCapabilityToken;
 pub use error::{Error, ErrorKind, JwtDecodeError, Result};
 pub use json::PyFormatter;
-pub use jws::{TokenData, Validation, decode};
+pub use jws::{Header, TokenData, Validation, decode, decode_as};
 pub use jwt::{Jwt, Nbf};
 pub use key::{DecodingKey, EncodingKey};
 pub use taskrouter::TaskRouterCapabilityToken;

@@ -1,12 +1,12 @@
 //! TaskRouter capability tokens for workers, task queues and workspaces.
 
 use serde::Serialize;
-use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
-use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
+use crate::json::JsonWriter;
+use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::jws;
 use crate::key::EncodingKey;
 
@@ -339,25 +339,31 @@ impl TaskRouterCapabilityToken {
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let payload = Payload::new(self, &self.account_sid, None, &self.life, now).to_json();
-        let header = jwt::header_json(Algorithm::HS256, &[]);
-        jws::sign(&header, &payload, Algorithm::HS256, &self.key)
+        jws::sign_with_encoded_header(jws::PLAIN_HEADER_B64, &payload, Algorithm::HS256, &self.key)
     }
 }
 
 impl Body for &TaskRouterCapabilityToken {
-    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("account_sid", &self.account_sid)?;
-        map.serialize_entry("workspace_sid", &self.workspace_sid)?;
-        map.serialize_entry("channel", &self.channel_id)?;
-        map.serialize_entry("version", VERSION)?;
-        map.serialize_entry("friendly_name", &self.channel_id)?;
-        map.serialize_entry("policies", &self.policies)?;
+    fn write(&self, w: &mut JsonWriter) {
+        w.key("account_sid");
+        w.str(&self.account_sid);
+        w.key("workspace_sid");
+        w.str(&self.workspace_sid);
+        w.key("channel");
+        w.str(&self.channel_id);
+        w.key("version");
+        w.str(VERSION);
+        w.key("friendly_name");
+        w.str(&self.channel_id);
+        w.key("policies");
+        w.value(&self.policies);
         // The reference looks at the channel's prefix, not the token's kind.
         if self.channel_id.starts_with("WK") {
-            map.serialize_entry("worker_sid", &self.channel_id)?;
+            w.key("worker_sid");
+            w.str(&self.channel_id);
         } else if self.channel_id.starts_with("WQ") {
-            map.serialize_entry("taskqueue_sid", &self.channel_id)?;
+            w.key("taskqueue_sid");
+            w.str(&self.channel_id);
         }
-        Ok(())
     }
 }

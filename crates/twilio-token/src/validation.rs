@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use ring::digest::{SHA256, digest};
-use serde::ser::SerializeMap;
 
 use crate::algorithm::Algorithm;
 use crate::error::Result;
+use crate::json::JsonWriter;
 use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::jws;
 use crate::key::EncodingKey;
@@ -118,9 +118,11 @@ struct Hashes {
 }
 
 impl Body for Hashes {
-    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("hrh", &self.hrh)?;
-        map.serialize_entry("rqh", &self.rqh)
+    fn write(&self, w: &mut JsonWriter) {
+        w.key("hrh");
+        w.str(&self.hrh);
+        w.key("rqh");
+        w.str(&self.rqh);
     }
 }
 

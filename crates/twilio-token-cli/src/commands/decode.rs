@@ -82,7 +82,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.explain {
         print!("{}", explain(&data, args.at.unwrap_or_else(twilio_token::now)));
     } else {
-        println!("{}", json!({"header": data.header, "payload": data.claims}));
+        println!("{}", json!({"header": data.header.to_map(), "payload": data.claims}));
     }
     Ok(())
 }
@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
 fn explain(data: &TokenData, now: i64) -> String {
     let (h, c) = (&data.header, &data.claims);
     let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
-    let kind = match text(h, "cty").as_deref() {
+    let kind = match h.cty.as_deref() {
         Some("twilio-fpa;v=1") => "access token",
         Some("twilio-pkrv;v=1") => "client validation token",
         _ if c.contains_key("scope") => "client capability token",
@@ -100,15 +100,15 @@ fn explain(data: &TokenData, now: i64) -> String {
     };
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label:<10} {value}\n"));
-    line("kind", format!("{kind} ({})", text(h, "alg").unwrap_or_default()));
+    line("kind", format!("{kind} ({})", h.alg));
     if let Some(iss) = text(c, "iss") {
         line("issuer", iss);
     }
     if let Some(sub) = text(c, "sub").or_else(|| text(c, "account_sid")) {
         line("account", sub);
     }
-    if let Some(region) = text(h, "twr") {
-        line("region", region);
+    if let Some(region) = &h.twr {
+        line("region", region.clone());
     }
     if let Some(Value::Object(grants)) = c.get("grants") {
         if let Some(identity) = text(grants, "identity") {

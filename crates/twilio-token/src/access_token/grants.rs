@@ -3,9 +3,10 @@
 //! Each grant writes only the fields that are set and non-empty, as the reference tests each
 //! field's truth.
 
-use serde::{Deserialize, Serialize};
-use serde::ser::{SerializeMap, Serializer};
+use serde::Deserialize;
 use serde_json::Value;
+
+use crate::json::JsonWriter;
 
 /// Access to Programmable Video, optionally to one room.
 ///
@@ -15,11 +16,10 @@ use serde_json::Value;
 /// let one_room = VideoGrant::room("My Room");
 /// # let _ = (any_room, one_room);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VideoGrant {
     /// A room name or SID.
-    #[serde(skip_serializing_if = "blank")]
     pub room: Option<String>,
 }
 
@@ -43,20 +43,16 @@ impl VideoGrant {
 /// };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatGrant {
     /// The Chat or Conversations service SID (`IS...`).
-    #[serde(skip_serializing_if = "blank")]
     pub service_sid: Option<String>,
     /// A unique id of the device or endpoint.
-    #[serde(skip_serializing_if = "blank")]
     pub endpoint_id: Option<String>,
     /// The deployment role SID.
-    #[serde(skip_serializing_if = "blank")]
     pub deployment_role_sid: Option<String>,
     /// The push credential SID (`CR...`).
-    #[serde(skip_serializing_if = "blank")]
     pub push_credential_sid: Option<String>,
 }
 
@@ -87,47 +83,6 @@ pub struct VoiceGrant {
     pub endpoint_id: Option<String>,
 }
 
-impl Serialize for VoiceGrant {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        if self.incoming_allow == Some(true) {
-            map.serialize_entry("incoming", &Incoming { allow: true })?;
-        }
-        if let Some(application_sid) = present(&self.outgoing_application_sid) {
-            let params = self
-                .outgoing_application_params
-                .as_ref()
-                .filter(|p| python_truthy(p));
-            map.serialize_entry(
-                "outgoing",
-                &Outgoing {
-                    application_sid,
-                    params,
-                },
-            )?;
-        }
-        if let Some(sid) = present(&self.push_credential_sid) {
-            map.serialize_entry("push_credential_sid", sid)?;
-        }
-        if let Some(id) = present(&self.endpoint_id) {
-            map.serialize_entry("endpoint_id", id)?;
-        }
-        map.end()
-    }
-}
-
-#[derive(Serialize)]
-struct Incoming {
-    allow: bool,
-}
-
-#[derive(Serialize)]
-struct Outgoing<'a> {
-    application_sid: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<&'a Value>,
-}
-
 /// Access to Sync.
 ///
 /// ```
@@ -135,14 +90,12 @@ struct Outgoing<'a> {
 /// let grant = SyncGrant { service_sid: Some("ISxxxxx".into()), endpoint_id: Some("user456-web".into()) };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncGrant {
     /// The Sync service SID (`IS...`).
-    #[serde(skip_serializing_if = "blank")]
     pub service_sid: Option<String>,
     /// A unique id of the device or endpoint.
-    #[serde(skip_serializing_if = "blank")]
     pub endpoint_id: Option<String>,
 }
 
@@ -153,17 +106,14 @@ pub struct SyncGrant {
 /// let grant = TaskRouterGrant { workspace_sid: Some("WSxxxxx".into()), role: Some("worker".into()), ..Default::default() };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRouterGrant {
     /// The workspace SID (`WS...`).
-    #[serde(skip_serializing_if = "blank")]
     pub workspace_sid: Option<String>,
     /// The worker SID (`WK...`).
-    #[serde(skip_serializing_if = "blank")]
     pub worker_sid: Option<String>,
     /// The worker's role.
-    #[serde(skip_serializing_if = "blank")]
     pub role: Option<String>,
 }
 
@@ -179,12 +129,6 @@ pub struct TaskRouterGrant {
 pub struct PlaybackGrant {
     /// The raw grant; `None` is written as `null`, as the reference does.
     pub grant: Option<Value>,
-}
-
-impl Serialize for PlaybackGrant {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.grant.serialize(s)
-    }
 }
 
 /// Any grant. Every grant type converts into it with `into()`.
@@ -224,16 +168,64 @@ impl Grant {
     }
 }
 
-impl Serialize for Grant {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Grant::Video(g) => g.serialize(s),
-            Grant::Chat(g) => g.serialize(s),
-            Grant::Voice(g) => g.serialize(s),
-            Grant::Sync(g) => g.serialize(s),
-            Grant::TaskRouter(g) => g.serialize(s),
-            Grant::Playback(g) => g.serialize(s),
+impl Grant {
+    /// Writes the grant's value as the reference's `to_payload` builds it.
+    pub(crate) fn write(&self, w: &mut JsonWriter) {
+        if let Grant::Playback(g) = self {
+            // Passed through as is, `null` included.
+            return w.value(&g.grant);
         }
+        w.open();
+        match self {
+            Grant::Video(g) => field(w, "room", &g.room),
+            Grant::Chat(g) => {
+                field(w, "service_sid", &g.service_sid);
+                field(w, "endpoint_id", &g.endpoint_id);
+                field(w, "deployment_role_sid", &g.deployment_role_sid);
+                field(w, "push_credential_sid", &g.push_credential_sid);
+            }
+            Grant::Voice(g) => {
+                if g.incoming_allow == Some(true) {
+                    w.key("incoming");
+                    w.open();
+                    w.key("allow");
+                    w.bool(true);
+                    w.close();
+                }
+                if let Some(sid) = present(&g.outgoing_application_sid) {
+                    w.key("outgoing");
+                    w.open();
+                    w.key("application_sid");
+                    w.str(sid);
+                    if let Some(params) = g.outgoing_application_params.as_ref().filter(|p| python_truthy(p)) {
+                        w.key("params");
+                        w.value(params);
+                    }
+                    w.close();
+                }
+                field(w, "push_credential_sid", &g.push_credential_sid);
+                field(w, "endpoint_id", &g.endpoint_id);
+            }
+            Grant::Sync(g) => {
+                field(w, "service_sid", &g.service_sid);
+                field(w, "endpoint_id", &g.endpoint_id);
+            }
+            Grant::TaskRouter(g) => {
+                field(w, "workspace_sid", &g.workspace_sid);
+                field(w, "worker_sid", &g.worker_sid);
+                field(w, "role", &g.role);
+            }
+            Grant::Playback(_) => unreachable!("written above"),
+        }
+        w.close();
+    }
+}
+
+/// A string field, written only when set and non-empty (the reference tests its truth).
+fn field(w: &mut JsonWriter, name: &str, value: &Option<String>) {
+    if let Some(value) = present(value) {
+        w.key(name);
+        w.str(value);
     }
 }
 
@@ -248,11 +240,6 @@ macro_rules! into_grant {
 }
 into_grant!(VideoGrant => Video, ChatGrant => Chat, VoiceGrant => Voice, SyncGrant => Sync,
     TaskRouterGrant => TaskRouter, PlaybackGrant => Playback);
-
-#[allow(clippy::ref_option)] // serde's skip_serializing_if passes &Option<String>
-fn blank(s: &Option<String>) -> bool {
-    present(s).is_none()
-}
 
 fn present(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())

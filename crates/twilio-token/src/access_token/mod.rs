@@ -2,15 +2,10 @@
 
 pub mod grants;
 
-use std::sync::LazyLock;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
-use serde::ser::SerializeMap;
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
+use crate::json::JsonWriter;
 use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
 use crate::jws;
 use crate::key::EncodingKey;
@@ -21,13 +16,6 @@ pub const MAX_TTL: u32 = 86_400;
 
 const CONTENT_TYPE: &str = "twilio-fpa;v=1";
 
-/// The header of every access token without a region, encoded once.
-static PLAIN_HEADER: LazyLock<String> = LazyLock::new(|| {
-    URL_SAFE_NO_PAD.encode(jwt::header_json(
-        Algorithm::HS256,
-        &[("cty", CONTENT_TYPE)],
-    ))
-});
 
 /// A Twilio access token: HS256, signed with an API key secret, carrying grants.
 ///
@@ -153,10 +141,8 @@ impl AccessToken {
         let body = AccessBody {
             key_sid: &self.signing_key_sid,
             now,
-            grants: Grants {
-                grants: &self.grants,
-                identity: self.identity.as_deref().filter(|i| !i.is_empty()),
-            },
+            grants: &self.grants,
+            identity: self.identity.as_deref().filter(|i| !i.is_empty()),
         };
         let payload = Payload::new(
             body,
@@ -167,7 +153,7 @@ impl AccessToken {
         )
         .to_json();
         match self.region.as_deref().filter(|r| !r.is_empty()) {
-            None => jws::sign_with_encoded_header(&PLAIN_HEADER, &payload, Algorithm::HS256, &self.key),
+            None => jws::sign_with_encoded_header(jws::ACCESS_HEADER_B64, &payload, Algorithm::HS256, &self.key),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
@@ -180,39 +166,24 @@ impl AccessToken {
 struct AccessBody<'a> {
     key_sid: &'a str,
     now: i64,
-    grants: Grants<'a>,
-}
-
-impl Body for AccessBody<'_> {
-    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("jti", &Jti(self.key_sid, self.now))?;
-        map.serialize_entry("grants", &self.grants)
-    }
-}
-
-/// `{key_sid}-{now}`, written without building a String.
-struct Jti<'a>(&'a str, i64);
-
-impl Serialize for Jti<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{}-{}", self.0, self.1))
-    }
-}
-
-struct Grants<'a> {
     grants: &'a [Grant],
     identity: Option<&'a str>,
 }
 
-impl Serialize for Grants<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
+impl Body for AccessBody<'_> {
+    fn write(&self, w: &mut JsonWriter) {
+        w.key("jti");
+        w.str_dash_int(self.key_sid, self.now);
+        w.key("grants");
+        w.open();
         for grant in self.grants {
-            map.serialize_entry(grant.key(), grant)?;
+            w.key(grant.key());
+            grant.write(w);
         }
         if let Some(identity) = self.identity {
-            map.serialize_entry("identity", identity)?;
+            w.key("identity");
+            w.str(identity);
         }
-        map.end()
+        w.close();
     }
 }
