@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "twilio-token", version, about = "Mint, inspect and verify Twilio JWTs")]
+#[command(
+    name = "twilio-token",
+    version,
+    about = "Mint, inspect and verify Twilio JWTs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Mint an access token (credentials from flags, the environment or ./.env).
-    Access(commands::access::Args),
+    Access(Box<commands::access::Args>),
     /// Mint any token type from a JSON spec (a file, or - for stdin).
     Mint(commands::mint::Args),
     /// Decode a token and, given a key, verify it strictly.
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Access(args) => commands::access::run(args),
+        Command::Access(args) => commands::access::run(*args),
         Command::Mint(args) => commands::mint::run(args),
         Command::Decode(args) => commands::decode::run(args),
     };

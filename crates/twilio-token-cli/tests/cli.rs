@@ -42,7 +42,15 @@ fn credentials(cmd: &mut Command) -> &mut Command {
 }
 
 fn tutorial_token(dir: &Path) -> String {
-    let r = run(credentials(&mut bin(dir)).args(["access", "--identity", "alice", "--video-room", "My Room", "--at", AT]));
+    let r = run(credentials(&mut bin(dir)).args([
+        "access",
+        "--identity",
+        "alice",
+        "--video-room",
+        "My Room",
+        "--at",
+        AT,
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout.trim().to_owned()
 }
@@ -50,14 +58,30 @@ fn tutorial_token(dir: &Path) -> String {
 #[test]
 fn mint_reproduces_a_golden_token_from_a_file_and_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let golden: Vec<Value> = serde_json::from_str(include_str!("../../twilio-token/tests/fixtures/golden.json")).unwrap();
-    let case = golden.iter().find(|c| c["name"] == "access_all_six_grants").unwrap();
+    let golden: Vec<Value> = serde_json::from_str(include_str!(
+        "../../twilio-token/tests/fixtures/golden.json"
+    ))
+    .unwrap();
+    let case = golden
+        .iter()
+        .find(|c| c["name"] == "access_all_six_grants")
+        .unwrap();
     let spec = dir.path().join("spec.json");
     std::fs::write(&spec, case["spec"].to_string()).unwrap();
     let r = run(bin(dir.path()).args(["mint", "--spec", "spec.json"]));
-    assert_eq!((r.code, r.stdout.trim()), (0, case["token"].as_str().unwrap()), "{}", r.stderr);
-    let r = run(bin(dir.path()).args(["mint", "--spec", "-"]).write_stdin(case["spec"].to_string()));
-    assert_eq!((r.code, r.stdout.trim()), (0, case["token"].as_str().unwrap()));
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, case["token"].as_str().unwrap()),
+        "{}",
+        r.stderr
+    );
+    let r = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(case["spec"].to_string()));
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, case["token"].as_str().unwrap())
+    );
 }
 
 #[test]
@@ -65,7 +89,11 @@ fn mint_refuses_a_bad_spec_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(bin(dir.path()).args(["mint", "--spec", "-"]).write_stdin(r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","grants":[{"video":{"rom":"x"}}]}"#));
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("grants[0].video") && r.stderr.contains("rom"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("grants[0].video") && r.stderr.contains("rom"),
+        "{}",
+        r.stderr
+    );
     let r = run(bin(dir.path()).args(["mint", "--spec", "missing.json"]));
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("missing.json"));
@@ -79,8 +107,14 @@ fn access_mints_what_decode_verifies() {
     let r = run(bin(dir.path()).args(["decode", &token, "--secret", SECRET, "--at", "1700000001"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(out["header"], serde_json::json!({"alg": "HS256", "cty": "twilio-fpa;v=1", "typ": "JWT"}));
-    assert_eq!(out["payload"]["grants"], serde_json::json!({"video": {"room": "My Room"}, "identity": "alice"}));
+    assert_eq!(
+        out["header"],
+        serde_json::json!({"alg": "HS256", "cty": "twilio-fpa;v=1", "typ": "JWT"})
+    );
+    assert_eq!(
+        out["payload"]["grants"],
+        serde_json::json!({"video": {"room": "My Room"}, "identity": "alice"})
+    );
     assert_eq!(out["payload"]["sub"], ACCOUNT);
     assert_eq!(out["payload"]["jti"], format!("{KEY}-{AT}"));
     assert!(r.stderr.is_empty(), "{}", r.stderr);
@@ -91,22 +125,59 @@ fn access_grant_flags_fill_every_grant() {
     let dir = tempfile::tempdir().unwrap();
     let sid = |p: &str| format!("{p}0123456789abcdef0123456789abcdef");
     let r = run(credentials(&mut bin(dir.path())).args([
-        "access", "--identity", "bob", "--at", AT, "--ttl", "600", "--region", "ie1",
+        "access",
+        "--identity",
+        "bob",
+        "--at",
+        AT,
+        "--ttl",
+        "600",
+        "--region",
+        "ie1",
         "--video",
-        "--chat-service-sid", &sid("IS"), "--chat-endpoint-id", "bob-web",
-        "--voice-app-sid", &sid("AP"), "--voice-app-params", r#"{"mode":"x","n":1}"#, "--voice-incoming",
-        "--push-credential-sid", &sid("CR"),
-        "--sync-service-sid", &sid("IS"),
-        "--workspace-sid", &sid("WS"), "--worker-sid", &sid("WK"),
-        "--playback-grant", r#"{"playbackUrl":"https://x"}"#,
+        "--chat-service-sid",
+        &sid("IS"),
+        "--chat-endpoint-id",
+        "bob-web",
+        "--voice-app-sid",
+        &sid("AP"),
+        "--voice-app-params",
+        r#"{"mode":"x","n":1}"#,
+        "--voice-incoming",
+        "--push-credential-sid",
+        &sid("CR"),
+        "--sync-service-sid",
+        &sid("IS"),
+        "--workspace-sid",
+        &sid("WS"),
+        "--worker-sid",
+        &sid("WK"),
+        "--playback-grant",
+        r#"{"playbackUrl":"https://x"}"#,
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(bin(dir.path()).args(["decode", r.stdout.trim()]));
     assert!(r.stderr.contains("NOT verified"));
     let out: Value = serde_json::from_str(&r.stdout).unwrap();
     let grants = &out["payload"]["grants"];
-    let keys: Vec<&str> = grants.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["video", "chat", "voice", "data_sync", "task_router", "player", "identity"]);
+    let keys: Vec<&str> = grants
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "video",
+            "chat",
+            "voice",
+            "data_sync",
+            "task_router",
+            "player",
+            "identity"
+        ]
+    );
     assert_eq!(grants["voice"]["outgoing"]["params"]["mode"], "x");
     assert_eq!(grants["voice"]["incoming"]["allow"], true);
     assert_eq!(grants["chat"]["push_credential_sid"], sid("CR"));
@@ -122,11 +193,26 @@ fn access_reads_dotenv_and_flags_win() {
         format!("TWILIO_ACCOUNT_SID={ACCOUNT}\nTWILIO_API_KEY_SID={KEY}\nTWILIO_API_KEY_SECRET=\"{SECRET}\"\n"),
     )
     .unwrap();
-    let from_env = run(bin(dir.path()).args(["access", "--identity", "alice", "--video-room", "My Room", "--at", AT]));
+    let from_env = run(bin(dir.path()).args([
+        "access",
+        "--identity",
+        "alice",
+        "--video-room",
+        "My Room",
+        "--at",
+        AT,
+    ]));
     assert_eq!(from_env.code, 0, "{}", from_env.stderr);
     assert_eq!(from_env.stdout.trim(), tutorial_token(dir.path()));
     let other = "AC00000000000000000000000000000000";
-    let r = run(bin(dir.path()).args(["access", "--identity", "a", "--video", "--account-sid", other]));
+    let r = run(bin(dir.path()).args([
+        "access",
+        "--identity",
+        "a",
+        "--video",
+        "--account-sid",
+        other,
+    ]));
     let r = run(bin(dir.path()).args(["decode", r.stdout.trim(), "--secret", SECRET]));
     assert!(r.stdout.contains(other), "{}", r.stdout);
 }
@@ -134,7 +220,11 @@ fn access_reads_dotenv_and_flags_win() {
 #[test]
 fn a_malformed_dotenv_is_named_without_its_contents() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(".env"), "TWILIO_API_KEY_SECRET='hunter2-secret\n").unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "TWILIO_API_KEY_SECRET='hunter2-secret\n",
+    )
+    .unwrap();
     let r = run(bin(dir.path()).args(["access", "--identity", "a", "--video"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains(".env"), "{}", r.stderr);
@@ -148,19 +238,47 @@ fn access_names_what_is_missing_or_wrong() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("TWILIO_ACCOUNT_SID"), "{}", r.stderr);
 
-    let r = run(credentials(&mut bin(dir.path())).args(["access", "--identity", "a", "--video", "--account-sid", "ACxxxxx"]));
+    let r = run(credentials(&mut bin(dir.path())).args([
+        "access",
+        "--identity",
+        "a",
+        "--video",
+        "--account-sid",
+        "ACxxxxx",
+    ]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--account-sid") && r.stderr.contains("34"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--account-sid") && r.stderr.contains("34"),
+        "{}",
+        r.stderr
+    );
 
-    let r = run(credentials(&mut bin(dir.path())).args(["access", "--identity", "a", "--voice-app-sid", "PN0123456789abcdef0123456789abcdef"]));
+    let r = run(credentials(&mut bin(dir.path())).args([
+        "access",
+        "--identity",
+        "a",
+        "--voice-app-sid",
+        "PN0123456789abcdef0123456789abcdef",
+    ]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--voice-app-sid") && r.stderr.contains("AP"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--voice-app-sid") && r.stderr.contains("AP"),
+        "{}",
+        r.stderr
+    );
 
     let r = run(credentials(&mut bin(dir.path())).args(["access", "--identity", "a"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no grant"), "{}", r.stderr);
 
-    let r = run(credentials(&mut bin(dir.path())).args(["access", "--identity", "a", "--video", "--ttl", "86401"]));
+    let r = run(credentials(&mut bin(dir.path())).args([
+        "access",
+        "--identity",
+        "a",
+        "--video",
+        "--ttl",
+        "86401",
+    ]));
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("20157"), "{}", r.stderr);
     assert!(!r.stderr.contains(SECRET));
@@ -175,7 +293,10 @@ fn decode_explains_each_failure_with_its_twilio_code() {
         (&["--secret", SECRET, "--at", "1700003600"], "20104"),
         (&["--secret", SECRET, "--at", "1699999999"], "20105"),
         (&["--secret", SECRET, "--alg", "RS256"], "20102"),
-        (&["--secret", SECRET, "--at", "1700003600", "--leeway", "1"], ""),
+        (
+            &["--secret", SECRET, "--at", "1700003600", "--leeway", "1"],
+            "",
+        ),
     ];
     for (args, code) in cases {
         let r = run(bin(dir.path()).arg("decode").arg(&token).args(args));
@@ -197,12 +318,24 @@ fn decode_explains_each_failure_with_its_twilio_code() {
 fn decode_reads_stdin_and_takes_the_allow_list_from_alg() {
     let dir = tempfile::tempdir().unwrap();
     let token = tutorial_token(dir.path());
-    let decode = |args: &[&str], stdin: String| run(bin(dir.path()).args(["decode", "-", "--secret", SECRET, "--at", "1700000001"]).args(args).write_stdin(stdin));
+    let decode = |args: &[&str], stdin: String| {
+        run(bin(dir.path())
+            .args(["decode", "-", "--secret", SECRET, "--at", "1700000001"])
+            .args(args)
+            .write_stdin(stdin))
+    };
     assert_eq!(decode(&[], format!("{token}\n")).code, 0);
-    assert_eq!(decode(&["--alg", "HS512", "--alg", "HS256"], token.clone()).code, 0);
+    assert_eq!(
+        decode(&["--alg", "HS512", "--alg", "HS256"], token.clone()).code,
+        0
+    );
     let r = decode(&["--alg", "HS512"], token);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("HS256") && r.stderr.contains("not allowed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("HS256") && r.stderr.contains("not allowed"),
+        "{}",
+        r.stderr
+    );
     let r = run(bin(dir.path()).args(["decode", "x", "--secret", SECRET, "--alg", "hs256"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
@@ -215,10 +348,14 @@ fn decode_verifies_rs256_with_a_public_key_file() {
         "credential_sid": "CR0123456789abcdef0123456789abcdef",
         "private_key": std::fs::read_to_string(fixtures.join("rsa_pkcs1.pem")).unwrap(),
         "request": {"method": "GET", "path": "/"}});
-    let token = run(bin(dir.path()).args(["mint", "--spec", "-"]).write_stdin(spec.to_string()));
+    let token = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(spec.to_string()));
     assert_eq!(token.code, 0, "{}", token.stderr);
     let public = fixtures.join("rsa_public.pem");
-    let r = run(bin(dir.path()).args(["decode", token.stdout.trim(), "--public-key"]).arg(&public));
+    let r = run(bin(dir.path())
+        .args(["decode", token.stdout.trim(), "--public-key"])
+        .arg(&public));
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The same token claimed as HS256 with the PEM as secret is refused.
     let r = run(bin(dir.path()).args(["decode", token.stdout.trim(), "--secret", "x"]));
@@ -230,10 +367,29 @@ fn decode_verifies_rs256_with_a_public_key_file() {
 fn decode_explain_reads_like_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let token = tutorial_token(dir.path());
-    let r = run(bin(dir.path()).args(["decode", &token, "--secret", SECRET, "--at", "1700000060", "--explain"]));
+    let r = run(bin(dir.path()).args([
+        "decode",
+        &token,
+        "--secret",
+        SECRET,
+        "--at",
+        "1700000060",
+        "--explain",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for needle in ["access token (HS256)", "identity   alice", "grant      video {\"room\":\"My Room\"}", "2023-11-14 23:13:20 UTC (in 59m 0s)", KEY, ACCOUNT] {
-        assert!(r.stdout.contains(needle), "missing {needle:?} in\n{}", r.stdout);
+    for needle in [
+        "access token (HS256)",
+        "identity   alice",
+        "grant      video {\"room\":\"My Room\"}",
+        "2023-11-14 23:13:20 UTC (in 59m 0s)",
+        KEY,
+        ACCOUNT,
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "missing {needle:?} in\n{}",
+            r.stdout
+        );
     }
 }
 
@@ -243,10 +399,21 @@ fn usage_errors_exit_2_and_garbage_never_panics() {
     assert_eq!(run(bin(dir.path()).arg("frobnicate")).code, 2);
     assert_eq!(run(bin(dir.path()).args(["decode"])).code, 2);
     assert_eq!(run(bin(dir.path()).args(["mint"])).code, 2);
-    for garbage in ["", "....", "\u{0}", "eyJ.eyJ.eyJ", "a.b.c", &"A".repeat(100_000)] {
-        let r = run(bin(dir.path()).args(["decode", "-"]).write_stdin(garbage.to_owned()));
+    for garbage in [
+        "",
+        "....",
+        "\u{0}",
+        "eyJ.eyJ.eyJ",
+        "a.b.c",
+        &"A".repeat(100_000),
+    ] {
+        let r = run(bin(dir.path())
+            .args(["decode", "-"])
+            .write_stdin(garbage.to_owned()));
         assert_eq!(r.code, 1, "{garbage:?}: {}", r.stderr);
-        let r = run(bin(dir.path()).args(["mint", "--spec", "-"]).write_stdin(garbage.to_owned()));
+        let r = run(bin(dir.path())
+            .args(["mint", "--spec", "-"])
+            .write_stdin(garbage.to_owned()));
         assert_eq!(r.code, 1, "{garbage:?}: {}", r.stderr);
     }
 }

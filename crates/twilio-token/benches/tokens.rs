@@ -12,7 +12,9 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 use twilio_token::grants::{ChatGrant, VideoGrant, VoiceGrant};
-use twilio_token::{AccessToken, DecodingKey, EncodingKey, Validation, decode, decode_as};
+use twilio_token::{
+    AccessToken, DecodingKey, EncodingKey, Validation, decode, decode_as, decode_borrowed,
+};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const KEY_SID: &str = "SK0123456789abcdef0123456789abcdef";
@@ -86,18 +88,69 @@ struct Claims {
     sub: String,
 }
 
+/// The same claims, borrowing their strings from the decoded payload.
+#[derive(Deserialize)]
+#[allow(dead_code)] // fields are there to be parsed
+struct BorrowedClaims<'a> {
+    jti: &'a str,
+    #[serde(borrow)]
+    grants: BorrowedGrants<'a>,
+    iss: &'a str,
+    exp: i64,
+    nbf: i64,
+    sub: &'a str,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedGrants<'a> {
+    #[serde(borrow)]
+    video: BorrowedVideo<'a>,
+    #[serde(borrow)]
+    chat: Option<BorrowedChat<'a>>,
+    #[serde(borrow)]
+    voice: Option<BorrowedVoice<'a>>,
+    identity: &'a str,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedVideo<'a> {
+    room: &'a str,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedChat<'a> {
+    service_sid: &'a str,
+    endpoint_id: &'a str,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedVoice<'a> {
+    incoming: Allow,
+    #[serde(borrow)]
+    outgoing: BorrowedOutgoing<'a>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedOutgoing<'a> {
+    application_sid: &'a str,
+}
+
 fn peer_claims(three: bool) -> Claims {
     Claims {
         jti: format!("{KEY_SID}-{NOW}"),
         grants: Grants {
-            video: Video { room: "My Room".into() },
+            video: Video {
+                room: "My Room".into(),
+            },
             chat: three.then(|| Chat {
                 service_sid: "IS0123456789abcdef0123456789abcdef".into(),
                 endpoint_id: "alice-web".into(),
             }),
             voice: three.then(|| Voice {
                 incoming: Allow { allow: true },
-                outgoing: Outgoing { application_sid: "AP0123456789abcdef0123456789abcdef".into() },
+                outgoing: Outgoing {
+                    application_sid: "AP0123456789abcdef0123456789abcdef".into(),
+                },
             }),
             identity: "alice".into(),
         },
@@ -132,21 +185,36 @@ fn benches(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("mint/{name}"));
         g.bench_function("twilio-token", |b| b.iter(|| mint_ours(black_box(&key))));
         g.bench_function("jsonwebtoken", |b| {
-            b.iter(|| jsonwebtoken::encode(&peer_header, &peer_claims(black_box(three)), &peer_key).unwrap())
+            b.iter(|| {
+                jsonwebtoken::encode(&peer_header, &peer_claims(black_box(three)), &peer_key)
+                    .unwrap()
+            })
         });
         g.finish();
 
         let ours = mint_ours(&key);
-        let theirs = jsonwebtoken::encode(&peer_header, &live(peer_claims(three)), &peer_key).unwrap();
+        let theirs =
+            jsonwebtoken::encode(&peer_header, &live(peer_claims(three)), &peer_key).unwrap();
         let mut g = c.benchmark_group(format!("verify/{name}"));
         g.bench_function("twilio-token", |b| {
             b.iter(|| decode_as::<Claims>(black_box(&ours), &dkey, &validation).unwrap())
+        });
+        let mut buffer = Vec::new();
+        g.bench_function("twilio-token-borrowed", |b| {
+            b.iter(|| {
+                decode_borrowed::<BorrowedClaims>(black_box(&ours), &dkey, &validation, &mut buffer)
+                    .map(|d| d.claims.grants.identity.len())
+                    .unwrap()
+            })
         });
         g.bench_function("twilio-token-json-map", |b| {
             b.iter(|| decode(black_box(&ours), &dkey, &validation).unwrap())
         });
         g.bench_function("jsonwebtoken", |b| {
-            b.iter(|| jsonwebtoken::decode::<Claims>(black_box(&theirs), &peer_dkey, &peer_validation).unwrap())
+            b.iter(|| {
+                jsonwebtoken::decode::<Claims>(black_box(&theirs), &peer_dkey, &peer_validation)
+                    .unwrap()
+            })
         });
         g.finish();
     }

@@ -2,12 +2,12 @@
 
 use serde_json::Value;
 
+use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::{JsonWriter, python_number};
-use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::jws;
+use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
-use crate::algorithm::Algorithm;
 
 /// A capability token for Twilio Client: incoming calls, outgoing calls through an application,
 /// and the event stream, each as a scope URI in the `scope` claim.

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
-use serde_json::ser::Formatter;
 use serde_json::Value;
+use serde_json::ser::Formatter;
 
 /// A `serde_json` formatter that reproduces Python's `json.dumps(..., separators=(",", ":"))`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -201,13 +201,15 @@ impl JsonWriter {
 
     pub fn int(&mut self, n: i64) {
         self.separate();
-        self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
         self.comma = true;
     }
 
     pub fn bool(&mut self, b: bool) {
         self.separate();
-        self.out.extend_from_slice(if b { b"true" } else { b"false" });
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
         self.comma = true;
     }
 
@@ -309,14 +311,28 @@ mod tests {
 
     #[test]
     fn the_writer_escapes_like_the_formatter() {
-        for s in ["plain", "", "é", "a\"b", "back\\slash", "tab\t", "\u{7f}", "~ !", "😀"] {
+        for s in [
+            "plain",
+            "",
+            "é",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "\u{7f}",
+            "~ !",
+            "😀",
+        ] {
             let mut w = JsonWriter::new();
             w.str(s);
-            assert_eq!(w.finish(), {
-                let mut out = Vec::new();
-                write_python(&mut out, s);
-                out
-            }, "{s:?}");
+            assert_eq!(
+                w.finish(),
+                {
+                    let mut out = Vec::new();
+                    write_python(&mut out, s);
+                    out
+                },
+                "{s:?}"
+            );
         }
         let mut w = JsonWriter::new();
         w.open();
@@ -330,7 +346,10 @@ mod tests {
         w.key("d");
         w.bool(true);
         w.close();
-        assert_eq!(String::from_utf8(w.finish()).unwrap(), r#"{"a":-1,"b":{},"c":"SK\u00e9-7","d":true}"#);
+        assert_eq!(
+            String::from_utf8(w.finish()).unwrap(),
+            r#"{"a":-1,"b":{},"c":"SK\u00e9-7","d":true}"#
+        );
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Compact JWS: the signing and the strict decoding every token type shares.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
-use crate::strict;
 use crate::key::{DecodingKey, EncodingKey};
+use crate::strict;
 
 /// Joins the already serialised header and payload into a signed compact JWS.
 pub(crate) fn sign(
@@ -95,14 +97,14 @@ pub struct Header {
     /// `alg`.
     pub alg: Algorithm,
     /// `typ`, `JWT` in every Twilio token.
-    pub typ: Option<String>,
+    pub typ: Option<Cow<'static, str>>,
     /// `cty`: `twilio-fpa;v=1` for access tokens, `twilio-pkrv;v=1` for validation tokens.
-    pub cty: Option<String>,
+    pub cty: Option<Cow<'static, str>>,
     /// `kid`: the credential SID of a validation token.
-    pub kid: Option<String>,
+    pub kid: Option<Cow<'static, str>>,
     /// `twr`: the Twilio region of an access token.
-    pub twr: Option<String>,
-    json: String,
+    pub twr: Option<Cow<'static, str>>,
+    json: Cow<'static, str>,
 }
 
 impl Header {
@@ -222,7 +224,8 @@ impl Validation {
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 pub fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<TokenData> {
-    let (header, payload) = verify(token, key, validation)?;
+    let (header, parts) = verify(token, key, validation)?;
+    let payload = decode_b64(parts.payload)?;
     let times = strict::scan_object(&payload).map_err(claims_error)?;
     check_times(&times, validation)?;
     // serde_json builds the map: it keeps every digit of huge integers, as the reference does.
@@ -249,15 +252,71 @@ pub fn decode_as<C: DeserializeOwned>(
     key: &DecodingKey,
     validation: &Validation,
 ) -> Result<TokenData<C>> {
-    let (header, payload) = verify(token, key, validation)?;
-    let (claims, times) = strict::from_slice(&payload).map_err(claims_error)?;
+    let (header, parts) = verify(token, key, validation)?;
+    // Claims are owned by `C`, so the JSON can live on the stack when it is small.
+    let mut stack = [0u8; 2048];
+    let heap;
+    let payload = match base64_simd::URL_SAFE_NO_PAD.decode(
+        parts.payload.as_bytes(),
+        base64_simd::Out::from_slice(&mut stack),
+    ) {
+        Ok(payload) => &*payload,
+        Err(_) => {
+            heap = decode_b64(parts.payload)?;
+            &heap
+        }
+    };
+    let (claims, times) = strict::from_slice(payload).map_err(claims_error)?;
+    check_times(&times, validation)?;
+    Ok(TokenData { header, claims })
+}
+
+/// Like [`decode_as`], with claims that may borrow their strings from `buffer` (which the
+/// payload is decoded into), so verifying allocates nothing for them: the fastest path, for
+/// claims types with `&str` or `Cow<str>` fields.
+///
+/// ```
+/// use serde::Deserialize;
+/// use twilio_token::{decode_borrowed, AccessToken, DecodingKey, Validation};
+/// #[derive(Deserialize)]
+/// struct Grants<'a> { identity: &'a str }
+/// #[derive(Deserialize)]
+/// struct Claims<'a> { #[serde(borrow)] grants: Grants<'a> }
+/// let token = AccessToken::new("AC1", "SK1", "secret").identity("alice").to_jwt_at(1_700_000_000)?;
+/// let mut buffer = Vec::new();
+/// let data = decode_borrowed::<Claims>(&token, &DecodingKey::from_secret(b"secret"), &Validation::default().at(1_700_000_001), &mut buffer)?;
+/// assert_eq!(data.claims.grants.identity, "alice");
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+pub fn decode_borrowed<'b, C: Deserialize<'b>>(
+    token: &str,
+    key: &DecodingKey,
+    validation: &Validation,
+    buffer: &'b mut Vec<u8>,
+) -> Result<TokenData<C>> {
+    let (header, parts) = verify(token, key, validation)?;
+    buffer.clear();
+    buffer.resize(parts.payload.len() / 4 * 3 + 3, 0);
+    let len = base64_simd::URL_SAFE_NO_PAD
+        .decode(
+            parts.payload.as_bytes(),
+            base64_simd::Out::from_slice(buffer),
+        )
+        .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url"))?
+        .len();
+    buffer.truncate(len);
+    let payload: &'b [u8] = buffer;
+    let (claims, times) = strict::from_slice(payload).map_err(claims_error)?;
     check_times(&times, validation)?;
     Ok(TokenData { header, claims })
 }
 
 /// Everything up to the claims: the format, the header, the algorithm and the signature.
-/// Returns the header and the decoded (signed, not yet parsed) payload.
-fn verify(token: &str, key: &DecodingKey, validation: &Validation) -> Result<(Header, Vec<u8>)> {
+fn verify<'a>(
+    token: &'a str,
+    key: &DecodingKey,
+    validation: &Validation,
+) -> Result<(Header, Parts<'a>)> {
     key.check_usable()?;
     let parts = split(token, validation.max_len)?;
     let header = decode_header(parts.header)?;
@@ -271,12 +330,15 @@ fn verify(token: &str, key: &DecodingKey, validation: &Validation) -> Result<(He
         return err(ErrorKind::InvalidSignature);
     }
     let signature = base64_simd::URL_SAFE_NO_PAD
-        .decode(parts.signature.as_bytes(), base64_simd::Out::from_slice(&mut buffer))
+        .decode(
+            parts.signature.as_bytes(),
+            base64_simd::Out::from_slice(&mut buffer),
+        )
         .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url"))?;
     if !key.verify(alg, parts.signing_input.as_bytes(), signature) {
         return err(ErrorKind::InvalidSignature);
     }
-    Ok((header, decode_b64(parts.payload)?))
+    Ok((header, parts))
 }
 
 pub(crate) struct Parts<'a> {
@@ -346,11 +408,11 @@ pub(crate) fn decode_header(segment: &str) -> Result<Header> {
         if segment == encoded {
             return Ok(Header {
                 alg: Algorithm::HS256,
-                typ: Some("JWT".into()),
-                cty: cty.map(str::to_owned),
+                typ: Some(Cow::Borrowed("JWT")),
+                cty: cty.map(Cow::Borrowed),
                 kid: None,
                 twr: None,
-                json: json.to_owned(),
+                json: Cow::Borrowed(json),
             });
         }
     }
@@ -363,7 +425,9 @@ pub(crate) fn decode_header(segment: &str) -> Result<Header> {
     })?;
     if raw.crit {
         // We implement no JWS extension, so any critical one must be refused (RFC 7515 §4.1.11).
-        return err(ErrorKind::BadHeader("crit names an extension this verifier does not support"));
+        return err(ErrorKind::BadHeader(
+            "crit names an extension this verifier does not support",
+        ));
     }
     let alg = match raw.alg {
         Some(Value::String(alg)) => alg.parse()?,
@@ -372,11 +436,11 @@ pub(crate) fn decode_header(segment: &str) -> Result<Header> {
     };
     Ok(Header {
         alg,
-        typ: raw.typ,
-        cty: raw.cty,
-        kid: raw.kid,
-        twr: raw.twr,
-        json: String::from_utf8(bytes).expect("the scan checked UTF-8"),
+        typ: raw.typ.map(Cow::Owned),
+        cty: raw.cty.map(Cow::Owned),
+        kid: raw.kid.map(Cow::Owned),
+        twr: raw.twr.map(Cow::Owned),
+        json: Cow::Owned(String::from_utf8(bytes).expect("the scan checked UTF-8")),
     })
 }
 
@@ -451,7 +515,8 @@ mod tests {
     /// deterministic), from the RFC's own header and payload bytes.
     #[test]
     fn signing_reproduces_rfc7515_a1_and_a2() {
-        let payload = b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
+        let payload =
+            b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
         let k = base64_simd::URL_SAFE_NO_PAD
             .decode_to_vec("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
             .unwrap();
@@ -462,7 +527,10 @@ mod tests {
             &EncodingKey::from_secret(&k),
         )
         .unwrap();
-        assert!(a1.ends_with(".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "{a1}");
+        assert!(
+            a1.ends_with(".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "{a1}"
+        );
 
         let pem = include_bytes!("../tests/fixtures/rfc7515_a2.pem");
         let a2 = sign(
@@ -482,14 +550,29 @@ mod tests {
         }
         let written = crate::jwt::header_json(Algorithm::HS256, &[("cty", "twilio-fpa;v=1")]);
         assert_eq!(written, ACCESS_HEADER.as_bytes());
-        assert_eq!(crate::jwt::header_json(Algorithm::HS256, &[]), PLAIN_HEADER.as_bytes());
+        assert_eq!(
+            crate::jwt::header_json(Algorithm::HS256, &[]),
+            PLAIN_HEADER.as_bytes()
+        );
     }
 
     #[test]
     fn an_hmac_key_cannot_sign_rs256_nor_an_empty_secret_anything() {
-        let e = sign(b"{}", b"{}", Algorithm::RS256, &EncodingKey::from_secret(b"k")).unwrap_err();
+        let e = sign(
+            b"{}",
+            b"{}",
+            Algorithm::RS256,
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::InvalidKey(_)));
-        let e = sign(b"{}", b"{}", Algorithm::HS256, &EncodingKey::from_secret(b"")).unwrap_err();
+        let e = sign(
+            b"{}",
+            b"{}",
+            Algorithm::HS256,
+            &EncodingKey::from_secret(b""),
+        )
+        .unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::InvalidKey(_)));
     }
 }

@@ -25,7 +25,8 @@ pub struct EncodingKey(EncodingInner);
 
 #[derive(Clone)]
 enum EncodingInner {
-    Hmac(HmacSecret),
+    /// Shared, so that cloning a key (one per token minted, in a server) copies no hash state.
+    Hmac(Arc<HmacSecret>),
     Rsa(Arc<RsaKeyPair>),
 }
 
@@ -77,7 +78,7 @@ impl EncodingKey {
     /// An HMAC key (HS256, HS384, HS512) from the secret's bytes, e.g. a Twilio API key secret
     /// or auth token.
     pub fn from_secret(secret: &[u8]) -> Self {
-        EncodingKey(EncodingInner::Hmac(HmacSecret::new(secret)))
+        EncodingKey(EncodingInner::Hmac(Arc::new(HmacSecret::new(secret))))
     }
 
     /// An RSA private key from PEM: PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8
@@ -97,9 +98,9 @@ impl EncodingKey {
     pub fn to_decoding_key(&self) -> DecodingKey {
         match &self.0 {
             EncodingInner::Hmac(s) => DecodingKey(DecodingInner::Hmac(s.clone())),
-            EncodingInner::Rsa(pair) => DecodingKey(DecodingInner::RsaDer(Arc::from(
-                pair.public().as_ref(),
-            ))),
+            EncodingInner::Rsa(pair) => {
+                DecodingKey(DecodingInner::RsaDer(Arc::from(pair.public().as_ref())))
+            }
         }
     }
 
@@ -178,16 +179,19 @@ pub struct DecodingKey(DecodingInner);
 
 #[derive(Clone)]
 enum DecodingInner {
-    Hmac(HmacSecret),
+    Hmac(Arc<HmacSecret>),
     /// An `RSAPublicKey` (PKCS#1) DER.
     RsaDer(Arc<[u8]>),
-    RsaComponents { n: Arc<[u8]>, e: Arc<[u8]> },
+    RsaComponents {
+        n: Arc<[u8]>,
+        e: Arc<[u8]>,
+    },
 }
 
 impl DecodingKey {
     /// An HMAC key (HS256, HS384, HS512) from the secret's bytes.
     pub fn from_secret(secret: &[u8]) -> Self {
-        DecodingKey(DecodingInner::Hmac(HmacSecret::new(secret)))
+        DecodingKey(DecodingInner::Hmac(Arc::new(HmacSecret::new(secret))))
     }
 
     /// An RSA public key from PEM: `BEGIN PUBLIC KEY` (SubjectPublicKeyInfo), `BEGIN RSA PUBLIC

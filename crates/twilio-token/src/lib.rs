@@ -56,7 +56,7 @@ pub use algorithm::Algorithm;
 pub use client::ClientCapabilityToken;
 pub use error::{Error, ErrorKind, JwtDecodeError, Result};
 pub use json::PyFormatter;
-pub use jws::{Header, TokenData, Validation, decode, decode_as};
+pub use jws::{Header, TokenData, Validation, decode, decode_as, decode_borrowed};
 pub use jwt::{Jwt, Nbf};
 pub use key::{DecodingKey, EncodingKey};
 pub use taskrouter::TaskRouterCapabilityToken;

@@ -100,8 +100,11 @@ fn spec_error(e: serde_json::Error) -> crate::Error {
 }
 
 fn redact(message: &str) -> String {
-    let message = message.strip_prefix("invalid spec: ").unwrap_or(message).to_owned();
-    let redacted = match message.find(['"', '`']) {
+    let message = message
+        .strip_prefix("invalid spec: ")
+        .unwrap_or(message)
+        .to_owned();
+    match message.find(['"', '`']) {
         Some(start) if message.starts_with("invalid") => {
             let quote = message.as_bytes()[start] as char;
             let end = message[start + 1..]
@@ -110,8 +113,7 @@ fn redact(message: &str) -> String {
             format!("{}…{}", &message[..start], &message[end..])
         }
         _ => message,
-    };
-    redacted
+    }
 }
 
 /// `nbf`: absent → now, `null` → left out, a number → that time.
@@ -267,13 +269,15 @@ impl From<AllowSpec> for Allow {
 fn taskrouter(kind: &str, spec: TaskRouterSpec) -> Result<String> {
     let allow = Allow::from(spec.allow);
     let channel = || {
-        spec.channel
-            .as_deref()
-            .ok_or_else(|| crate::Error::from(ErrorKind::InvalidSpec(format!("{kind} needs \"channel\""))))
+        spec.channel.as_deref().ok_or_else(|| {
+            crate::Error::from(ErrorKind::InvalidSpec(format!("{kind} needs \"channel\"")))
+        })
     };
     let (account, token, workspace) = (&spec.account_sid, &spec.auth_token, &spec.workspace_sid);
     let mut t = match kind {
-        "worker" => TaskRouterCapabilityToken::worker(account, token, workspace, channel()?, allow)?,
+        "worker" => {
+            TaskRouterCapabilityToken::worker(account, token, workspace, channel()?, allow)?
+        }
         "taskqueue" => {
             TaskRouterCapabilityToken::task_queue(account, token, workspace, channel()?, allow)?
         }

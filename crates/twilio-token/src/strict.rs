@@ -192,9 +192,11 @@ impl<'de> Parser<'de> {
             }
         }
         if !float {
-            let magnitude = self.bytes[int_start..int_end].iter().try_fold(0u64, |n, d| {
-                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-            });
+            let magnitude = self.bytes[int_start..int_end]
+                .iter()
+                .try_fold(0u64, |n, d| {
+                    n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+                });
             match (negative, magnitude) {
                 (false, Some(n)) => return Ok(Number::Unsigned(n)),
                 (true, Some(n)) if n <= i64::MAX as u64 + 1 => {
@@ -310,7 +312,10 @@ impl<'de> Parser<'de> {
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
-        let hex = self.bytes.get(self.pos..self.pos + 4).ok_or(Error::Syntax)?;
+        let hex = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or(Error::Syntax)?;
         let value = hex.iter().try_fold(0u32, |n, &b| {
             let digit = (b as char).to_digit(16)?;
             Some(n * 16 + digit)
@@ -441,7 +446,10 @@ struct Object<'a, 'de> {
 impl<'de> de::MapAccess<'de> for Object<'_, 'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         let p = &mut *self.parser;
         p.skip_ws();
         match p.peek() {
@@ -515,7 +523,10 @@ struct Array<'a, 'de> {
 impl<'de> de::SeqAccess<'de> for Array<'_, 'de> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
         let p = &mut *self.parser;
         p.skip_ws();
         match p.peek() {
@@ -621,21 +632,48 @@ mod tests {
         assert_eq!(scan_object(br#"{"a":{"b":1,"b":1}}"#).map(drop), dup);
         assert_eq!(scan_object(br#"{"a":[{"b":1,"b":1}]}"#).map(drop), dup);
         assert_eq!(scan_object(br#"{"exp":1,"\u0065xp":2}"#).map(drop), dup);
-        assert_eq!(scan_object(br#"{"\ud83d\ude00":1,"\ud83d\ude00":2}"#).map(drop), dup);
+        assert_eq!(
+            scan_object(br#"{"\ud83d\ude00":1,"\ud83d\ude00":2}"#).map(drop),
+            dup
+        );
         // The same name in sibling or nested objects is fine.
         assert!(scan_object(br#"{"a":{"a":1},"b":{"a":2},"c":[{"a":1},{"a":1}]}"#).is_ok());
-        assert_eq!(scan_object(br#"[1]"#).map(drop), Err(ScanError::NotAnObject));
-        assert_eq!(scan_object(br#"{"a":1} x"#).map(drop), Err(ScanError::Syntax));
+        assert_eq!(
+            scan_object(br#"[1]"#).map(drop),
+            Err(ScanError::NotAnObject)
+        );
+        assert_eq!(
+            scan_object(br#"{"a":1} x"#).map(drop),
+            Err(ScanError::Syntax)
+        );
     }
 
     #[test]
     fn the_scanner_accepts_exactly_what_serde_json_accepts() {
         for text in [
-            r#"{}"#, r#" {"a" : [ 1 , -0.5e+3, true, false, null, "x\n\u00e9\"", {} ] } "#,
-            r#"{"a":01}"#, r#"{"a":1.}"#, r#"{"a":.5}"#, r#"{"a":-}"#, r#"{"a":1e}"#, r#"{"a":+1}"#,
-            r#"{"a":"\x"}"#, r#"{"a":"\ud800"}"#, r#"{"a":"\udc00"}"#, r#"{"a":"\ud800\u0041"}"#,
-            "{\"a\":\"\t\"}", r#"{"a":tru}"#, r#"{"a":[1,]}"#, r#"{"a":1,}"#, r#"{,}"#, r#"{"a"}"#,
-            r#"{"a":1"#, r#"{"a":NaN}"#, r#"{"a":"\u12"}"#, "{\"a\":\"\u{7f}\"}", r#"{"a":1e999}"#,
+            r#"{}"#,
+            r#" {"a" : [ 1 , -0.5e+3, true, false, null, "x\n\u00e9\"", {} ] } "#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            "{\"a\":\"\t\"}",
+            r#"{"a":tru}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":1,}"#,
+            r#"{,}"#,
+            r#"{"a"}"#,
+            r#"{"a":1"#,
+            r#"{"a":NaN}"#,
+            r#"{"a":"\u12"}"#,
+            "{\"a\":\"\u{7f}\"}",
+            r#"{"a":1e999}"#,
         ] {
             let ours = scan_object(text.as_bytes()).is_ok();
             let theirs = serde_json::from_str::<serde_json::Map<String, Value>>(text).is_ok();
@@ -645,11 +683,26 @@ mod tests {
 
     #[test]
     fn strings_must_be_utf8_and_may_be_long() {
-        assert_eq!(scan_object(b"{\"a\":\"\xff\"}").map(drop), Err(ScanError::Syntax));
-        assert_eq!(scan_object(b"{\"a\":\"abcdefghij\xc3\"}").map(drop), Err(ScanError::Syntax));
-        assert!(scan_object("{\"a\":\"abcdefghijé日😀 long enough to take the fast path\"}".as_bytes()).is_ok());
-        assert_eq!(scan_object(b"{\"a\":\"abcdefghij\x01klmnop\"}").map(drop), Err(ScanError::Syntax));
-        assert_eq!(scan_object(b"{\xc3\xa9:1}").map(drop), Err(ScanError::Syntax));
+        assert_eq!(
+            scan_object(b"{\"a\":\"\xff\"}").map(drop),
+            Err(ScanError::Syntax)
+        );
+        assert_eq!(
+            scan_object(b"{\"a\":\"abcdefghij\xc3\"}").map(drop),
+            Err(ScanError::Syntax)
+        );
+        assert!(
+            scan_object("{\"a\":\"abcdefghijé日😀 long enough to take the fast path\"}".as_bytes())
+                .is_ok()
+        );
+        assert_eq!(
+            scan_object(b"{\"a\":\"abcdefghij\x01klmnop\"}").map(drop),
+            Err(ScanError::Syntax)
+        );
+        assert_eq!(
+            scan_object(b"{\xc3\xa9:1}").map(drop),
+            Err(ScanError::Syntax)
+        );
     }
 
     proptest::proptest! {
@@ -680,7 +733,10 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(scan_object(deep.as_bytes()).map(drop), Err(ScanError::Syntax));
+        assert_eq!(
+            scan_object(deep.as_bytes()).map(drop),
+            Err(ScanError::Syntax)
+        );
         let ok = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(scan_object(ok.as_bytes()).is_ok());
     }

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::JsonWriter;
-use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::jws;
+use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
 
 const VERSION: &str = "v1";
@@ -86,6 +86,9 @@ impl Default for Allow {
     }
 }
 
+/// An `allow_*` method, as a value.
+type Step = fn(&mut TaskRouterCapabilityToken);
+
 /// One TaskRouter policy: which URL, which method, and the filters on it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
@@ -137,7 +140,14 @@ impl TaskRouterCapabilityToken {
         worker_sid: &str,
         allow: Allow,
     ) -> Result<Self> {
-        Self::new(Channel::Worker, account_sid, auth_token.as_ref(), workspace_sid, worker_sid, allow)
+        Self::new(
+            Channel::Worker,
+            account_sid,
+            auth_token.as_ref(),
+            workspace_sid,
+            worker_sid,
+            allow,
+        )
     }
 
     /// A token for the task queue `task_queue_sid`.
@@ -148,7 +158,14 @@ impl TaskRouterCapabilityToken {
         task_queue_sid: &str,
         allow: Allow,
     ) -> Result<Self> {
-        Self::new(Channel::TaskQueue, account_sid, auth_token.as_ref(), workspace_sid, task_queue_sid, allow)
+        Self::new(
+            Channel::TaskQueue,
+            account_sid,
+            auth_token.as_ref(),
+            workspace_sid,
+            task_queue_sid,
+            allow,
+        )
     }
 
     /// A token for the workspace itself.
@@ -158,7 +175,14 @@ impl TaskRouterCapabilityToken {
         workspace_sid: &str,
         allow: Allow,
     ) -> Result<Self> {
-        Self::new(Channel::Workspace, account_sid, auth_token.as_ref(), workspace_sid, workspace_sid, allow)
+        Self::new(
+            Channel::Workspace,
+            account_sid,
+            auth_token.as_ref(),
+            workspace_sid,
+            workspace_sid,
+            allow,
+        )
     }
 
     fn new(
@@ -192,7 +216,7 @@ impl TaskRouterCapabilityToken {
             policies: Vec::new(),
         };
         // The reference's constructor order, which is the policy order in the token.
-        let steps: [(bool, fn(&mut Self)); 7] = [
+        let steps: [(bool, Step); 7] = [
             (allow.web_sockets, Self::allow_web_sockets),
             (allow.fetch_self, Self::allow_fetch_self),
             (allow.update_self, Self::allow_update_self),
@@ -201,15 +225,21 @@ impl TaskRouterCapabilityToken {
             (allow.delete_subresources, Self::allow_delete_subresources),
             (allow.update_subresources, Self::allow_update_subresources),
         ];
-        let worker_steps: [(bool, fn(&mut Self)); 5] = [
+        let worker_steps: [(bool, Step); 5] = [
             (allow.fetch_activities, Self::allow_fetch_activities),
             (allow.fetch_reservations, Self::allow_fetch_reservations),
-            (allow.fetch_worker_reservations, Self::allow_fetch_worker_reservations),
+            (
+                allow.fetch_worker_reservations,
+                Self::allow_fetch_worker_reservations,
+            ),
             (allow.update_activities, Self::allow_update_activities),
             (allow.update_reservations, Self::allow_update_reservations),
         ];
         let worker = channel == Channel::Worker;
-        for (on, step) in steps.into_iter().chain(worker_steps.into_iter().filter(|_| worker)) {
+        for (on, step) in steps
+            .into_iter()
+            .chain(worker_steps.into_iter().filter(|_| worker))
+        {
             if on {
                 step(&mut token);
             }
@@ -247,7 +277,9 @@ impl TaskRouterCapabilityToken {
     fn resource_url(&self) -> String {
         match self.channel {
             Channel::Worker => format!("{}/Workers/{}", self.workspace_url(), self.channel_id),
-            Channel::TaskQueue => format!("{}/TaskQueues/{}", self.workspace_url(), self.channel_id),
+            Channel::TaskQueue => {
+                format!("{}/TaskQueues/{}", self.workspace_url(), self.channel_id)
+            }
             Channel::Workspace => self.workspace_url(),
         }
     }

@@ -8,8 +8,8 @@ use ring::digest::{SHA256, digest};
 use crate::algorithm::Algorithm;
 use crate::error::Result;
 use crate::json::JsonWriter;
-use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::jws;
+use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
 
 const CONTENT_TYPE: &str = "twilio-pkrv;v=1";

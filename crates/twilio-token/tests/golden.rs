@@ -8,7 +8,11 @@ use twilio_token::dangerous::decode_unverified;
 fn every_golden_token_is_byte_identical() {
     let fixtures: Vec<Value> =
         serde_json::from_str(include_str!("fixtures/golden.json")).expect("golden.json parses");
-    assert!(fixtures.len() >= 100, "the golden set shrank to {}", fixtures.len());
+    assert!(
+        fixtures.len() >= 100,
+        "the golden set shrank to {}",
+        fixtures.len()
+    );
     let mut failures = Vec::new();
     for case in &fixtures {
         let name = case["name"].as_str().unwrap();
@@ -29,5 +33,11 @@ fn every_golden_token_is_byte_identical() {
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), fixtures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        fixtures.len(),
+        failures.join("\n")
+    );
 }

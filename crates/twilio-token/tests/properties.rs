@@ -4,7 +4,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use twilio_token::grants::{ChatGrant, VideoGrant, VoiceGrant};
-use twilio_token::{AccessToken, DecodingKey, EncodingKey, Jwt, Nbf, Validation, dangerous, decode};
+use twilio_token::{
+    AccessToken, DecodingKey, EncodingKey, Jwt, Nbf, Validation, dangerous, decode,
+};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]

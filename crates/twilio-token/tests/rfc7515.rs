@@ -7,7 +7,8 @@ use twilio_token::{Algorithm, DecodingKey, ErrorKind, Validation, decode};
 
 const PAYLOAD_B64: &str = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
 const A1: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const A1_KEY: &str = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+const A1_KEY: &str =
+    "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 const A2: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
 const A5: &str = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.";
 /// One second before the examples' `exp`.
@@ -46,7 +47,12 @@ fn a1_is_expired_at_its_exp() {
     let err = decode(A1, &key, &Validation::default().at(BEFORE_EXP + 1)).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Expired);
     // ...and a leeway covers the skew.
-    decode(A1, &key, &Validation::default().at(BEFORE_EXP + 1).leeway(1)).unwrap();
+    decode(
+        A1,
+        &key,
+        &Validation::default().at(BEFORE_EXP + 1).leeway(1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -81,7 +87,9 @@ fn a2_needs_rs256_on_the_allow_list() {
 #[test]
 fn a5_unsecured_is_refused_whatever_the_allow_list() {
     for key in [DecodingKey::from_secret(b"k"), rsa_a2_key()] {
-        let v = Validation::default().algorithms(&Algorithm::ALL).at(BEFORE_EXP);
+        let v = Validation::default()
+            .algorithms(&Algorithm::ALL)
+            .at(BEFORE_EXP);
         let err = decode(A5, &key, &v).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::AlgorithmNotAllowed("none".into()));
     }

@@ -10,34 +10,72 @@ fn claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
 
 fn spec_error(spec: &str) -> String {
     let e = spec::mint(spec).unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::InvalidSpec(_) | ErrorKind::InvalidSid { .. } | ErrorKind::InvalidKey(_) | ErrorKind::Unsupported(_)), "{e:?}");
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidSpec(_)
+                | ErrorKind::InvalidSid { .. }
+                | ErrorKind::InvalidKey(_)
+                | ErrorKind::Unsupported(_)
+        ),
+        "{e:?}"
+    );
     e.to_string()
 }
 
 #[test]
 fn client_capabilities_follow_spec_key_order_wherever_kind_stands() {
-    let token = spec::mint(r#"{"events": {}, "account_sid": "AC1", "kind": "client", "auth_token": "t",
-        "outgoing": {"application_sid": "AP1"}, "incoming": "alice", "at": 1700000000}"#).unwrap();
+    let token = spec::mint(
+        r#"{"events": {}, "account_sid": "AC1", "kind": "client", "auth_token": "t",
+        "outgoing": {"application_sid": "AP1"}, "incoming": "alice", "at": 1700000000}"#,
+    )
+    .unwrap();
     let scope = claims(&token)["scope"].as_str().unwrap().to_owned();
-    let order: Vec<&str> = scope.split(' ').map(|s| s.split('?').next().unwrap()).collect();
-    assert_eq!(order, ["scope:stream:subscribe", "scope:client:outgoing", "scope:client:incoming"]);
+    let order: Vec<&str> = scope
+        .split(' ')
+        .map(|s| s.split('?').next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "scope:stream:subscribe",
+            "scope:client:outgoing",
+            "scope:client:incoming"
+        ]
+    );
     assert!(scope.contains("appSid=AP1&clientName=alice"));
 }
 
 #[test]
 fn nbf_absent_null_and_set() {
     let base = r#""kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","at":1700000000"#;
-    assert_eq!(claims(&spec::mint(&format!("{{{base}}}")).unwrap())["nbf"], AT);
+    assert_eq!(
+        claims(&spec::mint(&format!("{{{base}}}")).unwrap())["nbf"],
+        AT
+    );
     assert!(!claims(&spec::mint(&format!("{{{base},\"nbf\":null}}")).unwrap()).contains_key("nbf"));
-    assert_eq!(claims(&spec::mint(&format!("{{{base},\"nbf\":5}}")).unwrap())["nbf"], 5);
+    assert_eq!(
+        claims(&spec::mint(&format!("{{{base},\"nbf\":5}}")).unwrap())["nbf"],
+        5
+    );
 }
 
 #[test]
 fn minted_tokens_verify() {
     let token = spec::mint(r#"{"kind":"worker","account_sid":"AC1","auth_token":"tok","workspace_sid":"WS1","channel":"WK1","at":1700000000,"allow":{"update_activities":true}}"#).unwrap();
-    let data = decode(&token, &DecodingKey::from_secret(b"tok"), &Validation::default().at(AT)).unwrap();
+    let data = decode(
+        &token,
+        &DecodingKey::from_secret(b"tok"),
+        &Validation::default().at(AT),
+    )
+    .unwrap();
     assert_eq!(data.claims["worker_sid"], "WK1");
-    let posts = data.claims["policies"].as_array().unwrap().iter().filter(|p| p["method"] == "POST").count();
+    let posts = data.claims["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["method"] == "POST")
+        .count();
     assert_eq!(posts, 2, "web socket POST and update_activities");
 
     let pem = include_str!("fixtures/rsa_pkcs8.pem");
@@ -46,7 +84,12 @@ fn minted_tokens_verify() {
         "request": {"method": "GET", "path": "/", "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"]}});
     let token = spec::mint_value(spec).unwrap();
     let key = DecodingKey::from_rsa_pem(include_bytes!("fixtures/rsa_public.pem")).unwrap();
-    let data = decode(&token, &key, &Validation::default().algorithms(&[Algorithm::RS256]).at(AT)).unwrap();
+    let data = decode(
+        &token,
+        &key,
+        &Validation::default().algorithms(&[Algorithm::RS256]).at(AT),
+    )
+    .unwrap();
     assert_eq!(data.header.kid.as_deref(), Some("CR1"));
     assert_eq!(data.header.cty.as_deref(), Some("twilio-pkrv;v=1"));
     assert_eq!(data.claims["hrh"], "host");
@@ -60,15 +103,31 @@ fn errors_name_the_problem() {
     assert!(spec_error(r#"{"kind":"acess"}"#).contains("unknown kind"));
     assert!(spec_error(r#"{"kind":"access","account_sid":"AC1"}"#).contains("missing field"));
     assert!(spec_error(r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","grants":[{"vidoe":{}}]}"#).contains("vidoe"));
-    assert!(spec_error(r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","ttl":-1}"#).contains("ttl: invalid"));
-    assert!(spec_error(r#"{"kind":"client","account_sid":"AC1","auth_token":"t","valid_until":1}"#).contains("valid_until"));
-    assert!(spec_error(r#"{"kind":"worker","account_sid":"AC1","auth_token":"t","workspace_sid":"WS1"}"#).contains("channel"));
+    assert!(
+        spec_error(
+            r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","ttl":-1}"#
+        )
+        .contains("ttl: invalid")
+    );
+    assert!(
+        spec_error(r#"{"kind":"client","account_sid":"AC1","auth_token":"t","valid_until":1}"#)
+            .contains("valid_until")
+    );
+    assert!(
+        spec_error(
+            r#"{"kind":"worker","account_sid":"AC1","auth_token":"t","workspace_sid":"WS1"}"#
+        )
+        .contains("channel")
+    );
     assert!(spec_error(r#"{"kind":"worker","account_sid":"AC1","auth_token":"t","workspace_sid":"WS1","channel":"WQ1"}"#).contains("channel"));
     assert!(spec_error(r#"{"kind":"taskqueue","account_sid":"XX1","auth_token":"t","workspace_sid":"WS1","channel":"WQ1"}"#).contains("account_sid"));
     assert!(spec_error(r#"{"kind":"worker","account_sid":"AC1","auth_token":"t","workspace_sid":"WS1","channel":"WK1","allow":{"fly":true}}"#).contains("fly"));
     assert!(spec_error(r#"{"kind":"client","account_sid":"AC1","auth_token":"t","outgoing":{"application_sid":"AP1","params":{"a":[[1]]}}}"#).contains("parameter"));
     assert!(spec_error(r#"{"kind":"validation","account_sid":"AC1","api_key_sid":"SK1","credential_sid":"CR1","private_key":"nope","request":{"method":"GET","path":"/"}}"#).contains("PEM"));
-    let ttl = spec::mint(r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","ttl":90000}"#).unwrap_err();
+    let ttl = spec::mint(
+        r#"{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","ttl":90000}"#,
+    )
+    .unwrap_err();
     assert_eq!(ttl.twilio_code(), Some(20157));
 }
 

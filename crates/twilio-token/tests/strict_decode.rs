@@ -2,7 +2,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use twilio_token::{AccessToken, Algorithm, DecodingKey, ErrorKind, Validation, decode, grants::VideoGrant};
+use twilio_token::{
+    AccessToken, Algorithm, DecodingKey, ErrorKind, Validation, decode, grants::VideoGrant,
+};
 
 const SECRET: &[u8] = b"3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
 const NOW: i64 = 1_700_000_000;
@@ -23,8 +25,12 @@ fn hs256(header: &str, payload: &str) -> String {
 }
 
 fn check(token: &str) -> Result<twilio_token::TokenData, ErrorKind> {
-    decode(token, &DecodingKey::from_secret(SECRET), &Validation::default().at(NOW))
-        .map_err(|e| e.kind().clone())
+    decode(
+        token,
+        &DecodingKey::from_secret(SECRET),
+        &Validation::default().at(NOW),
+    )
+    .map_err(|e| e.kind().clone())
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -44,7 +50,14 @@ fn a_well_formed_token_passes() {
 fn exactly_three_segments() {
     let good = hs256(HEADER, CLAIMS);
     let (head, _) = good.rsplit_once('.').unwrap();
-    for token in ["", ".", "...", head, &format!("{good}."), &format!("{good}.x")] {
+    for token in [
+        "",
+        ".",
+        "...",
+        head,
+        &format!("{good}."),
+        &format!("{good}.x"),
+    ] {
         assert!(malformed(check(token)), "{token:?}");
     }
     // Three empty segments: the (empty) header is refused first.
@@ -79,7 +92,10 @@ fn base64url_must_be_canonical_and_unpadded() {
     assert!(malformed(check(&format!(" {good}"))));
     assert!(malformed(check(&good.replacen('.', " .", 1))));
     // In the payload it fails the signature first (the payload is read only once signed).
-    assert_eq!(check(&good.replacen('.', ". ", 1)).unwrap_err(), ErrorKind::InvalidSignature);
+    assert_eq!(
+        check(&good.replacen('.', ". ", 1)).unwrap_err(),
+        ErrorKind::InvalidSignature
+    );
 }
 
 #[test]
@@ -93,7 +109,10 @@ fn header_must_be_a_json_object_without_duplicates() {
         r#"{"alg":"none","alg":"HS256"}"#,
         "{\"alg\":\"HS256\",\"x\":\"\u{fffd}\"}\u{0}",
     ] {
-        assert!(matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))), "{header}");
+        assert!(
+            matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))),
+            "{header}"
+        );
     }
 }
 
@@ -109,8 +128,16 @@ fn header_with_invalid_utf8_is_refused() {
 
 #[test]
 fn alg_is_required_and_must_be_a_string() {
-    for header in [r#"{"typ":"JWT"}"#, r#"{"alg":256}"#, r#"{"alg":null}"#, r#"{"alg":["HS256"]}"#] {
-        assert!(matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))), "{header}");
+    for header in [
+        r#"{"typ":"JWT"}"#,
+        r#"{"alg":256}"#,
+        r#"{"alg":null}"#,
+        r#"{"alg":["HS256"]}"#,
+    ] {
+        assert!(
+            matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))),
+            "{header}"
+        );
     }
 }
 
@@ -118,8 +145,18 @@ fn alg_is_required_and_must_be_a_string() {
 fn none_in_any_case_is_refused() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = format!(r#"{{"alg":"{alg}"}}"#);
-        for token in [hs256(&header, CLAIMS), format!("{}.{}.", URL_SAFE_NO_PAD.encode(&header), URL_SAFE_NO_PAD.encode(CLAIMS))] {
-            assert_eq!(check(&token).unwrap_err(), ErrorKind::AlgorithmNotAllowed(alg.into()));
+        for token in [
+            hs256(&header, CLAIMS),
+            format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(&header),
+                URL_SAFE_NO_PAD.encode(CLAIMS)
+            ),
+        ] {
+            assert_eq!(
+                check(&token).unwrap_err(),
+                ErrorKind::AlgorithmNotAllowed(alg.into())
+            );
         }
     }
 }
@@ -128,15 +165,26 @@ fn none_in_any_case_is_refused() {
 fn alg_is_compared_exactly() {
     for alg in ["hs256", "HS256 ", " HS256", "HS-256", "HS256\u{0}"] {
         let header = serde_json::json!({"alg": alg}).to_string();
-        assert!(matches!(check(&hs256(&header, CLAIMS)), Err(ErrorKind::AlgorithmNotAllowed(_))), "{alg:?}");
+        assert!(
+            matches!(
+                check(&hs256(&header, CLAIMS)),
+                Err(ErrorKind::AlgorithmNotAllowed(_))
+            ),
+            "{alg:?}"
+        );
     }
 }
 
 #[test]
 fn the_allow_list_decides() {
     let hs512 = forge(r#"{"alg":"HS512"}"#, CLAIMS, ring::hmac::HMAC_SHA512);
-    assert_eq!(check(&hs512).unwrap_err(), ErrorKind::AlgorithmNotAllowed("HS512".into()));
-    let widened = Validation::default().algorithms(&[Algorithm::HS256, Algorithm::HS512]).at(NOW);
+    assert_eq!(
+        check(&hs512).unwrap_err(),
+        ErrorKind::AlgorithmNotAllowed("HS512".into())
+    );
+    let widened = Validation::default()
+        .algorithms(&[Algorithm::HS256, Algorithm::HS512])
+        .at(NOW);
     decode(&hs512, &DecodingKey::from_secret(SECRET), &widened).unwrap();
 }
 
@@ -144,8 +192,15 @@ fn the_allow_list_decides() {
 fn an_rsa_public_key_never_verifies_an_hmac_token() {
     // The classic confusion: the attacker HMACs with the verifier's public key bytes.
     let pem = include_bytes!("fixtures/rsa_public.pem");
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(CLAIMS));
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, pem), input.as_bytes());
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(HEADER),
+        URL_SAFE_NO_PAD.encode(CLAIMS)
+    );
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, pem),
+        input.as_bytes(),
+    );
     let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag));
     let key = DecodingKey::from_rsa_pem(pem).unwrap();
     let everything = Validation::default().algorithms(&Algorithm::ALL).at(NOW);
@@ -154,9 +209,14 @@ fn an_rsa_public_key_never_verifies_an_hmac_token() {
         &ErrorKind::AlgorithmNotAllowed("HS256".into())
     );
     // ...and an HMAC key never verifies an RS256 token.
-    let rs = AccessToken::new("AC1", "SK1", "s").to_jwt_at(NOW).unwrap().replacen("eyJhbGciOiJIUzI1NiIs", "eyJhbGciOiJSUzI1NiIs", 1);
+    let rs = AccessToken::new("AC1", "SK1", "s")
+        .to_jwt_at(NOW)
+        .unwrap()
+        .replacen("eyJhbGciOiJIUzI1NiIs", "eyJhbGciOiJSUzI1NiIs", 1);
     assert_eq!(
-        decode(&rs, &DecodingKey::from_secret(b"s"), &everything).unwrap_err().kind(),
+        decode(&rs, &DecodingKey::from_secret(b"s"), &everything)
+            .unwrap_err()
+            .kind(),
         &ErrorKind::AlgorithmNotAllowed("RS256".into())
     );
 }
@@ -168,14 +228,24 @@ fn crit_is_refused() {
         r#"{"alg":"HS256","crit":[]}"#,
         r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
     ] {
-        assert!(matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))), "{header}");
+        assert!(
+            matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))),
+            "{header}"
+        );
     }
 }
 
 #[test]
 fn kid_typ_and_cty_must_be_strings() {
-    for header in [r#"{"alg":"HS256","kid":1}"#, r#"{"alg":"HS256","typ":{}}"#, r#"{"alg":"HS256","cty":null}"#] {
-        assert!(matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))), "{header}");
+    for header in [
+        r#"{"alg":"HS256","kid":1}"#,
+        r#"{"alg":"HS256","typ":{}}"#,
+        r#"{"alg":"HS256","cty":null}"#,
+    ] {
+        assert!(
+            matches!(check(&hs256(header, CLAIMS)), Err(ErrorKind::BadHeader(_))),
+            "{header}"
+        );
     }
 }
 
@@ -205,27 +275,55 @@ fn time_claims_of_the_wrong_type_are_refused_not_ignored() {
         r#"{"nbf":{}}"#,
         r#"{"iat":"now"}"#,
     ] {
-        assert!(matches!(check(&hs256(HEADER, claims)), Err(ErrorKind::InvalidClaim(_))), "{claims}");
+        assert!(
+            matches!(
+                check(&hs256(HEADER, claims)),
+                Err(ErrorKind::InvalidClaim(_))
+            ),
+            "{claims}"
+        );
     }
 }
 
 #[test]
 fn exp_and_nbf_are_checked_like_pyjwt() {
     let exp = |t: i64| format!(r#"{{"exp":{t}}}"#);
-    assert_eq!(check(&hs256(HEADER, &exp(NOW))).unwrap_err(), ErrorKind::Expired);
+    assert_eq!(
+        check(&hs256(HEADER, &exp(NOW))).unwrap_err(),
+        ErrorKind::Expired
+    );
     check(&hs256(HEADER, &exp(NOW + 1))).unwrap();
     check(&hs256(HEADER, r#"{"exp":1700000000.5}"#)).unwrap();
     let nbf = |t: i64| format!(r#"{{"nbf":{t}}}"#);
     check(&hs256(HEADER, &nbf(NOW))).unwrap();
-    assert_eq!(check(&hs256(HEADER, &nbf(NOW + 1))).unwrap_err(), ErrorKind::NotYetValid);
+    assert_eq!(
+        check(&hs256(HEADER, &nbf(NOW + 1))).unwrap_err(),
+        ErrorKind::NotYetValid
+    );
     let lenient = Validation::default().at(NOW).leeway(5);
-    decode(&hs256(HEADER, &nbf(NOW + 5)), &DecodingKey::from_secret(SECRET), &lenient).unwrap();
-    decode(&hs256(HEADER, &exp(NOW - 4)), &DecodingKey::from_secret(SECRET), &lenient).unwrap();
+    decode(
+        &hs256(HEADER, &nbf(NOW + 5)),
+        &DecodingKey::from_secret(SECRET),
+        &lenient,
+    )
+    .unwrap();
+    decode(
+        &hs256(HEADER, &exp(NOW - 4)),
+        &DecodingKey::from_secret(SECRET),
+        &lenient,
+    )
+    .unwrap();
     // exp is optional unless asked for.
     check(&hs256(HEADER, "{}")).unwrap();
     let strict = Validation::default().at(NOW).require_exp(true);
     assert!(matches!(
-        decode(&hs256(HEADER, "{}"), &DecodingKey::from_secret(SECRET), &strict).unwrap_err().kind(),
+        decode(
+            &hs256(HEADER, "{}"),
+            &DecodingKey::from_secret(SECRET),
+            &strict
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::InvalidClaim(_)
     ));
 }
@@ -233,12 +331,24 @@ fn exp_and_nbf_are_checked_like_pyjwt() {
 #[test]
 fn oversized_tokens_are_refused_before_decoding() {
     let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(20_000));
-    assert_eq!(check(&hs256(HEADER, &big)).unwrap_err(), ErrorKind::TooLarge { limit: 16 * 1024 });
+    assert_eq!(
+        check(&hs256(HEADER, &big)).unwrap_err(),
+        ErrorKind::TooLarge { limit: 16 * 1024 }
+    );
     // Not even the segment structure is looked at.
-    assert_eq!(check(&"a".repeat(16 * 1024 + 1)).unwrap_err(), ErrorKind::TooLarge { limit: 16 * 1024 });
+    assert_eq!(
+        check(&"a".repeat(16 * 1024 + 1)).unwrap_err(),
+        ErrorKind::TooLarge { limit: 16 * 1024 }
+    );
     let tight = Validation::default().at(NOW).max_len(64);
     assert!(matches!(
-        decode(&hs256(HEADER, CLAIMS), &DecodingKey::from_secret(SECRET), &tight).unwrap_err().kind(),
+        decode(
+            &hs256(HEADER, CLAIMS),
+            &DecodingKey::from_secret(SECRET),
+            &tight
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::TooLarge { limit: 64 }
     ));
 }
@@ -248,7 +358,12 @@ fn deeply_nested_json_is_an_error_not_a_crash() {
     let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
     let token = hs256(HEADER, &deep);
     let v = Validation::default().at(NOW).max_len(usize::MAX);
-    assert!(matches!(decode(&token, &DecodingKey::from_secret(SECRET), &v).unwrap_err().kind(), ErrorKind::Malformed(_)));
+    assert!(matches!(
+        decode(&token, &DecodingKey::from_secret(SECRET), &v)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Malformed(_)
+    ));
 }
 
 #[test]
@@ -262,13 +377,22 @@ fn the_signature_covers_header_and_payload() {
     assert!(check(&short).is_err());
     let empty = format!("{}.{}.", parts[0], parts[1]);
     assert_eq!(check(&empty).unwrap_err(), ErrorKind::InvalidSignature);
-    let wrong_key = decode(&good, &DecodingKey::from_secret(b"other"), &Validation::default().at(NOW));
+    let wrong_key = decode(
+        &good,
+        &DecodingKey::from_secret(b"other"),
+        &Validation::default().at(NOW),
+    );
     assert_eq!(wrong_key.unwrap_err().kind(), &ErrorKind::InvalidSignature);
 }
 
 #[test]
 fn an_empty_secret_verifies_nothing() {
-    let err = decode(&hs256(HEADER, CLAIMS), &DecodingKey::from_secret(b""), &Validation::default()).unwrap_err();
+    let err = decode(
+        &hs256(HEADER, CLAIMS),
+        &DecodingKey::from_secret(b""),
+        &Validation::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::InvalidKey(_)));
 }
 
@@ -289,10 +413,21 @@ fn errors_carry_twilio_codes_and_no_secrets() {
         assert_eq!(e.twilio_code(), Some(code));
         assert!(!e.to_string().contains("hunter2"));
     }
-    let e = decode(&token, &DecodingKey::from_secret(b"x"), &Validation::default().at(NOW)).unwrap_err();
+    let e = decode(
+        &token,
+        &DecodingKey::from_secret(b"x"),
+        &Validation::default().at(NOW),
+    )
+    .unwrap_err();
     assert_eq!(e.twilio_code(), Some(20107));
-    assert_eq!(check("x.y").unwrap_err(), ErrorKind::Malformed("a token has exactly three segments"));
-    let ttl = AccessToken::new("AC1", "SK1", "s").ttl(86_401).to_jwt_at(NOW).unwrap_err();
+    assert_eq!(
+        check("x.y").unwrap_err(),
+        ErrorKind::Malformed("a token has exactly three segments")
+    );
+    let ttl = AccessToken::new("AC1", "SK1", "s")
+        .ttl(86_401)
+        .to_jwt_at(NOW)
+        .unwrap_err();
     assert_eq!(ttl.twilio_code(), Some(20157));
     assert!(ttl.to_string().contains("86400"));
 }

@@ -65,7 +65,12 @@ pub struct Args {
     #[arg(long, help_heading = "Voice")]
     voice_app_sid: Option<String>,
     /// Voice: parameters for the application, as a JSON object.
-    #[arg(long, help_heading = "Voice", requires = "voice_app_sid", value_name = "JSON")]
+    #[arg(
+        long,
+        help_heading = "Voice",
+        requires = "voice_app_sid",
+        value_name = "JSON"
+    )]
     voice_app_params: Option<String>,
     /// Voice: allow incoming calls.
     #[arg(long, help_heading = "Voice")]
@@ -100,9 +105,11 @@ pub struct Args {
 }
 
 fn required(value: Option<String>, flag: &str, var: &str) -> Result<String, Failure> {
-    value
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| Failure::Usage(format!("missing {flag} (or set {var} in the environment or ./.env)")))
+    value.filter(|v| !v.is_empty()).ok_or_else(|| {
+        Failure::Usage(format!(
+            "missing {flag} (or set {var} in the environment or ./.env)"
+        ))
+    })
 }
 
 fn check(flag: &'static str, value: Option<&str>, prefix: &'static str) -> Result<(), Failure> {
@@ -124,13 +131,21 @@ fn json_object(flag: &str, text: &str) -> Result<Value, Failure> {
 pub fn run(a: Args) -> Result<(), Failure> {
     let account_sid = required(a.account_sid, "--account-sid", "TWILIO_ACCOUNT_SID")?;
     let key_sid = required(a.api_key_sid, "--api-key-sid", "TWILIO_API_KEY_SID")?;
-    let secret = required(a.api_key_secret, "--api-key-secret", "TWILIO_API_KEY_SECRET")?;
+    let secret = required(
+        a.api_key_secret,
+        "--api-key-secret",
+        "TWILIO_API_KEY_SECRET",
+    )?;
     check("--account-sid", Some(&account_sid), "AC")?;
     check("--api-key-sid", Some(&key_sid), "SK")?;
     check("--chat-service-sid", a.chat_service_sid.as_deref(), "IS")?;
     check("--sync-service-sid", a.sync_service_sid.as_deref(), "IS")?;
     check("--voice-app-sid", a.voice_app_sid.as_deref(), "AP")?;
-    check("--push-credential-sid", a.push_credential_sid.as_deref(), "CR")?;
+    check(
+        "--push-credential-sid",
+        a.push_credential_sid.as_deref(),
+        "CR",
+    )?;
     check("--workspace-sid", a.workspace_sid.as_deref(), "WS")?;
     check("--worker-sid", a.worker_sid.as_deref(), "WK")?;
     if a.identity.is_empty() {

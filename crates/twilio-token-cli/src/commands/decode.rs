@@ -42,7 +42,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let token = token.trim();
 
     let key = match (&args.secret, &args.public_key) {
-        (Some(secret), _) => Some((DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)),
+        (Some(secret), _) => Some((
+            DecodingKey::from_secret(secret.as_bytes()),
+            Algorithm::HS256,
+        )),
         (None, Some(path)) => {
             let pem = std::fs::read(path)
                 .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
@@ -80,9 +83,15 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     };
     if args.explain {
-        print!("{}", explain(&data, args.at.unwrap_or_else(twilio_token::now)));
+        print!(
+            "{}",
+            explain(&data, args.at.unwrap_or_else(twilio_token::now))
+        );
     } else {
-        println!("{}", json!({"header": data.header.to_map(), "payload": data.claims}));
+        println!(
+            "{}",
+            json!({"header": data.header.to_map(), "payload": data.claims})
+        );
     }
     Ok(())
 }
@@ -90,7 +99,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
 /// A summary of a token for people.
 fn explain(data: &TokenData, now: i64) -> String {
     let (h, c) = (&data.header, &data.claims);
-    let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+    let text =
+        |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
     let kind = match h.cty.as_deref() {
         Some("twilio-fpa;v=1") => "access token",
         Some("twilio-pkrv;v=1") => "client validation token",
@@ -108,7 +118,7 @@ fn explain(data: &TokenData, now: i64) -> String {
         line("account", sub);
     }
     if let Some(region) = &h.twr {
-        line("region", region.clone());
+        line("region", region.to_string());
     }
     if let Some(Value::Object(grants)) = c.get("grants") {
         if let Some(identity) = text(grants, "identity") {
@@ -125,7 +135,14 @@ fn explain(data: &TokenData, now: i64) -> String {
     }
     if let Some(Value::Array(policies)) = c.get("policies") {
         for p in policies {
-            line("policy", format!("{} {}", p["method"].as_str().unwrap_or("?"), p["url"].as_str().unwrap_or("?")));
+            line(
+                "policy",
+                format!(
+                    "{} {}",
+                    p["method"].as_str().unwrap_or("?"),
+                    p["url"].as_str().unwrap_or("?")
+                ),
+            );
         }
     }
     let time = |k: &str| c.get(k).and_then(Value::as_f64).map(|t| t as i64);

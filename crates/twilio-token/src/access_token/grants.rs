@@ -197,7 +197,11 @@ impl Grant {
                     w.open();
                     w.key("application_sid");
                     w.str(sid);
-                    if let Some(params) = g.outgoing_application_params.as_ref().filter(|p| python_truthy(p)) {
+                    if let Some(params) = g
+                        .outgoing_application_params
+                        .as_ref()
+                        .filter(|p| python_truthy(p))
+                    {
                         w.key("params");
                         w.value(params);
                     }

@@ -2,20 +2,21 @@
 
 pub mod grants;
 
-
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::JsonWriter;
-use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
 use crate::jws;
+use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
+use std::borrow::Cow;
+
+use arrayvec::ArrayVec;
 use grants::Grant;
 
 /// The longest lifetime Twilio accepts for an access token (error 20157 beyond it).
 pub const MAX_TTL: u32 = 86_400;
 
 const CONTENT_TYPE: &str = "twilio-fpa;v=1";
-
 
 /// A Twilio access token: HS256, signed with an API key secret, carrying grants.
 ///
@@ -31,22 +32,29 @@ const CONTENT_TYPE: &str = "twilio-fpa;v=1";
 /// # let _ = token;
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
+///
+/// Its strings may be borrowed (`AccessToken<'a>`), so a server that mints a token per request
+/// from its configuration and the user's name copies nothing.
 #[derive(Debug, Clone)]
-pub struct AccessToken {
-    account_sid: String,
-    signing_key_sid: String,
+pub struct AccessToken<'a> {
+    account_sid: Cow<'a, str>,
+    signing_key_sid: Cow<'a, str>,
     key: EncodingKey,
-    identity: Option<String>,
-    region: Option<String>,
+    identity: Option<Cow<'a, str>>,
+    region: Option<Cow<'a, str>>,
     life: Lifetime,
-    grants: Vec<Grant>,
+    /// One grant of each kind at most, in the order first added.
+    grants: ArrayVec<Grant, GRANT_KINDS>,
 }
 
-impl AccessToken {
+/// How many kinds of grant there are.
+const GRANT_KINDS: usize = 6;
+
+impl<'a> AccessToken<'a> {
     /// A token for `account_sid`, signed with the API key `signing_key_sid` and its secret.
     pub fn new(
-        account_sid: impl Into<String>,
-        signing_key_sid: impl Into<String>,
+        account_sid: impl Into<Cow<'a, str>>,
+        signing_key_sid: impl Into<Cow<'a, str>>,
         secret: impl AsRef<[u8]>,
     ) -> Self {
         Self::with_key(
@@ -58,8 +66,8 @@ impl AccessToken {
 
     /// Like [`new`](Self::new) with a key made once and reused, for a server minting many tokens.
     pub fn with_key(
-        account_sid: impl Into<String>,
-        signing_key_sid: impl Into<String>,
+        account_sid: impl Into<Cow<'a, str>>,
+        signing_key_sid: impl Into<Cow<'a, str>>,
         key: EncodingKey,
     ) -> Self {
         AccessToken {
@@ -69,12 +77,12 @@ impl AccessToken {
             identity: None,
             region: None,
             life: Lifetime::default(),
-            grants: Vec::new(),
+            grants: ArrayVec::new(),
         }
     }
 
     /// The user's identity (left out when empty).
-    pub fn identity(mut self, identity: impl Into<String>) -> Self {
+    pub fn identity(mut self, identity: impl Into<Cow<'a, str>>) -> Self {
         self.identity = Some(identity.into());
         self
     }
@@ -98,7 +106,7 @@ impl AccessToken {
     }
 
     /// The Twilio region (`twr` header), e.g. `us1`; an empty region is left out.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
+    pub fn region(mut self, region: impl Into<Cow<'a, str>>) -> Self {
         self.region = Some(region.into());
         self
     }
@@ -115,6 +123,7 @@ impl AccessToken {
         let grant = grant.into();
         match self.grants.iter_mut().find(|g| g.key() == grant.key()) {
             Some(slot) => *slot = grant,
+            // One slot per kind, so there is always room.
             None => self.grants.push(grant),
         }
         self
@@ -153,7 +162,12 @@ impl AccessToken {
         )
         .to_json();
         match self.region.as_deref().filter(|r| !r.is_empty()) {
-            None => jws::sign_with_encoded_header(jws::ACCESS_HEADER_B64, &payload, Algorithm::HS256, &self.key),
+            None => jws::sign_with_encoded_header(
+                jws::ACCESS_HEADER_B64,
+                &payload,
+                Algorithm::HS256,
+                &self.key,
+            ),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
