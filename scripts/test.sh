@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints and docs; the Rust suites (unit,
+# integration, doc tests); the golden fixtures checked against twilio-python; and the live
+# cross-check of the binary against twilio-python and PyJWT.
+#
+# Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
+# twilio-python, PyJWT and cryptography from PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=${VENV:-.venv}
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+
+echo "== format, lints, docs"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+
+echo "== golden fixtures are what twilio-python mints"
+"$venv/bin/python" crates/twilio-token/tests/fixtures/golden.py --check
+
+echo "== cargo test"
+cargo test --locked --workspace
+
+echo "== live cross-check against twilio-python and PyJWT"
+cargo build --locked --quiet -p twilio-token-cli
+"$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
