@@ -44,5 +44,8 @@ fn main() -> Result<(), twilio_token::Error> {
 
 fn show(name: &str, token: &str) {
     let claims = dangerous::decode_unverified(token).map(|d| d.claims);
-    println!("{name}: {token}\n  {}\n", serde_json::to_string(&claims.unwrap_or_default()).unwrap_or_default());
+    println!(
+        "{name}: {token}\n  {}\n",
+        serde_json::to_string(&claims.unwrap_or_default()).unwrap_or_default()
+    );
 }

@@ -13,13 +13,38 @@ fn main() -> Result<(), twilio_token::Error> {
         .ttl(60)
         .encode_at(&EncodingKey::from_secret(b"secret"), now)?;
 
-    let data = decode(&token, &DecodingKey::from_secret(b"secret"), &Validation::default())?;
+    let data = decode(
+        &token,
+        &DecodingKey::from_secret(b"secret"),
+        &Validation::default(),
+    )?;
     println!("verified: {}", serde_json::Value::Object(data.claims));
 
     let failures = [
-        ("wrong secret", decode(&token, &DecodingKey::from_secret(b"nope"), &Validation::default())),
-        ("an hour later", decode(&token, &DecodingKey::from_secret(b"secret"), &Validation::default().at(now + 3600))),
-        ("not a token", decode("abc", &DecodingKey::from_secret(b"secret"), &Validation::default())),
+        (
+            "wrong secret",
+            decode(
+                &token,
+                &DecodingKey::from_secret(b"nope"),
+                &Validation::default(),
+            ),
+        ),
+        (
+            "an hour later",
+            decode(
+                &token,
+                &DecodingKey::from_secret(b"secret"),
+                &Validation::default().at(now + 3600),
+            ),
+        ),
+        (
+            "not a token",
+            decode(
+                "abc",
+                &DecodingKey::from_secret(b"secret"),
+                &Validation::default(),
+            ),
+        ),
     ];
     for (what, result) in failures {
         let e = result.expect_err("each of these fails");
