@@ -29,6 +29,10 @@ enum Command {
     Mint(commands::mint::Args),
     /// Decode a token and, given a key, verify it strictly.
     Decode(commands::decode::Args),
+    /// Run the token server (POST /token).
+    Serve(Box<commands::serve::Args>),
+    /// Manage the server's users.
+    Users(commands::users::Args),
 }
 
 /// Why a command failed; the variant decides the exit status.
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         Command::Access(args) => commands::access::run(*args),
         Command::Mint(args) => commands::mint::run(args),
         Command::Decode(args) => commands::decode::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
+        Command::Users(args) => commands::users::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

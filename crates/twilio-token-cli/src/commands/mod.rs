@@ -3,6 +3,8 @@
 pub mod access;
 pub mod decode;
 pub mod mint;
+pub mod serve;
+pub mod users;
 
 use std::io::Read;
 

@@ -1,0 +1,156 @@
+//! `twilio-token serve`: the token server.
+
+use std::path::PathBuf;
+
+use twilio_token_server::config::Secret;
+use twilio_token_server::{Config, Settings, SqliteStore, UserStore};
+
+use crate::Failure;
+
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "TWILIO_TOKEN_BIND", default_value = "127.0.0.1:5000")]
+    bind: String,
+    /// The user database.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://twilio-token.db")]
+    database_url: String,
+    /// Account SID (AC...).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    account_sid: Option<String>,
+    /// API key SID (SK...) that signs tokens.
+    #[arg(long, env = "TWILIO_API_KEY_SID")]
+    api_key_sid: Option<String>,
+    /// API key secret; prefer the environment or .env to a flag other users can see.
+    #[arg(long, env = "TWILIO_API_KEY_SECRET", hide_env_values = true)]
+    api_key_secret: Option<String>,
+    /// Policy file: which grants each role's tokens carry (default: a video grant for "My Room").
+    #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// An origin allowed to call with credentials (CORS); repeat, or comma-separate in the
+    /// environment.
+    #[arg(
+        long = "cors-origin",
+        env = "TWILIO_TOKEN_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Leave `Secure` off the session cookie, for plain http other than localhost.
+    #[arg(long, env = "TWILIO_TOKEN_INSECURE_COOKIES")]
+    insecure_cookies: bool,
+    /// Seconds a login session lasts.
+    #[arg(long, env = "TWILIO_TOKEN_SESSION_TTL", default_value_t = 12 * 3600)]
+    session_ttl: u64,
+    /// The longest token lifetime any role may have, in seconds (at most 86400).
+    #[arg(long, env = "TWILIO_TOKEN_MAX_TTL", default_value_t = 86_400)]
+    max_ttl: u32,
+    /// Run with a throwaway database, a demo user and a placeholder key: no Twilio account
+    /// needed, and the tokens are useless to Twilio.
+    #[arg(long)]
+    demo: bool,
+}
+
+const DEMO_USER: &str = "demo";
+const DEMO_PASSWORD: &str = "demo-password";
+
+/// Runs until Ctrl-C or SIGTERM.
+pub fn run(args: Args) -> Result<(), Failure> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let policy = match &args.policy {
+        Some(path) => Some((
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?,
+            path.display().to_string(),
+        )),
+        None => None,
+    };
+    let mut settings = Settings {
+        account_sid: args.account_sid,
+        api_key_sid: args.api_key_sid,
+        api_key_secret: args.api_key_secret.map(Secret::new),
+        bind: args.bind,
+        policy,
+        cors_origins: args.cors_origins,
+        insecure_cookies: args.insecure_cookies,
+        session_ttl: args.session_ttl,
+        max_ttl: args.max_ttl,
+    };
+    let mut database_url = args.database_url;
+    let demo_dir = if args.demo {
+        let dir = std::env::temp_dir().join(format!("twilio-token-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+        database_url = format!("sqlite://{}", dir.join("demo.db").display());
+        settings.account_sid = Some(format!("AC{}", "0".repeat(32)));
+        settings.api_key_sid = Some(format!("SK{}", "0".repeat(32)));
+        let random: [u8; 16] = twilio_token_server::passwords::rand_bytes();
+        settings.api_key_secret = Some(Secret::new(
+            random.iter().map(|b| format!("{b:02x}")).collect(),
+        ));
+        // The demo is plain http on this machine.
+        settings.insecure_cookies = true;
+        Some(dir)
+    } else {
+        None
+    };
+    let config = Config::from_settings(settings).map_err(|e| Failure::Usage(e.to_string()))?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        let store = SqliteStore::open(&database_url).await.map_err(|e| {
+            Failure::Usage(format!("--database-url: cannot open the database: {e}"))
+        })?;
+        if demo_dir.is_some() {
+            let hash = twilio_token_server::passwords::hash(DEMO_PASSWORD);
+            store
+                .add_user(DEMO_USER, &hash, "user")
+                .await
+                .map_err(|e| Failure::Invalid(format!("cannot create the demo user: {e}")))?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| Failure::Usage(format!("--bind {}: {e}", config.bind)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Failure::Invalid(e.to_string()))?;
+        if let Some(dir) = &demo_dir {
+            eprintln!("{}", demo_banner(dir));
+        }
+        println!("listening on http://{address}");
+        twilio_token_server::run(
+            &config,
+            store.clone(),
+            listener,
+            twilio_token_server::serve::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| Failure::Invalid(format!("server failed: {e}")))?;
+        store.close().await;
+        Ok(())
+    });
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn demo_banner(dir: &std::path::Path) -> String {
+    let line = "=".repeat(78);
+    format!(
+        "{line}\n  DEMO MODE: tokens are signed with a PLACEHOLDER key (SK000...).\n  \
+         Twilio will reject them. For real tokens, set TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID\n  \
+         and TWILIO_API_KEY_SECRET (environment or ./.env) and run without --demo.\n  \
+         Demo user: {DEMO_USER} / {DEMO_PASSWORD}   Throwaway database: {}\n{line}",
+        dir.display()
+    )
+}

@@ -1,0 +1,199 @@
+//! `twilio-token users`: manage the server's users.
+
+use std::io::BufRead;
+
+use twilio_token_server::store::StoreError;
+use twilio_token_server::{SqliteStore, UserStore, passwords};
+
+use crate::Failure;
+
+/// Arguments of `users`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The user database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://twilio-token.db",
+        global = true
+    )]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Add a user (password from a prompt, or --password-stdin).
+    Add {
+        /// Login name, also the token identity.
+        name: String,
+        /// The policy role whose grants the user's tokens carry.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's password (ends its sessions).
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user (and its sessions).
+    Remove {
+        /// Login name.
+        name: String,
+    },
+    /// List the users.
+    List,
+    /// Disable a user (ends its sessions; it can no longer log in).
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// Runs one user command.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let store = SqliteStore::open(&args.database_url).await.map_err(|e| {
+            Failure::Usage(format!("--database-url: cannot open the database: {e}"))
+        })?;
+        let result = command(&store, args.command).await;
+        store.close().await;
+        result
+    })
+}
+
+async fn command(store: &SqliteStore, command: Command) -> Result<(), Failure> {
+    let db = |e: StoreError| Failure::Invalid(e.to_string());
+    let found = |name: &str, found: bool| {
+        if found {
+            Ok(())
+        } else {
+            Err(Failure::Invalid(format!("no user named {name:?}")))
+        }
+    };
+    match command {
+        Command::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            check_name(&name)?;
+            check_role(&role)?;
+            let hash = passwords::hash(&read_password(password_stdin)?);
+            store
+                .add_user(&name, &hash, &role)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Exists => {
+                        Failure::Invalid(format!("a user named {name:?} exists already"))
+                    }
+                    e => db(e),
+                })?;
+            eprintln!("added {name} (role {role})");
+        }
+        Command::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let hash = passwords::hash(&read_password(password_stdin)?);
+            found(&name, store.set_password(&name, &hash).await.map_err(db)?)?;
+            eprintln!("changed the password of {name}; its sessions are ended");
+        }
+        Command::Remove { name } => {
+            found(&name, store.remove_user(&name).await.map_err(db)?)?;
+            eprintln!("removed {name}");
+        }
+        Command::List => {
+            for user in store.users().await.map_err(db)? {
+                let status = if user.disabled { "disabled" } else { "enabled" };
+                println!("{}\t{}\t{status}", user.name, user.role);
+            }
+        }
+        Command::Disable { name } => {
+            found(&name, store.set_disabled(&name, true).await.map_err(db)?)?;
+            eprintln!("disabled {name}; its sessions are ended");
+        }
+        Command::Enable { name } => {
+            found(&name, store.set_disabled(&name, false).await.map_err(db)?)?;
+            eprintln!("enabled {name}");
+        }
+    }
+    Ok(())
+}
+
+/// A name that works as a Basic-auth user and a Twilio identity.
+fn check_name(name: &str) -> Result<(), Failure> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 121
+        && !name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == ':');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::Usage(
+            "NAME must be 1 to 121 characters without spaces, control characters or ':'".into(),
+        ))
+    }
+}
+
+fn check_role(role: &str) -> Result<(), Failure> {
+    if !role.is_empty()
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(Failure::Usage(
+            "--role must be letters, digits, '_' or '-'".into(),
+        ))
+    }
+}
+
+/// The new password: the first line of stdin, or typed twice at a prompt.
+fn read_password(from_stdin: bool) -> Result<String, Failure> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::Invalid(format!("cannot read the password from stdin: {e}")))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let no_tty = |_| {
+            Failure::Usage("no terminal to ask for the password on; use --password-stdin".into())
+        };
+        let first = rpassword::prompt_password("password: ").map_err(no_tty)?;
+        let again = rpassword::prompt_password("again: ").map_err(no_tty)?;
+        if first != again {
+            return Err(Failure::Invalid("the passwords differ".into()));
+        }
+        first
+    };
+    match password.chars().count() {
+        0..8 => Err(Failure::Invalid(
+            "a password needs at least 8 characters".into(),
+        )),
+        8..=1024 => Ok(password),
+        _ => Err(Failure::Invalid(
+            "a password may have at most 1024 characters".into(),
+        )),
+    }
+}

@@ -1,0 +1,346 @@
+//! The routes: `POST /token`, `POST /logout`, `GET /healthz`, `GET /metrics`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64_simd::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use twilio_token::{AccessToken, EncodingKey};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::limiter::Limiter;
+use crate::metrics::{Login, Metrics};
+use crate::passwords::Hasher;
+use crate::policy::Policy;
+use crate::session::Sessions;
+use crate::store::{User, UserStore};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState<S> {
+    /// Users and sessions.
+    pub store: S,
+    policy: Policy,
+    account_sid: String,
+    api_key_sid: String,
+    key: EncodingKey,
+    sessions: Sessions,
+    hasher: Hasher,
+    by_user: Limiter<String>,
+    by_address: Limiter<IpAddr>,
+    /// The counters behind `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl<S: UserStore> AppState<S> {
+    /// The state for `config`, with the cookie key kept in the store.
+    pub async fn new(config: &Config, store: S) -> Result<Self, crate::store::StoreError> {
+        let cookie_key = store
+            .secret(
+                "session-cookie-key",
+                crate::passwords::rand_bytes::<32>().to_vec(),
+            )
+            .await?;
+        Ok(AppState {
+            policy: config.policy.clone(),
+            account_sid: config.account_sid.clone(),
+            api_key_sid: config.api_key_sid.clone(),
+            key: EncodingKey::from_secret(config.api_key_secret.expose().as_bytes()),
+            sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
+            hasher: Hasher::new(config.hash_threads),
+            by_user: Limiter::new(config.user_limit),
+            by_address: Limiter::new(config.address_limit),
+            metrics: Metrics::default(),
+            store,
+        })
+    }
+}
+
+/// The application, with every layer: CORS for the configured origins only, a body limit,
+/// a request timeout, and latency metrics and logs for each request.
+pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
+    let mut app = Router::new()
+        .route("/token", post(token::<S>))
+        .route("/logout", post(logout::<S>))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::<S>))
+        .layer(DefaultBodyLimit::max(config.max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe::<S>));
+    if !config.cors_origins.is_empty() {
+        // Named origins only: credentials are never offered to a wildcard.
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
+                .allow_methods([Method::POST, Method::GET])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+                .allow_credentials(true)
+                .max_age(std::time::Duration::from_secs(600)),
+        );
+    }
+    app.with_state(state)
+}
+
+/// Counts and logs every request: method, path, status and latency; never headers or bodies.
+async fn observe<S: UserStore>(
+    State(state): State<Arc<AppState<S>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let latency = started.elapsed();
+    state.metrics.observe(latency);
+    tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
+    response
+}
+
+async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// What a token request may carry, in any of its three forms.
+#[derive(Debug, Default, Deserialize)]
+struct TokenRequest {
+    username: Option<String>,
+    password: Option<String>,
+    /// A video room to ask for; the policy decides.
+    room: Option<String>,
+}
+
+/// Longest username and password looked at; longer ones are refused before any hashing.
+const MAX_NAME: usize = 256;
+const MAX_PASSWORD: usize = 1024;
+
+/// `POST /token`: a password login (JSON, form or Basic) or, without credentials, a refresh
+/// through the session cookie.
+async fn token<S: UserStore>(
+    State(state): State<Arc<AppState<S>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::BadRequest("the request body could not be read".into()),
+    })?;
+    let mut request = parse_body(&headers, &body)?;
+    if let Some((username, password)) = basic_credentials(&headers)? {
+        request.username = Some(username);
+        request.password = Some(password);
+    }
+    let room = request.room.as_deref().filter(|r| !r.is_empty());
+    match (request.username, request.password) {
+        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
+            login(&state, peer.ip(), username, password, room).await
+        }
+        (None, None) => refresh(&state, &headers, room).await,
+        // Half a set of credentials is no credentials.
+        _ => {
+            state.metrics.login(Login::Failed);
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError> {
+    if body.is_empty() {
+        return Ok(TokenRequest::default());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match content_type.as_str() {
+        "application/json" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::BadRequest(format!("malformed JSON body ({})", e.classify_name()))
+        }),
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
+            .map_err(|_| ApiError::BadRequest("malformed form body".into())),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// Names serde_json's error class without quoting the input (which may hold a password).
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "fields of the wrong type",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+/// `Authorization: Basic` credentials, if the request has them.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || ApiError::BadRequest("malformed Basic credentials".into());
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(malformed());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::BadRequest(
+            "only Basic authorization is accepted".into(),
+        ));
+    }
+    let decoded = B64.decode_to_vec(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (user, password) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((user.to_owned(), password.to_owned())))
+}
+
+async fn login<S: UserStore>(
+    state: &AppState<S>,
+    address: IpAddr,
+    username: String,
+    password: String,
+    room: Option<&str>,
+) -> Result<Response, ApiError> {
+    let now = Instant::now();
+    if let Some(wait) = state
+        .by_user
+        .check(&username, now)
+        .max(state.by_address.check(&address, now))
+    {
+        state.metrics.login(Login::Limited);
+        tracing::warn!(user = %username, %address, "login refused by the rate limit");
+        return Err(ApiError::TooManyRequests { retry_after: wait });
+    }
+    if username.len() > MAX_NAME || password.len() > MAX_PASSWORD {
+        return Err(fail(state, &username, address));
+    }
+    let user = state.store.user(&username).await?;
+    // Unknown users are checked against a dummy hash: the same answer in about the same time.
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state
+        .hasher
+        .verify(password, phc)
+        .await
+        .map_err(|_| ApiError::Busy)?;
+    let user = match user {
+        Some(user) if matches && !user.disabled => user,
+        _ => return Err(fail(state, &username, address)),
+    };
+    state.by_user.reset(&username);
+    state.metrics.login(Login::Ok);
+
+    let session = state.sessions.create();
+    let expires = twilio_token::now() + state.sessions.ttl;
+    state
+        .store
+        .add_session(&session.id_hash, user.id, expires)
+        .await?;
+    let mut response = mint(state, &user, room)?;
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session.set_cookie);
+    tracing::info!(user = %user.name, "login");
+    Ok(response)
+}
+
+fn fail<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
+    let now = Instant::now();
+    state.by_user.fail(&username.to_owned(), now);
+    state.by_address.fail(&address, now);
+    state.metrics.login(Login::Failed);
+    tracing::info!(user = %username, %address, "login failed");
+    ApiError::Unauthorized
+}
+
+async fn refresh<S: UserStore>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    room: Option<&str>,
+) -> Result<Response, ApiError> {
+    let Some(id_hash) = state.sessions.from_request(headers) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let Some(user) = state
+        .store
+        .session_user(&id_hash, twilio_token::now())
+        .await?
+    else {
+        // Expired, ended, or its user disabled: tell the browser to drop it.
+        let mut response = ApiError::Unauthorized.into_response();
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, state.sessions.clear());
+        return Ok(response);
+    };
+    state.metrics.refresh();
+    mint(state, &user, room)
+}
+
+/// The access token for `user`, as the policy of its role says.
+fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Response, ApiError> {
+    let mut token =
+        AccessToken::with_key(&state.account_sid, &state.api_key_sid, state.key.clone())
+            .identity(user.name.as_str());
+    let ttl = state
+        .policy
+        .apply(&mut token, &user.role, room)
+        .map_err(ApiError::Forbidden)?;
+    let now = twilio_token::now();
+    let token = token.ttl(ttl);
+    let jwt = token.to_jwt_at(now).map_err(|e| {
+        tracing::error!(error = %e, "minting failed");
+        ApiError::Internal
+    })?;
+    state.metrics.token(token.grants().iter().map(|g| g.key()));
+    let body = json!({"token": jwt, "identity": user.name, "expires_at": now + i64::from(ttl)});
+    let mut response = axum::Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `POST /logout`: ends the session (if any) and clears the cookie.
+async fn logout<S: UserStore>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(id_hash) = state.sessions.from_request(&headers) {
+        state.store.remove_session(&id_hash).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, state.sessions.clear())],
+    )
+        .into_response())
+}

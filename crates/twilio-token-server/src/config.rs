@@ -1,0 +1,239 @@
+//! The server's configuration, checked once at start: a missing or malformed setting stops the
+//! server with a message naming the setting, and never printing a secret.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use twilio_token::access_token::MAX_TTL;
+use twilio_token::sid;
+
+use crate::limiter::Limit;
+use crate::policy::Policy;
+
+/// A secret that never shows in `Debug` or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The settings as given (flags, environment, `.env`), before checking.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    /// `TWILIO_ACCOUNT_SID`.
+    pub account_sid: Option<String>,
+    /// `TWILIO_API_KEY_SID`.
+    pub api_key_sid: Option<String>,
+    /// `TWILIO_API_KEY_SECRET`.
+    pub api_key_secret: Option<Secret>,
+    /// `--bind`.
+    pub bind: String,
+    /// `--policy`: a policy file's text and its path (for messages).
+    pub policy: Option<(String, String)>,
+    /// `--cors-origin`, each one an origin like `https://app.example.com`.
+    pub cors_origins: Vec<String>,
+    /// `--insecure-cookies`: leave `Secure` off the session cookie (local http only).
+    pub insecure_cookies: bool,
+    /// `--session-ttl` in seconds.
+    pub session_ttl: u64,
+    /// `--max-ttl`: the longest token any role may get.
+    pub max_ttl: u32,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The Twilio account.
+    pub account_sid: String,
+    /// The API key that signs tokens.
+    pub api_key_sid: String,
+    /// Its secret.
+    pub api_key_secret: Secret,
+    /// Which grants each role gets.
+    pub policy: Policy,
+    /// Origins allowed to call with credentials (CORS); none means same-origin only.
+    pub cors_origins: Vec<HeaderValue>,
+    /// Whether the session cookie is `Secure`.
+    pub secure_cookies: bool,
+    /// Seconds a session lives.
+    pub session_ttl: i64,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Longest a client may take to send its request headers.
+    pub header_timeout: Duration,
+    /// Failed logins allowed per username.
+    pub user_limit: Limit,
+    /// Failed logins allowed per client address.
+    pub address_limit: Limit,
+    /// Threads that hash passwords at once.
+    pub hash_threads: usize,
+}
+
+/// A setting that is missing or malformed, by name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Checks every setting.
+    pub fn from_settings(s: Settings) -> Result<Config, ConfigError> {
+        let missing =
+            |name: &str| ConfigError(format!("{name} is not set (flag, environment or ./.env)"));
+        let account_sid = s
+            .account_sid
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing("TWILIO_ACCOUNT_SID"))?;
+        let api_key_sid = s
+            .api_key_sid
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing("TWILIO_API_KEY_SID"))?;
+        let api_key_secret = s
+            .api_key_secret
+            .filter(|v| !v.expose().is_empty())
+            .ok_or_else(|| missing("TWILIO_API_KEY_SECRET"))?;
+        for (name, value, prefix) in [
+            ("TWILIO_ACCOUNT_SID", &account_sid, "AC"),
+            ("TWILIO_API_KEY_SID", &api_key_sid, "SK"),
+        ] {
+            sid::validate("sid", value, prefix).map_err(|_| {
+                ConfigError(format!(
+                    "{name} is malformed: expected {prefix} followed by 32 hex digits"
+                ))
+            })?;
+        }
+        let bind = s.bind.parse().map_err(|_| {
+            ConfigError(format!(
+                "--bind {:?} is not HOST:PORT (e.g. 127.0.0.1:5000)",
+                s.bind
+            ))
+        })?;
+        if s.max_ttl == 0 || s.max_ttl > MAX_TTL {
+            return Err(ConfigError(format!(
+                "--max-ttl must be 1..={MAX_TTL} seconds"
+            )));
+        }
+        let policy = match s.policy {
+            None => Policy::tutorial(),
+            Some((text, path)) => Policy::from_json(&text, s.max_ttl)
+                .map_err(|e| ConfigError(format!("--policy {path}: {e}")))?,
+        };
+        let cors_origins = s
+            .cors_origins
+            .iter()
+            .map(|o| {
+                let valid = (o.starts_with("https://") || o.starts_with("http://")) && !o.contains('*') && !o.ends_with('/');
+                valid
+                    .then(|| HeaderValue::from_str(o).ok())
+                    .flatten()
+                    .ok_or_else(|| ConfigError(format!("--cors-origin {o:?} is not an origin like https://app.example.com (no wildcards, no path)")))
+            })
+            .collect::<Result<_, _>>()?;
+        if s.session_ttl == 0 || s.session_ttl > 90 * 86_400 {
+            return Err(ConfigError("--session-ttl must be 1 s to 90 days".into()));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Config {
+            bind,
+            account_sid,
+            api_key_sid,
+            api_key_secret,
+            policy,
+            cors_origins,
+            secure_cookies: !s.insecure_cookies,
+            session_ttl: s.session_ttl as i64,
+            max_body: 4096,
+            request_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(5),
+            user_limit: Limit {
+                failures: 5,
+                window: Duration::from_secs(15 * 60),
+            },
+            address_limit: Limit {
+                failures: 50,
+                window: Duration::from_secs(15 * 60),
+            },
+            hash_threads: cores,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Settings {
+        Settings {
+            account_sid: Some("AC0123456789abcdef0123456789abcdef".into()),
+            api_key_sid: Some("SK0123456789abcdef0123456789abcdef".into()),
+            api_key_secret: Some(Secret::new("hunter2-secret".into())),
+            bind: "127.0.0.1:5000".into(),
+            session_ttl: 3600,
+            max_ttl: 86400,
+            ..Settings::default()
+        }
+    }
+
+    fn error(change: impl FnOnce(&mut Settings)) -> String {
+        let mut s = good();
+        change(&mut s);
+        Config::from_settings(s).unwrap_err().0
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_and_no_secret_is_shown() {
+        assert!(Config::from_settings(good()).is_ok());
+        let cases: [(&dyn Fn(&mut Settings), &str); 8] = [
+            (&|s| s.account_sid = None, "TWILIO_ACCOUNT_SID"),
+            (
+                &|s| s.api_key_sid = Some("SKxxx".into()),
+                "TWILIO_API_KEY_SID",
+            ),
+            (
+                &|s| s.api_key_secret = Some(Secret::new(String::new())),
+                "TWILIO_API_KEY_SECRET",
+            ),
+            (&|s| s.bind = "localhost".into(), "--bind"),
+            (
+                &|s| s.policy = Some(("{".into(), "p.json".into())),
+                "--policy p.json",
+            ),
+            (&|s| s.cors_origins = vec!["*".into()], "--cors-origin"),
+            (&|s| s.max_ttl = 90_000, "--max-ttl"),
+            (&|s| s.session_ttl = 0, "--session-ttl"),
+        ];
+        for (change, name) in cases {
+            let e = error(change);
+            assert!(e.contains(name), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+        assert!(!format!("{:?}", Config::from_settings(good()).unwrap()).contains("hunter2"));
+    }
+}

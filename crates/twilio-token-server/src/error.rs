@@ -1,0 +1,99 @@
+//! Every way a request can fail, and the one place that maps each to its HTTP status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// A failed request. The message is safe to show the client: it never holds a password, a
+/// secret, a token or a stored hash.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No credentials, wrong credentials, unknown or disabled user, or no valid session: the
+    /// same answer for each, so the response does not tell which.
+    Unauthorized,
+    /// Authenticated, but the policy does not allow what was asked (a room, say).
+    Forbidden(String),
+    /// The body could not be read as the content type it claims.
+    BadRequest(String),
+    /// The body is neither JSON nor a form.
+    UnsupportedMediaType,
+    /// The body is larger than the server accepts.
+    PayloadTooLarge,
+    /// Too many failed logins for this user or address; try again after this many seconds.
+    TooManyRequests {
+        /// Seconds until a login may succeed again.
+        retry_after: u64,
+    },
+    /// The password-hashing pool is saturated; try again shortly.
+    Busy,
+    /// Something on our side failed; details are in the log, not the response.
+    Internal,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error, message) = match &self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or invalid credentials".to_owned(),
+            ),
+            ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.clone()),
+            ApiError::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", why.clone()),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send JSON, a form, or Basic credentials".to_owned(),
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body is too large".to_owned(),
+            ),
+            ApiError::TooManyRequests { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("too many failed logins; try again in {retry_after} s"),
+            ),
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy; try again shortly".to_owned(),
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".to_owned(),
+            ),
+        };
+        let mut response = (
+            status,
+            axum::Json(json!({"error": error, "message": message})),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"twilio-token\", charset=\"UTF-8\""),
+                );
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Busy => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "user store failed");
+        ApiError::Internal
+    }
+}

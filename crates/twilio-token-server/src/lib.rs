@@ -1,0 +1,47 @@
+//! The twilio-token server: a browser or mobile app asks `POST /token` with its user's
+//! credentials and gets a Twilio access token back, or a 401.
+//!
+//! Users live in SQLite with argon2id password hashes; which grants a token carries is policy,
+//! not code; a successful login also sets a signed, HttpOnly session cookie so the app can
+//! refresh its token without keeping the password.
+//!
+//! # Layout
+//!
+//! - [`config`]: settings, checked once at start, naming whatever is wrong.
+//! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status.
+//! - [`store`]: the [`UserStore`](store::UserStore) trait and its SQLite implementation.
+//! - [`passwords`]: argon2id on a bounded blocking pool.
+//! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
+//! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
+//! - [`serve`]: the listener, header deadlines and graceful shutdown.
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod limiter;
+pub mod metrics;
+pub mod passwords;
+pub mod policy;
+pub mod serve;
+pub mod session;
+pub mod store;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use config::{Config, Settings};
+pub use store::{SqliteStore, UserStore};
+
+/// Runs the server for `config` on `listener` until `shutdown` completes.
+pub async fn run<S: UserStore>(
+    config: &Config,
+    store: S,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let state = Arc::new(app::AppState::new(config, store).await?);
+    let router = app::router(state, config);
+    serve::serve(listener, router, config.header_timeout, shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Where users and sessions live: a small trait, so that the handlers do not know the database,
+//! and its SQLite implementation (a file, with migrations).
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+/// A user as stored: the password only as its argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name, also the token identity.
+    pub name: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// Which policy role the user's tokens follow.
+    pub role: String,
+    /// A disabled user cannot log in or refresh.
+    pub disabled: bool,
+}
+
+/// A store failure (the database is unreachable, a constraint failed, ...).
+#[derive(Debug)]
+pub enum StoreError {
+    /// A user of that name exists already.
+    Exists,
+    /// The database failed.
+    Database(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Exists => f.write_str("a user of that name exists already"),
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Exists,
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Users, sessions and server settings. Changing a user's password or disabling it ends its
+/// sessions, in the same transaction.
+pub trait UserStore: Send + Sync + 'static {
+    /// Adds a user; [`StoreError::Exists`] if the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        role: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A user by name.
+    fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Every user, by name.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Sets a password hash and ends the user's sessions; false if there is no such user.
+    fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Disables or enables a user, ending its sessions; false if there is no such user.
+    fn set_disabled(&self, name: &str, disabled: bool)
+    -> impl Future<Output = Result<bool>> + Send;
+    /// Removes a user and its sessions; false if there is no such user.
+    fn remove_user(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Records a session (by the hash of its id) until `expires_at`.
+    fn add_session(
+        &self,
+        id_hash: &[u8],
+        user_id: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The enabled user of an unexpired session.
+    fn session_user(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Ends a session.
+    fn remove_session(&self, id_hash: &[u8]) -> impl Future<Output = Result<()>> + Send;
+    /// A server secret, made by `make` and stored on first use (the same value on every start).
+    fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
+}
+
+/// The SQLite store: one file, WAL journal, migrations applied on open.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Several processes (a `users add` beside a running server) share the file.
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Closes the pool, finishing what is in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn now() -> i64 {
+    twilio_token::now()
+}
+
+fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        role: row.try_get("role")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+const USER_COLUMNS: &str = "id, name, password_hash, role, disabled";
+
+impl UserStore for SqliteStore {
+    async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(now())
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?")
+                .bind(password_hash)
+                .bind(now())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        end_sessions(&mut *tx, name).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?")
+            .bind(i64::from(disabled))
+            .bind(now())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        end_sessions(&mut *tx, name).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        end_sessions(&mut *tx, name).await?;
+        let removed = sqlx::query("DELETE FROM users WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed == 1)
+    }
+
+    async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Expired sessions go as new ones come, so the table does not grow without bound.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?, ?, ?)")
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.password_hash, u.role, u.disabled FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(make)
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+}
+
+async fn end_sessions(tx: &mut sqlx::SqliteConnection, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = ?)")
+        .bind(name)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
