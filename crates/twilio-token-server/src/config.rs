@@ -210,7 +210,8 @@ mod tests {
     #[test]
     fn each_bad_setting_is_named_and_no_secret_is_shown() {
         assert!(Config::from_settings(good()).is_ok());
-        let cases: [(&dyn Fn(&mut Settings), &str); 8] = [
+        type Change = dyn Fn(&mut Settings);
+        let cases: [(&Change, &str); 8] = [
             (&|s| s.account_sid = None, "TWILIO_ACCOUNT_SID"),
             (
                 &|s| s.api_key_sid = Some("SKxxx".into()),

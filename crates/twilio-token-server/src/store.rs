@@ -188,7 +188,7 @@ impl UserStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-        end_sessions(&mut *tx, name).await?;
+        end_sessions(&mut tx, name).await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
@@ -202,14 +202,14 @@ impl UserStore for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        end_sessions(&mut *tx, name).await?;
+        end_sessions(&mut tx, name).await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
 
     async fn remove_user(&self, name: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        end_sessions(&mut *tx, name).await?;
+        end_sessions(&mut tx, name).await?;
         let removed = sqlx::query("DELETE FROM users WHERE name = ?")
             .bind(name)
             .execute(&mut *tx)

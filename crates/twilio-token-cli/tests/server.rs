@@ -1,0 +1,736 @@
+//! `twilio-token serve`, started for real on a loopback port with a real SQLite file, and
+//! driven over HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
+use serde_json::{Value, json};
+use twilio_token::{DecodingKey, Validation, decode};
+
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+const KEY: &str = "SK0123456789abcdef0123456789abcdef";
+const SECRET: &str = "3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_twilio-token"))
+}
+
+fn database(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("users.db").display())
+}
+
+/// `twilio-token users ...` against the test database.
+fn users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .arg("users")
+        .args(args)
+        .args(["--database-url", &database(dir)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn add_user(dir: &Path, name: &str, password: &str, role: &str) {
+    let out = users(
+        dir,
+        &["add", name, "--role", role, "--password-stdin"],
+        &format!("{password}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let stderr = dir.join(format!("server-{}.log", rand_suffix()));
+        let mut child = Command::new(bin())
+            .current_dir(dir)
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &database(dir),
+            ])
+            .args(extra)
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("TWILIO_API_KEY_SID", KEY)
+            .env("TWILIO_API_KEY_SECRET", SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_owned();
+        Server { child, url, stderr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn verify(token: &str) -> serde_json::Map<String, Value> {
+    decode(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &Validation::default(),
+    )
+    .unwrap()
+    .claims
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    let set = response.headers()[SET_COOKIE].to_str().unwrap();
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Max-Age=",
+        "__Host-",
+    ] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn login_json(s: &Server, user: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(s.url("/token"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logins_by_json_form_and_basic_give_verifiable_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let s = Server::start(dir.path(), &[]);
+    let c = client();
+    let requests = [
+        c.post(s.url("/token"))
+            .json(&json!({"username": "alice", "password": "correct horse battery"})),
+        c.post(s.url("/token"))
+            .form(&[("username", "alice"), ("password", "correct horse battery")]),
+        c.post(s.url("/token"))
+            .basic_auth("alice", Some("correct horse battery")),
+    ];
+    for request in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        session_cookie(&response);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let text = response.text().await.unwrap();
+        assert!(text.starts_with("{\"token\":"), "token first: {text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let claims = verify(body["token"].as_str().unwrap());
+        assert_eq!(
+            claims["grants"],
+            json!({"video": {"room": "My Room"}, "identity": "alice"})
+        );
+        assert_eq!(claims["sub"], ACCOUNT);
+        assert_eq!(body["identity"], "alice");
+        assert_eq!(body["expires_at"], claims["exp"]);
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(),
+            3600
+        );
+    }
+    let log = s.log();
+    assert!(!log.contains("correct horse"), "password in the log");
+    assert!(!log.contains("eyJ"), "token in the log");
+    assert!(!log.contains(SECRET), "secret in the log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_error_has_its_status_and_a_json_body() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let s = Server::start(dir.path(), &[]);
+    let c = client();
+    let post = || c.post(s.url("/token"));
+    let cases = [
+        (post(), StatusCode::UNAUTHORIZED),
+        (
+            post().json(&json!({"username": "alice"})),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            post().json(&json!({"username": "alice", "password": "wrong password"})),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            post().json(&json!({"username": "nobody", "password": "wrong password"})),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            post()
+                .header(CONTENT_TYPE, "application/json")
+                .body("{\"username\":"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post()
+                .header(CONTENT_TYPE, "application/json")
+                .body("[1,2]"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post()
+                .header(CONTENT_TYPE, "application/json")
+                .body(vec![0xff, 0xfe]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post().header(CONTENT_TYPE, "text/plain").body("hi"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            post().header(AUTHORIZATION, "Basic !!!"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post().header(AUTHORIZATION, "Bearer abc"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post().json(&json!({"username": "alice", "password": "x".repeat(5000)})),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (c.get(s.url("/token")), StatusCode::METHOD_NOT_ALLOWED),
+        (c.delete(s.url("/token")), StatusCode::METHOD_NOT_ALLOWED),
+    ];
+    let mut unauthorized = Vec::new();
+    for (request, status) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        if status != StatusCode::METHOD_NOT_ALLOWED {
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["error"].is_string() && body["message"].is_string(),
+                "{body}"
+            );
+            if status == StatusCode::UNAUTHORIZED {
+                unauthorized.push(body);
+            }
+        }
+    }
+    // Missing credentials, a wrong password and an unknown user all look the same.
+    assert!(unauthorized.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(
+        c.get(s.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_policy_decides_grants_and_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"roles": {
+            "user": {"grants": [{"video": {}}], "rooms": ["team-*"], "ttl": 600},
+            "agent": {"grants": [{"voice": {"incoming_allow": true, "outgoing_application_sid": "AP0123456789abcdef0123456789abcdef"}}, {"chat": {"service_sid": "IS0123456789abcdef0123456789abcdef"}}]}
+        }}"#,
+    )
+    .unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    add_user(dir.path(), "bob", "correct horse battery", "agent");
+    let s = Server::start(dir.path(), &["--policy", policy.to_str().unwrap()]);
+    let c = client();
+    let ask = |user: &str, room: Option<&str>| {
+        let mut body = json!({"username": user, "password": "correct horse battery"});
+        if let Some(room) = room {
+            body["room"] = json!(room);
+        }
+        c.post(s.url("/token")).json(&body).send()
+    };
+    let alice: Value = ask("alice", Some("team-red"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = verify(alice["token"].as_str().unwrap());
+    assert_eq!(claims["grants"]["video"], json!({"room": "team-red"}));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(),
+        600
+    );
+    assert_eq!(
+        ask("alice", Some("boardroom")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let bob: Value = ask("bob", None).await.unwrap().json().await.unwrap();
+    let grants = &verify(bob["token"].as_str().unwrap())["grants"];
+    assert_eq!(grants["voice"]["incoming"]["allow"], true);
+    assert_eq!(grants["identity"], "bob");
+    assert!(grants.get("video").is_none());
+    assert_eq!(
+        ask("bob", Some("team-red")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let metrics = c
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("twilio_token_tokens_issued_total{grant=\"voice\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("twilio_token_tokens_issued_total{grant=\"video\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_refresh_until_logout_password_change_or_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let s = Server::start(dir.path(), &[]);
+    let c = client();
+    let refresh = |cookie: String| c.post(s.url("/token")).header(COOKIE, cookie).send();
+
+    let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
+    let response = refresh(cookie.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        verify(body["token"].as_str().unwrap())["grants"]["identity"],
+        "alice"
+    );
+    // A forged cookie is no session.
+    let forged = format!("{}x", &cookie[..cookie.len() - 1]);
+    assert_eq!(
+        refresh(forged).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Logout ends it.
+    let out = c
+        .post(s.url("/logout"))
+        .header(COOKIE, cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        refresh(cookie).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A password change ends every session.
+    let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
+    let out = users(
+        dir.path(),
+        &["passwd", "alice", "--password-stdin"],
+        "new horse battery\n",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        refresh(cookie).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_json(&s, "alice", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // So does disabling; and a disabled user cannot log in.
+    let cookie = session_cookie(&login_json(&s, "alice", "new horse battery").await);
+    assert!(
+        users(dir.path(), &["disable", "alice"], "")
+            .status
+            .success()
+    );
+    assert_eq!(
+        refresh(cookie).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_json(&s, "alice", "new horse battery").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(users(dir.path(), &["enable", "alice"], "").status.success());
+    assert_eq!(
+        login_json(&s, "alice", "new horse battery").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_logins_are_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    add_user(dir.path(), "bob", "correct horse battery", "user");
+    let s = Server::start(dir.path(), &[]);
+    for _ in 0..5 {
+        assert_eq!(
+            login_json(&s, "alice", "wrong password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Now even the right password waits.
+    let limited = login_json(&s, "alice", "correct horse battery").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+    // Another user from the same address is not locked out by alice's failures.
+    assert_eq!(
+        login_json(&s, "bob", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let metrics = client()
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("twilio_token_logins_total{result=\"limited\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("twilio_token_logins_total{result=\"failed\"} 5"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_keeps_users_and_sessions_and_shutdown_finishes_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["alice", "bob", "carol"] {
+        add_user(dir.path(), name, "correct horse battery", "user");
+    }
+    let s = Server::start(dir.path(), &[]);
+    let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
+    // Logins in flight when SIGTERM arrives still finish.
+    let url = s.url("/token");
+    let in_flight: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                client()
+                    .post(url)
+                    .json(&json!({"username": "bob", "password": "correct horse battery"}))
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let status = tokio::task::spawn_blocking(move || s.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    for request in in_flight {
+        // Each either finished before the listener closed or was never accepted; none broke.
+        if let Ok(status) = request.await.unwrap() {
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+
+    let s = Server::start(dir.path(), &[]);
+    for name in ["alice", "bob", "carol"] {
+        assert_eq!(
+            login_json(&s, name, "correct horse battery").await.status(),
+            StatusCode::OK,
+            "{name}"
+        );
+    }
+    let refreshed = client()
+        .post(s.url("/token"))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refreshed.status(),
+        StatusCode::OK,
+        "the session survives the restart"
+    );
+}
+
+#[test]
+fn concurrent_user_creation_from_several_processes_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Create the database once, then race.
+    add_user(dir.path(), "first", "correct horse battery", "user");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let name = if i < 6 {
+                format!("user{i}")
+            } else {
+                "twin".to_owned()
+            };
+            let mut child = Command::new(bin())
+                .args([
+                    "users",
+                    "add",
+                    &name,
+                    "--password-stdin",
+                    "--database-url",
+                    &database(dir.path()),
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery\n")
+                .unwrap();
+            (name, child)
+        })
+        .collect();
+    let mut twins_ok = 0;
+    for (name, child) in children {
+        let out = child.wait_with_output().unwrap();
+        if name == "twin" {
+            twins_ok += usize::from(out.status.success());
+            if !out.status.success() {
+                assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+            }
+        } else {
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(
+        twins_ok, 1,
+        "exactly one of two racing adds of the same name wins"
+    );
+    let list = String::from_utf8(users(dir.path(), &["list"], "").stdout).unwrap();
+    let names: Vec<&str> = list
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "first", "twin", "user0", "user1", "user2", "user3", "user4", "user5"
+        ]
+    );
+    assert!(
+        list.lines().all(|l| l.ends_with("\tuser\tenabled")),
+        "{list}"
+    );
+}
+
+#[test]
+fn users_commands_refuse_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = users(
+        dir.path(),
+        &["add", "has space", "--password-stdin"],
+        "correct horse\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = users(dir.path(), &["add", "alice", "--password-stdin"], "short\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
+    let out = users(dir.path(), &["add", "alice"], "");
+    assert_eq!(out.status.code(), Some(2), "no terminal to prompt on");
+    let out = users(dir.path(), &["remove", "nobody"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    // The hash is stored, never the password.
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let db = std::fs::read(dir.path().join("users.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("users.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(21).any(|w| w == b"correct horse battery"));
+    }
+}
+
+#[test]
+fn a_missing_or_malformed_setting_stops_the_server_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(dir.path())
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &database(dir.path()),
+            ])
+            .args(args)
+            .env_remove("TWILIO_ACCOUNT_SID")
+            .env_remove("TWILIO_API_KEY_SID")
+            .env_remove("TWILIO_API_KEY_SECRET");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let all = [
+        ("TWILIO_ACCOUNT_SID", ACCOUNT),
+        ("TWILIO_API_KEY_SID", KEY),
+        ("TWILIO_API_KEY_SECRET", "hunter2-secret"),
+    ];
+    let out = run(&all[1..], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TWILIO_ACCOUNT_SID"));
+    let out = run(&[all[0], ("TWILIO_API_KEY_SID", "SK123"), all[2]], &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TWILIO_API_KEY_SID is malformed"));
+    let out = run(&all, &["--bind", "nowhere"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bind"));
+    let out = run(&all, &["--policy", "missing.json"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--policy"));
+    let out = run(&all, &["--cors-origin", "*"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cors-origin"));
+    for out in [run(&all, &["--bind", "nowhere"]), run(&all[..2], &[])] {
+        assert_eq!(out.status.code(), Some(2));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_clients_are_cut_off_and_cors_is_for_named_origins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--cors-origin", "https://app.example.com"]);
+    // A client that never finishes its headers is disconnected after the header deadline.
+    let address = s.url.strip_prefix("http://").unwrap().to_owned();
+    let cut_off = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        stream
+            .write_all(b"POST /token HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = Vec::new();
+        let _ = stream.read_to_end(&mut buf);
+        started.elapsed()
+    })
+    .await
+    .unwrap();
+    assert!(cut_off < Duration::from_secs(10), "{cut_off:?}");
+
+    let c = client();
+    let preflight = |origin: &str| {
+        c.request(reqwest::Method::OPTIONS, s.url("/token"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
