@@ -9,7 +9,7 @@
 //!
 //! - [`config`]: settings, checked once at start, naming whatever is wrong.
 //! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status.
-//! - [`store`]: the [`UserStore`](store::UserStore) trait and its SQLite implementation.
+//! - [`store`]: the [`UserStore`] trait and its SQLite implementation.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
