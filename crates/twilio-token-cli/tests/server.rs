@@ -399,14 +399,20 @@ async fn sessions_refresh_until_logout_password_change_or_disable() {
         StatusCode::UNAUTHORIZED
     );
 
-    // A password change ends every session.
+    // A password change by another process ends every session within a second (a refresh
+    // trusts what it read for at most that long).
     let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
+    assert_eq!(
+        refresh(cookie.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
     let out = users(
         dir.path(),
         &["passwd", "alice", "--password-stdin"],
         "new horse battery\n",
     );
     assert!(out.status.success());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         refresh(cookie).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
@@ -420,11 +426,16 @@ async fn sessions_refresh_until_logout_password_change_or_disable() {
 
     // So does disabling; and a disabled user cannot log in.
     let cookie = session_cookie(&login_json(&s, "alice", "new horse battery").await);
+    assert_eq!(
+        refresh(cookie.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
     assert!(
         users(dir.path(), &["disable", "alice"], "")
             .status
             .success()
     );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         refresh(cookie).await.unwrap().status(),
         StatusCode::UNAUTHORIZED

@@ -5,18 +5,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64_simd::STANDARD as B64;
 use serde::Deserialize;
-use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
@@ -25,7 +23,7 @@ use crate::limiter::Limiter;
 use crate::metrics::{Login, Metrics};
 use crate::passwords::Hasher;
 use crate::policy::Policy;
-use crate::session::Sessions;
+use crate::session::{SessionCache, Sessions};
 use crate::store::{User, UserStore};
 
 /// Everything the handlers share.
@@ -38,9 +36,12 @@ pub struct AppState<S> {
     api_key_sid: String,
     key: EncodingKey,
     sessions: Sessions,
+    session_cache: SessionCache,
     hasher: Hasher,
     by_user: Limiter<String>,
     by_address: Limiter<IpAddr>,
+    max_body: usize,
+    request_timeout: std::time::Duration,
     /// The counters behind `/metrics`.
     pub metrics: Metrics,
 }
@@ -60,28 +61,27 @@ impl<S: UserStore> AppState<S> {
             api_key_sid: config.api_key_sid.clone(),
             key: EncodingKey::from_secret(config.api_key_secret.expose().as_bytes()),
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
+            session_cache: SessionCache::new(config.session_cache),
             hasher: Hasher::new(config.hash_threads),
             by_user: Limiter::new(config.user_limit),
             by_address: Limiter::new(config.address_limit),
+            max_body: config.max_body,
+            request_timeout: config.request_timeout,
             metrics: Metrics::default(),
             store,
         })
     }
 }
 
-/// The application, with every layer: CORS for the configured origins only, a body limit,
-/// a request timeout, and latency metrics and logs for each request.
+/// The application, with every layer: CORS for the configured origins only, and latency
+/// metrics and logs for each request. (Header and body deadlines are the listener's and
+/// [`read_body`]'s.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
     let mut app = Router::new()
         .route("/token", post(token::<S>))
         .route("/logout", post(logout::<S>))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::<S>))
-        .layer(DefaultBodyLimit::max(config.max_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe::<S>));
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
@@ -139,12 +139,9 @@ async fn token<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        _ => ApiError::BadRequest("the request body could not be read".into()),
-    })?;
+    let body = read_body(&state, &headers, body).await?;
     let mut request = parse_body(&headers, &body)?;
     if let Some((username, password)) = basic_credentials(&headers)? {
         request.username = Some(username);
@@ -162,6 +159,51 @@ async fn token<S: UserStore>(
             Err(ApiError::Unauthorized)
         }
     }
+}
+
+/// The request body, within the size limit and the time limit. A request without a body (a
+/// refresh) skips the read, and with it the cost of a timer.
+async fn read_body<S>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared == Some(0)
+        || (declared.is_none() && !headers.contains_key(header::TRANSFER_ENCODING))
+    {
+        return Ok(Bytes::new());
+    }
+    if declared.is_some_and(|n| n > state.max_body as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    match tokio::time::timeout(
+        state.request_timeout,
+        axum::body::to_bytes(body, state.max_body),
+    )
+    .await
+    {
+        Err(_) => Err(ApiError::Timeout),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_limit(&e) => Err(ApiError::PayloadTooLarge),
+        Ok(Err(_)) => Err(ApiError::BadRequest(
+            "the request body could not be read".into(),
+        )),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError> {
@@ -290,20 +332,33 @@ async fn refresh<S: UserStore>(
     let Some(id_hash) = state.sessions.from_request(headers) else {
         return Err(ApiError::Unauthorized);
     };
-    let Some(user) = state
-        .store
-        .session_user(&id_hash, twilio_token::now())
-        .await?
-    else {
-        // Expired, ended, or its user disabled: tell the browser to drop it.
-        let mut response = ApiError::Unauthorized.into_response();
-        response
-            .headers_mut()
-            .insert(header::SET_COOKIE, state.sessions.clear());
-        return Ok(response);
+    let user = match state.session_cache.get(&id_hash) {
+        Some(user) => user,
+        None => {
+            let now = twilio_token::now();
+            let Some(user) = state.store.session_user(&id_hash, now).await? else {
+                // Expired, ended, or its user disabled: tell the browser to drop it.
+                let mut response = ApiError::Unauthorized.into_response();
+                response
+                    .headers_mut()
+                    .insert(header::SET_COOKIE, state.sessions.clear());
+                return Ok(response);
+            };
+            let user = Arc::new(user);
+            state.session_cache.put(id_hash, Arc::clone(&user));
+            user
+        }
     };
     state.metrics.refresh();
     mint(state, &user, room)
+}
+
+/// The answer to a token request, `token` first as in the tutorial.
+#[derive(serde::Serialize)]
+struct TokenResponse<'a> {
+    token: &'a str,
+    identity: &'a str,
+    expires_at: i64,
 }
 
 /// The access token for `user`, as the policy of its role says.
@@ -322,7 +377,11 @@ fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Respo
         ApiError::Internal
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
-    let body = json!({"token": jwt, "identity": user.name, "expires_at": now + i64::from(ttl)});
+    let body = TokenResponse {
+        token: &jwt,
+        identity: &user.name,
+        expires_at: now + i64::from(ttl),
+    };
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
@@ -336,6 +395,7 @@ async fn logout<S: UserStore>(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(id_hash) = state.sessions.from_request(&headers) {
+        state.session_cache.remove(&id_hash);
         state.store.remove_session(&id_hash).await?;
     }
     Ok((

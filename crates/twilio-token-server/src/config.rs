@@ -76,6 +76,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Seconds a session lives.
     pub session_ttl: i64,
+    /// How long a refresh trusts a session it read from the store (another process's password
+    /// change or disable reaches the server within this time).
+    pub session_cache: Duration,
     /// Largest request body, in bytes.
     pub max_body: usize,
     /// Longest a request may take.
@@ -169,6 +172,7 @@ impl Config {
             cors_origins,
             secure_cookies: !s.insecure_cookies,
             session_ttl: s.session_ttl as i64,
+            session_cache: Duration::from_secs(1),
             max_body: 4096,
             request_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(5),

@@ -24,6 +24,8 @@ pub enum ApiError {
         /// Seconds until a login may succeed again.
         retry_after: u64,
     },
+    /// The client took too long to send its body.
+    Timeout,
     /// The password-hashing pool is saturated; try again shortly.
     Busy,
     /// Something on our side failed; details are in the log, not the response.
@@ -54,6 +56,11 @@ impl IntoResponse for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 format!("too many failed logins; try again in {retry_after} s"),
+            ),
+            ApiError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request took too long to arrive".to_owned(),
             ),
             ApiError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -4,6 +4,8 @@
 //! server refuse forged cookies without a database read; the hash in the database means a copy
 //! of it holds no usable session; deleting the row ends the session at once.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64_simd::URL_SAFE_NO_PAD as B64;
 use ring::digest::{SHA256, digest};
@@ -98,13 +100,74 @@ impl Sessions {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)?;
         let (id, tag) = value.split_once('.')?;
-        let id = B64.decode_to_vec(id).ok()?;
-        let tag = B64.decode_to_vec(tag).ok()?;
-        let expected = hmac::sign(&self.key, &id);
-        if id.len() != 32 || !bool::from(expected.as_ref().ct_eq(&tag)) {
+        // Both halves are 32 bytes, 43 base64url characters: decode on the stack.
+        if id.len() != 43 || tag.len() != 43 {
             return None;
         }
+        let (mut id_bytes, mut tag_bytes) = ([0u8; 32], [0u8; 32]);
+        B64.decode(id.as_bytes(), base64_simd::Out::from_slice(&mut id_bytes))
+            .ok()?;
+        B64.decode(tag.as_bytes(), base64_simd::Out::from_slice(&mut tag_bytes))
+            .ok()?;
+        let expected = hmac::sign(&self.key, &id_bytes);
+        if !bool::from(expected.as_ref().ct_eq(&tag_bytes)) {
+            return None;
+        }
+        let id = id_bytes;
         Some(digest(&SHA256, &id).as_ref().to_vec())
+    }
+}
+
+/// Recently checked sessions, so that a refresh does not read the database every time.
+///
+/// An entry is trusted for `freshness` after it was read: logout removes it at once, and a
+/// password change or a disable made by another process (`twilio-token users ...`) reaches a
+/// running server within that time.
+#[derive(Debug)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Cached>>,
+    freshness: std::time::Duration,
+}
+
+/// A session's user and when it was read from the store.
+type Cached = (Arc<crate::store::User>, std::time::Instant);
+
+/// Entries kept at most; past it the cache starts over.
+const MAX_CACHED: usize = 100_000;
+
+impl SessionCache {
+    /// A cache that trusts what it read for `freshness`.
+    pub fn new(freshness: std::time::Duration) -> Self {
+        SessionCache {
+            entries: std::sync::Mutex::default(),
+            freshness,
+        }
+    }
+
+    /// The session's user, if it was read from the store within the freshness time.
+    pub fn get(&self, id_hash: &[u8]) -> Option<Arc<crate::store::User>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(id_hash)
+            .filter(|(_, read)| read.elapsed() < self.freshness)
+            .map(|(user, _)| Arc::clone(user))
+    }
+
+    /// Remembers a session's user, as just read from the store.
+    pub fn put(&self, id_hash: Vec<u8>, user: Arc<crate::store::User>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_CACHED {
+            entries.clear();
+        }
+        entries.insert(id_hash, (user, std::time::Instant::now()));
+    }
+
+    /// Forgets a session (logout).
+    pub fn remove(&self, id_hash: &[u8]) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id_hash);
     }
 }
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Load test of the token server with wrk on loopback (server and generator share this machine's
+# cores). Prints requests/s and latency percentiles for
+#   (a) the session-refresh path (POST /token with the cookie),
+#   (b) the password path (POST /token with JSON credentials), with GET /healthz latency
+#       measured during that flood,
+#   (c) a bare axum handler answering a fixed 420-byte JSON body: this stack's ceiling,
+# plus the raw argon2id verification rate of the server's parameters and the idle resident
+# memory. Usage: scripts/loadtest.sh [SECONDS per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq wrk
+    else
+        echo "wrk is needed: apt-get install wrk" >&2; exit 1
+    fi
+fi
+cargo build --release --locked --quiet -p twilio-token-cli
+cargo build --release --locked --quiet -p twilio-token-server --example ceiling --example argon2_rate --example probe
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+bin=target/release/twilio-token
+db="sqlite://$work/users.db"
+echo "correct horse battery" | "$bin" users add load --password-stdin --database-url "$db" 2>/dev/null
+
+# Starts a server command, waits for its "listening on" line, sets $url and $pid.
+start() {
+    local log=$1; shift
+    "$@" > "$log.out" 2> "$log.err" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        url=$(sed -n 's/^listening on //p' "$log.out")
+        [ -n "$url" ] && return
+        sleep 0.1
+    done
+    echo "server did not start: $(cat "$log.err")" >&2; exit 1
+}
+
+TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_API_KEY_SID=SK0123456789abcdef0123456789abcdef \
+TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
+    start "$work/server" "$bin" serve --bind 127.0.0.1:0 --database-url "$db"
+server=$url
+server_pid=$pid
+sleep 2
+idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+
+cookie=$(curl -s -D - -o /dev/null -X POST "$server/token" -H 'content-type: application/json' \
+    -d '{"username":"load","password":"correct horse battery"}' | sed -n 's/^set-cookie: \([^;]*\).*/\1/pI')
+[ -n "$cookie" ] || { echo "login failed" >&2; exit 1; }
+
+start "$work/ceiling" target/release/examples/ceiling
+ceiling=$url
+
+run() { # name, wrk args...: prints "req/s p50 p90 p99" (latencies in ms)
+    local name=$1; shift
+    wrk --latency "$@" > "$work/$name.wrk"
+    awk '
+        function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+        /Requests\/sec/ { rps = $2 }
+        $1 == "50%" { p50 = ms($2) } $1 == "90%" { p90 = ms($2) } $1 == "99%" { p99 = ms($2) }
+        /Non-2xx/ { bad = $4 }
+        END { printf "%.0f %.3f %.3f %.3f %d\n", rps, p50, p90, p99, bad }' "$work/$name.wrk"
+}
+
+echo "running: ${seconds}s each, wrk -t1 -c32, on $(nproc) cores"
+read -r a_rps a_p50 a_p90 a_p99 a_bad < <(COOKIE=$cookie run refresh -t1 -c32 -d"${seconds}s" -s scripts/load/post-cookie.lua "$server/token")
+read -r c_rps c_p50 c_p90 c_p99 c_bad < <(run ceiling -t1 -c32 -d"${seconds}s" -s scripts/load/post.lua "$ceiling/token")
+kill "$pid"
+# The password flood and, beside it, a probe asking GET /healthz every 20 ms.
+target/release/examples/probe "${server#http://}" "$seconds" > "$work/health.line" &
+health=$!
+read -r b_rps b_p50 b_p90 b_p99 b_bad < <(run login -t1 -c32 -d"${seconds}s" -s scripts/load/post-login.lua "$server/token")
+wait "$health"
+read -r h_n h_p50 h_p90 h_p99 h_max < "$work/health.line"
+argon=$(target/release/examples/argon2_rate "$seconds" | awk '{print $3}' | cut -d/ -f1)
+
+printf '\n%-38s %10s %9s %9s %9s %6s\n' "" "req/s" "p50 ms" "p90 ms" "p99 ms" "non-2xx"
+printf '%-38s %10s %9s %9s %9s %6s\n' "(a) refresh through the session" "$a_rps" "$a_p50" "$a_p90" "$a_p99" "$a_bad"
+printf '%-38s %10s %9s %9s %9s %6s\n' "(b) password login" "$b_rps" "$b_p50" "$b_p90" "$b_p99" "$b_bad"
+printf '%-38s %10s %9s %9s %9s %6s\n' "    GET /healthz every 20 ms during (b)" "$h_n req" "$h_p50" "$h_p90" "$h_p99" "0"
+printf '%-38s %10s %9s %9s %9s %6s\n' "(c) bare axum, fixed 420-byte JSON" "$c_rps" "$c_p50" "$c_p90" "$c_p99" "$c_bad"
+echo
+awk -v a="$a_rps" -v c="$c_rps" -v b="$b_rps" -v g="$argon" -v rss="$idle_rss" 'BEGIN {
+    printf "(a)/(c): %.0f%% of the ceiling (target >= 80%%)\n", 100 * a / c
+    printf "raw argon2id on all cores: %.1f/s; (b) reaches %.0f%% of it (target >= 80%%)\n", g, 100 * b / g
+    printf "idle resident memory: %.1f MiB (target <= 20)\n", rss / 1024
+}'
