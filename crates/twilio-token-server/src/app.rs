@@ -75,7 +75,7 @@ impl<S: UserStore> AppState<S> {
 
 /// The application, with every layer: CORS for the configured origins only, and latency
 /// metrics and logs for each request. (Header and body deadlines are the listener's and
-/// [`read_body`]'s.)
+/// `POST /token`'s body read.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
     let mut app = Router::new()
         .route("/token", post(token::<S>))
