@@ -4,9 +4,19 @@
 # cross-check of the binary against twilio-python and PyJWT.
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
-# twilio-python, PyJWT and cryptography from PyPI.
+# twilio-python, PyJWT and cryptography from PyPI, and Debian's Chromium and ChromeDriver for
+# the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "the browser test needs Debian's chromium and chromium-driver: run as root or install them" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 
 venv=${VENV:-.venv}
 if [ ! -x "$venv/bin/python" ]; then

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::limiter::Limiter;
 use crate::metrics::{Login, Metrics};
+use crate::page;
 use crate::passwords::Hasher;
 use crate::policy::Policy;
 use crate::session::{SessionCache, Sessions};
@@ -42,6 +43,7 @@ pub struct AppState<S> {
     by_address: Limiter<IpAddr>,
     max_body: usize,
     request_timeout: std::time::Duration,
+    demo: bool,
     /// The counters behind `/metrics`.
     pub metrics: Metrics,
 }
@@ -66,6 +68,7 @@ impl<S: UserStore> AppState<S> {
             by_user: Limiter::new(config.user_limit),
             by_address: Limiter::new(config.address_limit),
             max_body: config.max_body,
+            demo: config.demo,
             request_timeout: config.request_timeout,
             metrics: Metrics::default(),
             store,
@@ -81,8 +84,13 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
         .route("/token", post(token::<S>))
         .route("/logout", post(logout::<S>))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
+        .route("/app.css", get(page::style))
+        .route("/api/info", get(info::<S>))
         .route("/metrics", get(metrics::<S>))
         .layer(middleware::from_fn_with_state(state.clone(), observe::<S>));
+    app = app.layer(middleware::from_fn(page::security_headers));
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
         app = app.layer(
@@ -111,6 +119,11 @@ async fn observe<S: UserStore>(
     state.metrics.observe(latency);
     tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
     response
+}
+
+/// `GET /api/info`: what the page needs to know about the server.
+async fn info<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {
+    axum::Json(serde_json::json!({"demo": state.demo}))
 }
 
 async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {

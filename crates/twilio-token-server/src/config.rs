@@ -55,6 +55,8 @@ pub struct Settings {
     pub session_ttl: u64,
     /// `--max-ttl`: the longest token any role may get.
     pub max_ttl: u32,
+    /// `--demo`: the page says tokens are signed with a placeholder key.
+    pub demo: bool,
 }
 
 /// The checked configuration.
@@ -91,6 +93,8 @@ pub struct Config {
     pub address_limit: Limit,
     /// Threads that hash passwords at once.
     pub hash_threads: usize,
+    /// Whether tokens are signed with the demo's placeholder key.
+    pub demo: bool,
 }
 
 /// A setting that is missing or malformed, by name.
@@ -185,6 +189,7 @@ impl Config {
                 window: Duration::from_secs(15 * 60),
             },
             hash_threads: cores,
+            demo: s.demo,
         })
     }
 }

@@ -81,9 +81,11 @@ impl IntoResponse for ApiError {
         let headers = response.headers_mut();
         match self {
             ApiError::Unauthorized => {
+                // Not `Basic`: for a Basic challenge a browser would stop the page's fetch to
+                // ask for a password itself. Basic credentials are still accepted.
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"twilio-token\", charset=\"UTF-8\""),
+                    HeaderValue::from_static("Session realm=\"twilio-token\""),
                 );
             }
             ApiError::TooManyRequests { retry_after } => {

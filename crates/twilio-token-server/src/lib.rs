@@ -13,6 +13,7 @@
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
+//! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy.
 //! - [`serve`]: the listener, header deadlines and graceful shutdown.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod limiter;
 pub mod metrics;
+pub mod page;
 pub mod passwords;
 pub mod policy;
 pub mod serve;

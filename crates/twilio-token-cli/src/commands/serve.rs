@@ -81,6 +81,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         insecure_cookies: args.insecure_cookies,
         session_ttl: args.session_ttl,
         max_ttl: args.max_ttl,
+        demo: args.demo,
     };
     let mut database_url = args.database_url;
     let demo_dir = if args.demo {

@@ -1,0 +1,441 @@
+//! The browser page, end to end: `twilio-token serve --demo` driven by Debian's Chromium,
+//! headless, over WebDriver (chromedriver). Each step saves a screenshot to
+//! `target/e2e-screenshots/`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
+//! `chromium-driver`; `scripts/test.sh` installs them).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+/// A WebDriver session, spoken to over plain HTTP on loopback.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+    screenshots: PathBuf,
+    step: usize,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    async fn start(name: &str) -> Browser {
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt-get install chromium chromium-driver)");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    // A phone-sized window.
+                    "--window-size=390,844",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let response: Value = http
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{response}"))
+            .to_owned();
+        let screenshots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/e2e-screenshots")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&screenshots);
+        std::fs::create_dir_all(&screenshots).unwrap();
+        Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            driver,
+            screenshots,
+            step: 0,
+            _profile: profile,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response: Value = request.send().await.unwrap().json().await.unwrap();
+        if let Some(error) = response["value"].get("error") {
+            panic!("WebDriver {path}: {error} {}", response["value"]["message"]);
+        }
+        response["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn reload(&self) {
+        self.call(reqwest::Method::POST, "/refresh", Some(json!({})))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("{css}: {found}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Runs a script in the page and returns its value.
+    async fn eval(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let script = format!(
+            "const e = document.querySelector({css:?}); return e && !e.closest('[hidden]') ? e.textContent : null;"
+        );
+        self.eval(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn visible(&self, css: &str) -> bool {
+        let script = format!(
+            "const e = document.querySelector({css:?}); return Boolean(e && !e.closest('[hidden]'));"
+        );
+        self.eval(&script).await == json!(true)
+    }
+
+    /// Waits (up to `limit`) until `check` holds on the page's state.
+    async fn wait_for(&mut self, what: &str, limit: Duration, script: &str) {
+        let started = Instant::now();
+        loop {
+            if self.eval(script).await == json!(true) {
+                return;
+            }
+            if started.elapsed() > limit {
+                self.screenshot(&format!("timeout-{what}")).await;
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = STANDARD.decode(png.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(
+            self.screenshots
+                .join(format!("{:02}-{name}.png", self.step)),
+            bytes,
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn demo(dir: &std::path::Path, policy: &std::path::Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
+            .current_dir(dir)
+            .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--policy"])
+            .arg(policy)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    // A 12-second token, so that the page refreshes it during the test.
+    std::fs::write(&policy, r#"{"roles":{"user":{"grants":[{"video":{"room":"My Room"}},{"voice":{"incoming_allow":true}}],"ttl":12}}}"#).unwrap();
+    let server = Server::demo(dir.path(), &policy);
+    let mut b = Browser::start("page").await;
+    let url = format!("{}/", server.url);
+
+    // The page loads under its CSP and says it is a demo.
+    let page = reqwest::get(&url).await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    b.go(&url).await;
+    b.wait_for(
+        "the form",
+        Duration::from_secs(10),
+        "return !document.getElementById('signin').hidden",
+    )
+    .await;
+    assert!(b.text("#demo").await.contains("placeholder key"));
+    assert_eq!(
+        b.eval("return document.activeElement.id").await,
+        "username",
+        "focus starts in the form"
+    );
+    b.screenshot("sign-in-form").await;
+
+    // Wrong password: an error in words.
+    b.type_into("#username", "demo").await;
+    b.type_into("#password", "not the password").await;
+    b.click("#signin-button").await;
+    b.wait_for(
+        "the error",
+        Duration::from_secs(10),
+        "return !document.getElementById('error').hidden",
+    )
+    .await;
+    assert_eq!(b.text("#error").await, "Wrong username or password.");
+    b.screenshot("wrong-password").await;
+
+    // Locked out: the wait is given (another user's name, so demo's stays open).
+    for _ in 0..6 {
+        b.type_into("#username", "mallory").await;
+        b.type_into("#password", "guess guess").await;
+        b.click("#signin-button").await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    b.wait_for(
+        "the lockout",
+        Duration::from_secs(10),
+        "return document.getElementById('error').textContent.startsWith('Too many')",
+    )
+    .await;
+    assert!(
+        b.text("#error").await.contains("Try again in"),
+        "{}",
+        b.text("#error").await
+    );
+    b.screenshot("locked-out").await;
+
+    // The right password, submitted with Enter: identity, grants and a countdown.
+    b.type_into("#username", "demo").await;
+    b.type_into("#password", "demo-password\u{E007}").await;
+    b.wait_for(
+        "the session",
+        Duration::from_secs(10),
+        "return !document.getElementById('session').hidden",
+    )
+    .await;
+    assert_eq!(b.text("#identity").await, "demo");
+    let grants = b.text("#grants").await;
+    assert!(
+        grants.contains("Video: room My Room") && grants.contains("Voice: incoming calls"),
+        "{grants}"
+    );
+    assert!(!b.visible("#error").await);
+    let fits = b
+        .eval("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "no sideways scrolling on a phone-sized screen"
+    );
+    b.screenshot("signed-in").await;
+
+    // The countdown runs.
+    let first = b.text("#countdown").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = b.text("#countdown").await;
+    let seconds = |s: &str| {
+        s.trim_start_matches("in ")
+            .trim_end_matches(" s")
+            .parse::<i64>()
+            .unwrap_or(-1)
+    };
+    assert!(
+        seconds(&later) < seconds(&first) && seconds(&later) > 0,
+        "{first} then {later}"
+    );
+    b.screenshot("countdown").await;
+
+    // Before it expires, the page refreshes the token through the session.
+    let token_before = b
+        .eval("return document.getElementById('token').value")
+        .await;
+    b.wait_for(
+        "a refresh",
+        Duration::from_secs(15),
+        "return document.querySelectorAll('#refreshes li').length >= 1",
+    )
+    .await;
+    let token_after = b
+        .eval("return document.getElementById('token').value")
+        .await;
+    assert_ne!(token_before, token_after, "a new token");
+    assert!(b.text("#refreshes").await.contains("Refreshed at"));
+    b.screenshot("refreshed").await;
+
+    // The decoded view and the copy button.
+    b.click("details summary").await;
+    assert!(b.text("#claims").await.contains("\"identity\": \"demo\""));
+    b.click("#copy").await;
+    b.wait_for(
+        "the copy",
+        Duration::from_secs(5),
+        "return document.getElementById('copy-status').textContent.length > 0",
+    )
+    .await;
+    assert!(b.text("#copy-status").await.contains("Token"));
+    b.screenshot("decoded-and-copied").await;
+
+    // A reload keeps the session: no password needed.
+    b.reload().await;
+    b.wait_for(
+        "the session after reload",
+        Duration::from_secs(10),
+        "return !document.getElementById('session').hidden",
+    )
+    .await;
+    assert_eq!(b.text("#identity").await, "demo");
+    b.screenshot("after-reload").await;
+
+    // Sign out ends the session, also across a reload.
+    b.click("#signout").await;
+    b.wait_for(
+        "the form after sign-out",
+        Duration::from_secs(10),
+        "return !document.getElementById('signin').hidden",
+    )
+    .await;
+    b.reload().await;
+    b.wait_for(
+        "the form after reload",
+        Duration::from_secs(10),
+        "return !document.getElementById('signin').hidden",
+    )
+    .await;
+    assert!(!b.visible("#session").await);
+    b.screenshot("signed-out").await;
+
+    // With the server gone, the page says so.
+    drop(server);
+    b.type_into("#username", "demo").await;
+    b.type_into("#password", "demo-password").await;
+    b.click("#signin-button").await;
+    b.wait_for(
+        "the unreachable message",
+        Duration::from_secs(10),
+        "return document.getElementById('error').textContent.startsWith('Cannot reach')",
+    )
+    .await;
+    b.screenshot("server-unreachable").await;
+}
