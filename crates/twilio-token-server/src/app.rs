@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use base64_simd::STANDARD as B64;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
@@ -84,13 +85,14 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
         .route("/token", post(token::<S>))
         .route("/logout", post(logout::<S>))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/", get(page::index))
-        .route("/app.js", get(page::script))
-        .route("/app.css", get(page::style))
         .route("/api/info", get(info::<S>))
         .route("/metrics", get(metrics::<S>))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .merge(page::router())
         .layer(middleware::from_fn_with_state(state.clone(), observe::<S>));
-    app = app.layer(middleware::from_fn(page::security_headers));
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
         app = app.layer(
@@ -112,12 +114,15 @@ async fn observe<S: UserStore>(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // What the log line needs is copied only when the line will be written.
+    let logged = tracing::enabled!(tracing::Level::INFO)
+        .then(|| (request.method().clone(), request.uri().path().to_owned()));
     let response = next.run(request).await;
     let latency = started.elapsed();
     state.metrics.observe(latency);
-    tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
+    if let Some((method, path)) = logged {
+        tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
+    }
     response
 }
 
@@ -151,9 +156,10 @@ const MAX_PASSWORD: usize = 1024;
 async fn token<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let body = read_body(&state, &headers, body).await?;
     let mut request = parse_body(&headers, &body)?;
     if let Some((username, password)) = basic_credentials(&headers)? {
@@ -366,14 +372,6 @@ async fn refresh<S: UserStore>(
     mint(state, &user, room)
 }
 
-/// The answer to a token request, `token` first as in the tutorial.
-#[derive(serde::Serialize)]
-struct TokenResponse<'a> {
-    token: &'a str,
-    identity: &'a str,
-    expires_at: i64,
-}
-
 /// The access token for `user`, as the policy of its role says.
 fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Response, ApiError> {
     let mut token =
@@ -390,15 +388,24 @@ fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Respo
         ApiError::Internal
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
-    let body = TokenResponse {
-        token: &jwt,
-        identity: &user.name,
-        expires_at: now + i64::from(ttl),
-    };
-    let mut response = axum::Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The token is base64url and dots; only the identity needs JSON escaping.
+    let identity = serde_json::to_string(&user.name).map_err(|_| ApiError::Internal)?;
+    let expires_at = now + i64::from(ttl);
+    let mut body = String::with_capacity(jwt.len() + identity.len() + 64);
+    body.push_str("{\"token\":\"");
+    body.push_str(&jwt);
+    body.push_str("\",\"identity\":");
+    body.push_str(&identity);
+    body.push_str(",\"expires_at\":");
+    body.push_str(&expires_at.to_string());
+    body.push('}');
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -62,11 +62,11 @@ impl Metrics {
 
     /// Records a request's latency.
     pub fn observe(&self, latency: Duration) {
+        // One counter per bucket (not cumulative), so an observation is one increment; the
+        // exposition adds them up.
         let seconds = latency.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            if seconds <= *bound {
-                bucket.fetch_add(1, Relaxed);
-            }
+        if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            self.buckets[bucket].fetch_add(1, Relaxed);
         }
         self.count.fetch_add(1, Relaxed);
         self.sum_micros
@@ -103,11 +103,12 @@ impl Metrics {
         );
         out.push_str("# HELP twilio_token_request_duration_seconds Request latency.\n");
         out.push_str("# TYPE twilio_token_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
         for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += n.load(Relaxed);
             let _ = writeln!(
                 out,
-                "twilio_token_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                n.load(Relaxed)
+                "twilio_token_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
             );
         }
         let count = self.count.load(Relaxed);
