@@ -211,19 +211,19 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // End the session so that chromedriver closes Chromium (killing chromedriver alone
         // leaves the browser running), even when the test failed.
-        if let Some((host, path)) = self
+        let target = self
             .session
             .strip_prefix("http://")
-            .and_then(|s| s.split_once('/'))
+            .and_then(|s| s.split_once('/'));
+        if let Some((host, path)) = target
+            && let Ok(mut stream) = std::net::TcpStream::connect(host)
         {
-            if let Ok(mut stream) = std::net::TcpStream::connect(host) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let request = format!(
-                    "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                if std::io::Write::write_all(&mut stream, request.as_bytes()).is_ok() {
-                    let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
-                }
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            if std::io::Write::write_all(&mut stream, request.as_bytes()).is_ok() {
+                let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
             }
         }
         let _ = self.driver.kill();

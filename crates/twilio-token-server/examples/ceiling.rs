@@ -33,6 +33,7 @@ async fn main() -> std::io::Result<()> {
         listener,
         app,
         Duration::from_secs(5),
+        twilio_token_server::serve::unobserved(),
         twilio_token_server::serve::shutdown_signal(),
     )
     .await

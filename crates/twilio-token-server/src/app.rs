@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64_simd::STANDARD as B64;
@@ -77,9 +76,8 @@ impl<S: UserStore> AppState<S> {
     }
 }
 
-/// The application, with every layer: CORS for the configured origins only, and latency
-/// metrics and logs for each request. (Header and body deadlines are the listener's and
-/// `POST /token`'s body read.)
+/// The application, with CORS for the configured origins only. (Header and body deadlines are
+/// the listener's and `POST /token`'s body read; metrics and logs are [`observer`]'s.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
     let mut app = Router::new()
         .route("/token", post(token::<S>))
@@ -91,8 +89,7 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .merge(page::router())
-        .layer(middleware::from_fn_with_state(state.clone(), observe::<S>));
+        .merge(page::router());
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
         app = app.layer(
@@ -108,22 +105,13 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
 }
 
 /// Counts and logs every request: method, path, status and latency; never headers or bodies.
-async fn observe<S: UserStore>(
-    State(state): State<Arc<AppState<S>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    // What the log line needs is copied only when the line will be written.
-    let logged = tracing::enabled!(tracing::Level::INFO)
-        .then(|| (request.method().clone(), request.uri().path().to_owned()));
-    let response = next.run(request).await;
-    let latency = started.elapsed();
-    state.metrics.observe(latency);
-    if let Some((method, path)) = logged {
-        tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
-    }
-    response
+pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer {
+    Arc::new(
+        move |method: &Method, path: &str, status: StatusCode, latency: std::time::Duration| {
+            state.metrics.observe(latency);
+            tracing::info!(%method, %path, status = status.as_u16(), micros = latency.as_micros() as u64, "request");
+        },
+    )
 }
 
 /// `GET /api/info`: what the page needs to know about the server.

@@ -43,7 +43,8 @@ pub async fn run<S: UserStore>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
-    let router = app::router(state, config);
-    serve::serve(listener, router, config.header_timeout, shutdown).await?;
+    let router = app::router(Arc::clone(&state), config);
+    let observe = app::observer(state);
+    serve::serve(listener, router, config.header_timeout, observe, shutdown).await?;
     Ok(())
 }
