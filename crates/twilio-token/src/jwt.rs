@@ -59,6 +59,31 @@ impl Lifetime {
     }
 }
 
+/// The `ttl`, `valid_until` and `nbf` builder methods, for a token type with a
+/// `life: Lifetime` field.
+macro_rules! lifetime_setters {
+    () => {
+        /// Seconds from minting to `exp` (default 3600).
+        pub fn ttl(mut self, seconds: u32) -> Self {
+            self.life.ttl = seconds;
+            self
+        }
+
+        /// A fixed `exp` (Unix time); overrides the ttl unless it is 0.
+        pub fn valid_until(mut self, unix_time: i64) -> Self {
+            self.life.valid_until = Some(unix_time);
+            self
+        }
+
+        /// The `nbf` claim (default: the minting time).
+        pub fn nbf(mut self, nbf: $crate::jwt::Nbf) -> Self {
+            self.life.nbf = nbf;
+            self
+        }
+    };
+}
+pub(crate) use lifetime_setters;
+
 /// The claims a token type adds before the registered ones.
 pub(crate) trait Body {
     fn write(&self, w: &mut JsonWriter);
@@ -182,23 +207,7 @@ impl Jwt {
         self
     }
 
-    /// Seconds from minting to `exp` (default 3600).
-    pub fn ttl(mut self, seconds: u32) -> Self {
-        self.life.ttl = seconds;
-        self
-    }
-
-    /// A fixed `exp`; overrides the ttl unless it is 0.
-    pub fn valid_until(mut self, unix_time: i64) -> Self {
-        self.life.valid_until = Some(unix_time);
-        self
-    }
-
-    /// The `nbf` claim (default: the minting time).
-    pub fn nbf(mut self, nbf: Nbf) -> Self {
-        self.life.nbf = nbf;
-        self
-    }
+    lifetime_setters!();
 
     /// An extra header field; `alg` and `typ` are always the token's own.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {

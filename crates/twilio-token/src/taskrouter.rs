@@ -7,7 +7,7 @@ use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::JsonWriter;
 use crate::jws;
-use crate::jwt::{Body, Lifetime, Nbf, Payload};
+use crate::jwt::{Body, Lifetime, Payload};
 use crate::key::EncodingKey;
 
 const VERSION: &str = "v1";
@@ -247,23 +247,7 @@ impl TaskRouterCapabilityToken {
         Ok(token)
     }
 
-    /// Seconds from minting to expiry (default 3600).
-    pub fn ttl(mut self, seconds: u32) -> Self {
-        self.life.ttl = seconds;
-        self
-    }
-
-    /// A fixed expiry time; overrides the ttl unless 0.
-    pub fn valid_until(mut self, unix_time: i64) -> Self {
-        self.life.valid_until = Some(unix_time);
-        self
-    }
-
-    /// The `nbf` claim (default: the minting time).
-    pub fn nbf(mut self, nbf: Nbf) -> Self {
-        self.life.nbf = nbf;
-        self
-    }
+    crate::jwt::lifetime_setters!();
 
     /// The policies so far, in token order.
     pub fn policies(&self) -> &[Policy] {

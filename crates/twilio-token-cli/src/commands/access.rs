@@ -34,15 +34,8 @@ pub struct Args {
     #[arg(long)]
     at: Option<i64>,
 
-    /// Account SID (AC...).
-    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
-    account_sid: Option<String>,
-    /// API key SID (SK...).
-    #[arg(long, env = "TWILIO_API_KEY_SID")]
-    api_key_sid: Option<String>,
-    /// API key secret; prefer the environment or .env to a flag other users can see.
-    #[arg(long, env = "TWILIO_API_KEY_SECRET", hide_env_values = true)]
-    api_key_secret: Option<String>,
+    #[command(flatten)]
+    credentials: super::Credentials,
 
     /// Video grant for this room.
     #[arg(long, help_heading = "Video")]
@@ -129,10 +122,18 @@ fn json_object(flag: &str, text: &str) -> Result<Value, Failure> {
 
 /// Prints the token alone on stdout.
 pub fn run(a: Args) -> Result<(), Failure> {
-    let account_sid = required(a.account_sid, "--account-sid", "TWILIO_ACCOUNT_SID")?;
-    let key_sid = required(a.api_key_sid, "--api-key-sid", "TWILIO_API_KEY_SID")?;
+    let account_sid = required(
+        a.credentials.account_sid,
+        "--account-sid",
+        "TWILIO_ACCOUNT_SID",
+    )?;
+    let key_sid = required(
+        a.credentials.api_key_sid,
+        "--api-key-sid",
+        "TWILIO_API_KEY_SID",
+    )?;
     let secret = required(
-        a.api_key_secret,
+        a.credentials.api_key_secret,
         "--api-key-secret",
         "TWILIO_API_KEY_SECRET",
     )?;

@@ -16,15 +16,8 @@ pub struct Args {
     /// The user database.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://twilio-token.db")]
     database_url: String,
-    /// Account SID (AC...).
-    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
-    account_sid: Option<String>,
-    /// API key SID (SK...) that signs tokens.
-    #[arg(long, env = "TWILIO_API_KEY_SID")]
-    api_key_sid: Option<String>,
-    /// API key secret; prefer the environment or .env to a flag other users can see.
-    #[arg(long, env = "TWILIO_API_KEY_SECRET", hide_env_values = true)]
-    api_key_secret: Option<String>,
+    #[command(flatten)]
+    credentials: super::Credentials,
     /// Policy file: which grants each role's tokens carry (default: a video grant for "My Room").
     #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -72,9 +65,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         None => None,
     };
     let mut settings = Settings {
-        account_sid: args.account_sid,
-        api_key_sid: args.api_key_sid,
-        api_key_secret: args.api_key_secret.map(Secret::new),
+        account_sid: args.credentials.account_sid,
+        api_key_sid: args.credentials.api_key_sid,
+        api_key_secret: args.credentials.api_key_secret.map(Secret::new),
         bind: args.bind,
         policy,
         cors_origins: args.cors_origins,

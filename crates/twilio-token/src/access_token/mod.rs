@@ -6,7 +6,7 @@ use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::JsonWriter;
 use crate::jws;
-use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
+use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
 use std::borrow::Cow;
 
@@ -87,23 +87,8 @@ impl<'a> AccessToken<'a> {
         self
     }
 
-    /// Seconds from minting to expiry (default 3600, at most [`MAX_TTL`]).
-    pub fn ttl(mut self, seconds: u32) -> Self {
-        self.life.ttl = seconds;
-        self
-    }
-
-    /// A fixed expiry time; overrides the ttl unless 0.
-    pub fn valid_until(mut self, unix_time: i64) -> Self {
-        self.life.valid_until = Some(unix_time);
-        self
-    }
-
-    /// The `nbf` claim (default: the minting time).
-    pub fn nbf(mut self, nbf: Nbf) -> Self {
-        self.life.nbf = nbf;
-        self
-    }
+    // ttl (at most MAX_TTL when minted), valid_until, nbf.
+    jwt::lifetime_setters!();
 
     /// The Twilio region (`twr` header), e.g. `us1`; an empty region is left out.
     pub fn region(mut self, region: impl Into<Cow<'a, str>>) -> Self {
