@@ -228,7 +228,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError
         .to_ascii_lowercase();
     match content_type.as_str() {
         "application/json" => serde_json::from_slice(body).map_err(|e| {
-            ApiError::BadRequest(format!("malformed JSON body ({})", e.classify_name()))
+            ApiError::BadRequest(format!("malformed JSON body ({})", json_error_class(&e)))
         }),
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
             .map_err(|_| ApiError::BadRequest("malformed form body".into())),
@@ -237,18 +237,12 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError
 }
 
 /// Names serde_json's error class without quoting the input (which may hold a password).
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax => "not JSON",
-            serde_json::error::Category::Data => "fields of the wrong type",
-            serde_json::error::Category::Eof => "truncated",
-        }
+fn json_error_class(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "fields of the wrong type",
+        serde_json::error::Category::Eof => "truncated",
     }
 }
 

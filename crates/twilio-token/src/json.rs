@@ -1,4 +1,4 @@
-//! JSON as the reference writes it, and JSON as a strict verifier reads it.
+//! JSON as the reference writes it (strict input is `strict`'s).
 //!
 //! twilio-python serialises with `json.dumps(obj, separators=(",", ":"))`: `ensure_ascii` is on, so
 //! every character outside printable ASCII (DEL included) is written as a lowercase `\uXXXX`
