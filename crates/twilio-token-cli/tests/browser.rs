@@ -5,7 +5,8 @@
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`; `scripts/test.sh` installs them).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -239,39 +240,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn demo(dir: &std::path::Path, policy: &std::path::Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
-            .current_dir(dir)
-            .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--policy"])
-            .arg(policy)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn demo_server(dir: &std::path::Path, policy: &std::path::Path) -> common::Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
+    command
+        .current_dir(dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--policy"])
+        .arg(policy)
+        .stderr(Stdio::null());
+    common::Server::spawn(command)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -280,7 +256,7 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     let policy = dir.path().join("policy.json");
     // A 12-second token, so that the page refreshes it during the test.
     std::fs::write(&policy, r#"{"roles":{"user":{"grants":[{"video":{"room":"My Room"}},{"voice":{"incoming_allow":true}}],"ttl":12}}}"#).unwrap();
-    let server = Server::demo(dir.path(), &policy);
+    let server = demo_server(dir.path(), &policy);
     let mut b = Browser::start("page").await;
     let url = format!("{}/", server.url);
 

@@ -1,10 +1,12 @@
 //! `twilio-token serve`, started for real on a loopback port with a real SQLite file, and
 //! driven over HTTP.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -58,15 +60,15 @@ fn add_user(dir: &Path, name: &str, password: &str, role: &str) {
 }
 
 struct Server {
-    child: Child,
-    url: String,
+    process: common::Server,
     stderr: PathBuf,
 }
 
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
         let stderr = dir.join(format!("server-{}.log", rand_suffix()));
-        let mut child = Command::new(bin())
+        let mut command = Command::new(bin());
+        command
             .current_dir(dir)
             .args([
                 "serve",
@@ -80,45 +82,41 @@ impl Server {
             .env("TWILIO_API_KEY_SID", KEY)
             .env("TWILIO_API_KEY_SECRET", SECRET)
             .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{line:?}"))
-            .to_owned();
-        Server { child, url, stderr }
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        Server {
+            process: common::Server::spawn(command),
+            stderr,
+        }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
+        self.process.url(path)
     }
 
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &self.process.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
-        self.child.wait().unwrap()
+        self.process.child.wait().unwrap()
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
-}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The `/metrics` exposition.
+    async fn metrics(&self) -> String {
+        client()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 }
 
@@ -339,14 +337,7 @@ async fn the_policy_decides_grants_and_rooms() {
         ask("bob", Some("team-red")).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
-    let metrics = c
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains("twilio_token_tokens_issued_total{grant=\"voice\"} 1"),
         "{metrics}"
@@ -481,14 +472,7 @@ async fn failed_logins_are_rate_limited() {
             .status(),
         StatusCode::OK
     );
-    let metrics = client()
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains("twilio_token_logins_total{result=\"limited\"} 1"),
         "{metrics}"
@@ -702,7 +686,7 @@ async fn slow_clients_are_cut_off_and_cors_is_for_named_origins_only() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &["--cors-origin", "https://app.example.com"]);
     // A client that never finishes its headers is disconnected after the header deadline.
-    let address = s.url.strip_prefix("http://").unwrap().to_owned();
+    let address = s.process.url.strip_prefix("http://").unwrap().to_owned();
     let cut_off = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(address).unwrap();
         stream
