@@ -256,7 +256,7 @@ async fn every_error_has_its_status_and_a_json_body() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            post().header(AUTHORIZATION, "Bearer abc"),
+            post().header(AUTHORIZATION, "Negotiate abc"),
             StatusCode::BAD_REQUEST,
         ),
         (

@@ -19,13 +19,14 @@ use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::exchange::{ExchangeError, Exchanger};
 use crate::limiter::Limiter;
 use crate::metrics::{Login, Metrics};
 use crate::page;
 use crate::passwords::Hasher;
 use crate::policy::Policy;
 use crate::session::{SessionCache, Sessions};
-use crate::store::{User, UserStore};
+use crate::store::UserStore;
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -44,8 +45,10 @@ pub struct AppState<S> {
     max_body: usize,
     request_timeout: std::time::Duration,
     demo: bool,
+    /// The identity providers whose ID tokens are exchanged, if any.
+    exchanger: Option<Exchanger>,
     /// The counters behind `/metrics`.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }
 
 impl<S: UserStore> AppState<S> {
@@ -57,7 +60,13 @@ impl<S: UserStore> AppState<S> {
                 crate::passwords::rand_bytes::<32>().to_vec(),
             )
             .await?;
+        let metrics = Arc::new(Metrics::default());
+        let exchanger = (!config.issuers.is_empty()).then(|| {
+            let metrics = Arc::clone(&metrics);
+            Exchanger::new(&config.issuers, Arc::new(move |ok| metrics.jwks_fetch(ok)))
+        });
         Ok(AppState {
+            exchanger,
             policy: config.policy.clone(),
             account_sid: config.account_sid.clone(),
             api_key_sid: config.api_key_sid.clone(),
@@ -70,7 +79,7 @@ impl<S: UserStore> AppState<S> {
             max_body: config.max_body,
             demo: config.demo,
             request_timeout: config.request_timeout,
-            metrics: Metrics::default(),
+            metrics,
             store,
         })
     }
@@ -139,8 +148,8 @@ struct TokenRequest {
 const MAX_NAME: usize = 256;
 const MAX_PASSWORD: usize = 1024;
 
-/// `POST /token`: a password login (JSON, form or Basic) or, without credentials, a refresh
-/// through the session cookie.
+/// `POST /token`: a password login (JSON, form or Basic), an identity provider's ID token
+/// (`Authorization: Bearer`), or, without credentials, a refresh through the session cookie.
 async fn token<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -150,11 +159,15 @@ async fn token<S: UserStore>(
     let headers = parts.headers;
     let body = read_body(&state, &headers, body).await?;
     let mut request = parse_body(&headers, &body)?;
-    if let Some((username, password)) = basic_credentials(&headers)? {
-        request.username = Some(username);
-        request.password = Some(password);
-    }
     let room = request.room.as_deref().filter(|r| !r.is_empty());
+    match authorization(&headers)? {
+        Some(Authorization::Basic(username, password)) => {
+            request.username = Some(username);
+            request.password = Some(password);
+        }
+        Some(Authorization::Bearer(token)) => return exchange(&state, token, room).await,
+        None => {}
+    }
     match (request.username, request.password) {
         (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
             login(&state, peer.ip(), username, password, room).await
@@ -246,25 +259,74 @@ fn json_error_class(e: &serde_json::Error) -> &'static str {
     }
 }
 
-/// `Authorization: Basic` credentials, if the request has them.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
+/// What an `Authorization` header carries.
+enum Authorization<'a> {
+    /// A username and password.
+    Basic(String, String),
+    /// An identity provider's ID token.
+    Bearer(&'a str),
+}
+
+/// The request's `Authorization`, if it has one.
+fn authorization(headers: &HeaderMap) -> Result<Option<Authorization<'_>>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || ApiError::BadRequest("malformed Basic credentials".into());
+    let malformed = || ApiError::BadRequest("malformed Authorization header".into());
     let value = value.to_str().map_err(|_| malformed())?;
-    let Some((scheme, encoded)) = value.split_once(' ') else {
+    let Some((scheme, credentials)) = value.split_once(' ') else {
         return Err(malformed());
     };
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Some(Authorization::Bearer(credentials)));
+    }
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(ApiError::BadRequest(
-            "only Basic authorization is accepted".into(),
+            "only Basic and Bearer authorization are accepted".into(),
         ));
     }
-    let decoded = B64.decode_to_vec(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = B64.decode_to_vec(credentials).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (user, password) = decoded.split_once(':').ok_or_else(malformed)?;
-    Ok(Some((user.to_owned(), password.to_owned())))
+    Ok(Some(Authorization::Basic(
+        user.to_owned(),
+        password.to_owned(),
+    )))
+}
+
+/// An identity provider's ID token, exchanged for an access token for its identity.
+async fn exchange<S>(
+    state: &AppState<S>,
+    token: &str,
+    room: Option<&str>,
+) -> Result<Response, ApiError> {
+    let Some(exchanger) = &state.exchanger else {
+        return Err(ApiError::TokenRefused {
+            check: "issuer",
+            message: "this server trusts no identity provider (see --issuers)".into(),
+        });
+    };
+    let exchanged = match exchanger
+        .exchange(token, |role| state.policy.has_voice(role))
+        .await
+    {
+        Ok(exchanged) => exchanged,
+        Err(ExchangeError::KeysUnavailable) => {
+            state.metrics.exchange(Err(None));
+            return Err(ApiError::KeysUnavailable);
+        }
+        Err(ExchangeError::Refused(refusal, message)) => {
+            state.metrics.exchange(Err(Some(refusal)));
+            tracing::info!(check = refusal.as_str(), %message, "ID token refused");
+            return Err(ApiError::TokenRefused {
+                check: refusal.as_str(),
+                message,
+            });
+        }
+    };
+    state.metrics.exchange(Ok(()));
+    mint(state, &exchanged.identity, &exchanged.role, room)
 }
 
 async fn login<S: UserStore>(
@@ -308,7 +370,7 @@ async fn login<S: UserStore>(
         .store
         .add_session(&session.id_hash, user.id, expires)
         .await?;
-    let mut response = mint(state, &user, room)?;
+    let mut response = mint(state, &user.name, &user.role, room)?;
     response
         .headers_mut()
         .insert(header::SET_COOKIE, session.set_cookie);
@@ -351,17 +413,22 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
-    mint(state, &user, room)
+    mint(state, &user.name, &user.role, room)
 }
 
-/// The access token for `user`, as the policy of its role says.
-fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Response, ApiError> {
+/// The access token for `identity`, as the policy of `role` says.
+fn mint<S>(
+    state: &AppState<S>,
+    identity: &str,
+    role: &str,
+    room: Option<&str>,
+) -> Result<Response, ApiError> {
     let mut token =
         AccessToken::with_key(&state.account_sid, &state.api_key_sid, state.key.clone())
-            .identity(user.name.as_str());
+            .identity(identity);
     let ttl = state
         .policy
-        .apply(&mut token, &user.role, room)
+        .apply(&mut token, role, room)
         .map_err(ApiError::Forbidden)?;
     let now = twilio_token::now();
     let token = token.ttl(ttl);
@@ -371,7 +438,7 @@ fn mint<S>(state: &AppState<S>, user: &User, room: Option<&str>) -> Result<Respo
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
     // The token is base64url and dots; only the identity needs JSON escaping.
-    let identity = serde_json::to_string(&user.name).map_err(|_| ApiError::Internal)?;
+    let identity = serde_json::to_string(identity).map_err(|_| ApiError::Internal)?;
     let expires_at = now + i64::from(ttl);
     let mut body = String::with_capacity(jwt.len() + identity.len() + 64);
     body.push_str("{\"token\":\"");

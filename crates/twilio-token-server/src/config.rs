@@ -9,6 +9,7 @@ use axum::http::HeaderValue;
 use twilio_token::access_token::MAX_TTL;
 use twilio_token::sid;
 
+use crate::exchange::{Issuer, parse_issuers};
 use crate::limiter::Limit;
 use crate::policy::Policy;
 
@@ -47,6 +48,8 @@ pub struct Settings {
     pub bind: String,
     /// `--policy`: a policy file's text and its path (for messages).
     pub policy: Option<(String, String)>,
+    /// `--issuers`: an issuers file's text and its path (`jwks_file`s are relative to it).
+    pub issuers: Option<(String, String)>,
     /// `--cors-origin`, each one an origin like `https://app.example.com`.
     pub cors_origins: Vec<String>,
     /// `--insecure-cookies`: leave `Secure` off the session cookie (local http only).
@@ -72,6 +75,8 @@ pub struct Config {
     pub api_key_secret: Secret,
     /// Which grants each role gets.
     pub policy: Policy,
+    /// The identity providers whose ID tokens `POST /token` exchanges (none: no exchange).
+    pub issuers: Vec<Issuer>,
     /// Origins allowed to call with credentials (CORS); none means same-origin only.
     pub cors_origins: Vec<HeaderValue>,
     /// Whether the session cookie is `Secure`.
@@ -152,6 +157,18 @@ impl Config {
             Some((text, path)) => Policy::from_json(&text, s.max_ttl)
                 .map_err(|e| ConfigError(format!("--policy {path}: {e}")))?,
         };
+        let issuers = match s.issuers {
+            None => Vec::new(),
+            Some((text, path)) => {
+                let dir = std::path::Path::new(&path)
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
+                let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
+                parse_issuers(&text, read, |role| policy.has_role(role))
+                    .map_err(|e| ConfigError(format!("--issuers {path}: {e}")))?
+            }
+        };
         let cors_origins = s
             .cors_origins
             .iter()
@@ -173,6 +190,7 @@ impl Config {
             api_key_sid,
             api_key_secret,
             policy,
+            issuers,
             cors_origins,
             secure_cookies: !s.insecure_cookies,
             session_ttl: s.session_ttl as i64,
@@ -220,7 +238,7 @@ mod tests {
     fn each_bad_setting_is_named_and_no_secret_is_shown() {
         assert!(Config::from_settings(good()).is_ok());
         type Change = dyn Fn(&mut Settings);
-        let cases: [(&Change, &str); 8] = [
+        let cases: [(&Change, &str); 9] = [
             (&|s| s.account_sid = None, "TWILIO_ACCOUNT_SID"),
             (
                 &|s| s.api_key_sid = Some("SKxxx".into()),
@@ -236,6 +254,10 @@ mod tests {
                 "--policy p.json",
             ),
             (&|s| s.cors_origins = vec!["*".into()], "--cors-origin"),
+            (
+                &|s| s.issuers = Some((r#"{"issuers":[]}"#.into(), "i.json".into())),
+                "--issuers i.json",
+            ),
             (&|s| s.max_ttl = 90_000, "--max-ttl"),
             (&|s| s.session_ttl = 0, "--session-ttl"),
         ];

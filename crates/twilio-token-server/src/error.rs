@@ -11,6 +11,16 @@ pub enum ApiError {
     /// No credentials, wrong credentials, unknown or disabled user, or no valid session: the
     /// same answer for each, so the response does not tell which.
     Unauthorized,
+    /// An identity provider's token failed a check; `check` names it (`audience`, `expired`,
+    /// ...) and the message says more, without quoting the token.
+    TokenRefused {
+        /// The check that failed.
+        check: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// The identity provider's keys cannot be fetched, and none are cached.
+    KeysUnavailable,
     /// Authenticated, but the policy does not allow what was asked (a room, say).
     Forbidden(String),
     /// The body could not be read as the content type it claims.
@@ -35,6 +45,14 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, error, message) = match &self {
+            ApiError::TokenRefused { message, .. } => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", message.clone())
+            }
+            ApiError::KeysUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the identity provider's keys cannot be fetched; try again shortly".to_owned(),
+            ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -73,13 +91,19 @@ impl IntoResponse for ApiError {
                 "internal error".to_owned(),
             ),
         };
-        let mut response = (
-            status,
-            axum::Json(json!({"error": error, "message": message})),
-        )
-            .into_response();
+        let mut body = json!({"error": error, "message": message});
+        if let ApiError::TokenRefused { check, .. } = &self {
+            body["check"] = (*check).into();
+        }
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
+            ApiError::TokenRefused { .. } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
             ApiError::Unauthorized => {
                 // Not `Basic`: for a Basic challenge a browser would stop the page's fetch to
                 // ask for a password itself. Basic credentials are still accepted.
@@ -93,6 +117,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::KeysUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             _ => {}
         }

@@ -3,7 +3,8 @@
 //!
 //! Users live in SQLite with argon2id password hashes; which grants a token carries is policy,
 //! not code; a successful login also sets a signed, HttpOnly session cookie so the app can
-//! refresh its token without keeping the password.
+//! refresh its token without keeping the password. An app that signs its users in with an
+//! identity provider can instead send the provider's ID token as `Authorization: Bearer`.
 //!
 //! # Layout
 //!
@@ -13,12 +14,16 @@
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
+//! - [`exchange`]: identity providers' ID tokens traded for access tokens; [`jwks`]: their
+//!   keys, fetched and cached.
 //! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy.
 //! - [`serve`]: the listener, header deadlines and graceful shutdown.
 
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod exchange;
+pub mod jwks;
 pub mod limiter;
 pub mod metrics;
 pub mod page;

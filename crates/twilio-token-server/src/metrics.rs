@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::exchange::Refusal;
+
 /// Grant kinds, as counted in `twilio_token_tokens_issued_total{grant=...}`.
 const GRANTS: [&str; 6] = [
     "video",
@@ -29,12 +31,18 @@ pub enum Login {
     Limited,
 }
 
+/// Results of a token exchange besides the refusals: `ok`, and no keys to verify with.
+const EXCHANGE_RESULTS: [&str; 2] = ["ok", "keys_unavailable"];
+const REFUSALS: usize = Refusal::ALL.len();
+
 /// The server's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
     tokens: [AtomicU64; 6],
     logins: [AtomicU64; 3],
     refreshes: AtomicU64,
+    exchanges: [AtomicU64; EXCHANGE_RESULTS.len() + REFUSALS],
+    jwks_fetches: [AtomicU64; 2],
     buckets: [AtomicU64; 12],
     count: AtomicU64,
     sum_micros: AtomicU64,
@@ -58,6 +66,24 @@ impl Metrics {
     /// Counts a refresh through a session.
     pub fn refresh(&self) {
         self.refreshes.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a token exchange: `Ok(())`, refused by a check, or `Err(None)` when there were
+    /// no keys to verify with.
+    pub fn exchange(&self, outcome: Result<(), Option<Refusal>>) {
+        let i = match outcome {
+            Ok(()) => 0,
+            Err(None) => 1,
+            Err(Some(r)) => {
+                EXCHANGE_RESULTS.len() + Refusal::ALL.iter().position(|x| *x == r).unwrap_or(0)
+            }
+        };
+        self.exchanges[i].fetch_add(1, Relaxed);
+    }
+
+    /// Counts a JWK Set fetch.
+    pub fn jwks_fetch(&self, ok: bool) {
+        self.jwks_fetches[usize::from(!ok)].fetch_add(1, Relaxed);
     }
 
     /// Records a request's latency.
@@ -101,6 +127,32 @@ impl Metrics {
             "twilio_token_refreshes_total {}",
             self.refreshes.load(Relaxed)
         );
+        out.push_str(
+            "# HELP twilio_token_exchanges_total ID token exchanges, by result or failed check.\n",
+        );
+        out.push_str("# TYPE twilio_token_exchanges_total counter\n");
+        let results = EXCHANGE_RESULTS
+            .iter()
+            .copied()
+            .chain(Refusal::ALL.iter().map(|r| r.as_str()));
+        for (result, n) in results.zip(&self.exchanges) {
+            let _ = writeln!(
+                out,
+                "twilio_token_exchanges_total{{result=\"{result}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+        out.push_str(
+            "# HELP twilio_token_jwks_fetches_total Fetches of identity providers' keys.\n",
+        );
+        out.push_str("# TYPE twilio_token_jwks_fetches_total counter\n");
+        for (result, n) in ["ok", "failed"].iter().zip(&self.jwks_fetches) {
+            let _ = writeln!(
+                out,
+                "twilio_token_jwks_fetches_total{{result=\"{result}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
         out.push_str("# HELP twilio_token_request_duration_seconds Request latency.\n");
         out.push_str("# TYPE twilio_token_request_duration_seconds histogram\n");
         let mut cumulative = 0;
@@ -137,7 +189,14 @@ mod tests {
         m.token(["video"]);
         m.login(Login::Failed);
         m.observe(Duration::from_micros(700));
+        m.exchange(Err(Some(Refusal::Audience)));
+        m.exchange(Ok(()));
+        m.jwks_fetch(false);
         let text = m.render();
+        assert!(text.contains("twilio_token_exchanges_total{result=\"audience\"} 1\n"));
+        assert!(text.contains("twilio_token_exchanges_total{result=\"ok\"} 1\n"));
+        assert!(text.contains("twilio_token_exchanges_total{result=\"expired\"} 0\n"));
+        assert!(text.contains("twilio_token_jwks_fetches_total{result=\"failed\"} 1\n"));
         assert!(text.contains("twilio_token_tokens_issued_total{grant=\"video\"} 2\n"));
         assert!(text.contains("twilio_token_tokens_issued_total{grant=\"voice\"} 1\n"));
         assert!(text.contains("twilio_token_logins_total{result=\"failed\"} 1\n"));

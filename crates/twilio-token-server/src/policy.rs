@@ -91,6 +91,13 @@ impl Policy {
         self.roles.contains_key(role)
     }
 
+    /// Whether `role`'s tokens carry a Voice grant (Twilio restricts Voice identities).
+    pub fn has_voice(&self, role: &str) -> bool {
+        self.roles
+            .get(role)
+            .is_some_and(|r| r.grants.iter().any(|g| g.key() == "voice"))
+    }
+
     /// The grants and ttl for a user of `role` who asked for `room` (if any), or why not.
     pub fn grants_for<'a>(
         &'a self,

@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind};
 /// ```
 /// use twilio_token::Algorithm;
 /// assert_eq!("RS256".parse::<Algorithm>().unwrap(), Algorithm::RS256);
+/// assert_eq!("EdDSA".parse::<Algorithm>().unwrap(), Algorithm::EdDSA);
 /// assert!("none".parse::<Algorithm>().is_err());
 /// assert!("hs256".parse::<Algorithm>().is_err());
 /// ```
@@ -25,12 +26,25 @@ pub enum Algorithm {
     HS384,
     /// HMAC with SHA-512.
     HS512,
-    /// RSASSA-PKCS1-v1_5 with SHA-256, used by Twilio's client validation tokens.
+    /// RSASSA-PKCS1-v1_5 with SHA-256, used by Twilio's client validation tokens and most
+    /// identity providers.
     RS256,
     /// RSASSA-PKCS1-v1_5 with SHA-384.
     RS384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RS512,
+    /// RSASSA-PSS with SHA-256 (MGF1 with SHA-256, salt as long as the hash).
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
+    /// EdDSA; this crate supports the Ed25519 curve (RFC 8037).
+    EdDSA,
 }
 
 /// Which kind of key an algorithm needs; a key of one family never verifies another.
@@ -38,17 +52,39 @@ pub enum Algorithm {
 pub(crate) enum Family {
     Hmac,
     Rsa,
+    EcP256,
+    EcP384,
+    Ed25519,
 }
 
 impl Algorithm {
     /// Every algorithm, in a fixed order.
-    pub const ALL: [Algorithm; 6] = [
+    pub const ALL: [Algorithm; 12] = [
         Algorithm::HS256,
         Algorithm::HS384,
         Algorithm::HS512,
         Algorithm::RS256,
         Algorithm::RS384,
         Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
+
+    /// The public-key algorithms: what an identity provider may sign with.
+    pub const ASYMMETRIC: [Algorithm; 9] = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
     ];
 
     /// The `alg` header value.
@@ -60,13 +96,32 @@ impl Algorithm {
             Algorithm::RS256 => "RS256",
             Algorithm::RS384 => "RS384",
             Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::EdDSA => "EdDSA",
         }
+    }
+
+    /// Whether the algorithm is verified with a shared secret (HS*) rather than a public key.
+    pub fn is_symmetric(self) -> bool {
+        self.family() == Family::Hmac
     }
 
     pub(crate) fn family(self) -> Family {
         match self {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Family::Hmac,
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => Family::Rsa,
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => Family::Rsa,
+            Algorithm::ES256 => Family::EcP256,
+            Algorithm::ES384 => Family::EcP384,
+            Algorithm::EdDSA => Family::Ed25519,
         }
     }
 

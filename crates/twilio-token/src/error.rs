@@ -27,6 +27,14 @@ pub enum ErrorKind {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
+    /// `iat` is in the future (checked when [`Validation::validate_iat`](crate::Validation::validate_iat) is on).
+    IssuedInFuture,
+    /// `iss` is missing or not one of the accepted issuers.
+    InvalidIssuer,
+    /// `aud` is missing or names none of the accepted audiences.
+    InvalidAudience,
+    /// No key in the key set has the token's `kid` and fits its algorithm.
+    UnknownKey,
     /// A claim has the wrong JSON type (`exp` as a string, say) or is missing where required.
     InvalidClaim(&'static str),
     /// A key could not be used: bad PEM, wrong key type, too short for the algorithm.
@@ -83,9 +91,13 @@ impl Error {
     /// 20107 bad signature, 20157 ttl over 24 hours).
     pub fn twilio_code(&self) -> Option<u16> {
         Some(match self.kind {
-            ErrorKind::Malformed(_) | ErrorKind::TooLarge { .. } | ErrorKind::InvalidClaim(_) => {
-                20101
-            }
+            ErrorKind::Malformed(_)
+            | ErrorKind::TooLarge { .. }
+            | ErrorKind::InvalidClaim(_)
+            | ErrorKind::InvalidIssuer
+            | ErrorKind::InvalidAudience => 20101,
+            ErrorKind::IssuedInFuture => 20105,
+            ErrorKind::UnknownKey => 20107,
             ErrorKind::BadHeader(_) | ErrorKind::AlgorithmNotAllowed(_) => 20102,
             ErrorKind::Expired => 20104,
             ErrorKind::NotYetValid => 20105,
@@ -114,6 +126,12 @@ impl fmt::Display for Error {
             ErrorKind::InvalidSignature => f.write_str("signature does not verify"),
             ErrorKind::Expired => f.write_str("token has expired"),
             ErrorKind::NotYetValid => f.write_str("token is not valid yet (nbf is in the future)"),
+            ErrorKind::IssuedInFuture => f.write_str("token was issued in the future (iat)"),
+            ErrorKind::InvalidIssuer => f.write_str("token's issuer (iss) is not accepted"),
+            ErrorKind::InvalidAudience => f.write_str("token's audience (aud) is not accepted"),
+            ErrorKind::UnknownKey => {
+                f.write_str("no known key has the token's kid and fits its algorithm")
+            }
             ErrorKind::InvalidClaim(why) => write!(f, "invalid claim: {why}"),
             ErrorKind::InvalidKey(why) => write!(f, "invalid key: {why}"),
             ErrorKind::InvalidSid {

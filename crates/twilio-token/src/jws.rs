@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
-use crate::key::{DecodingKey, EncodingKey};
+use crate::key::{EncodingKey, KeySource};
 use crate::strict;
 
 /// Joins the already serialised header and payload into a signed compact JWS.
@@ -137,6 +137,9 @@ pub struct Validation {
     validate_exp: bool,
     validate_nbf: bool,
     require_exp: bool,
+    validate_iat: bool,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
     max_len: usize,
     now: Option<i64>,
 }
@@ -152,6 +155,9 @@ impl Default for Validation {
             validate_exp: true,
             validate_nbf: true,
             require_exp: false,
+            validate_iat: false,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
             max_len: DEFAULT_MAX_TOKEN_LEN,
             now: None,
         }
@@ -189,6 +195,26 @@ impl Validation {
         self
     }
 
+    /// Refuse tokens issued in the future: `iat` later than now plus the leeway (default off,
+    /// like the reference; identity providers' tokens should have it on).
+    pub fn validate_iat(mut self, on: bool) -> Self {
+        self.validate_iat = on;
+        self
+    }
+
+    /// Accept only tokens whose `iss` is exactly one of these (default: any issuer).
+    pub fn issuers<S: AsRef<str>>(mut self, issuers: &[S]) -> Self {
+        self.issuers = issuers.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Accept only tokens whose `aud` (a string or an array of strings) names one of these
+    /// (default: `aud` is not checked).
+    pub fn audiences<S: AsRef<str>>(mut self, audiences: &[S]) -> Self {
+        self.audiences = audiences.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
     /// The longest token accepted, in bytes; longer ones are refused before they are decoded.
     pub fn max_len(mut self, bytes: usize) -> Self {
         self.max_len = bytes;
@@ -223,11 +249,11 @@ impl Validation {
 /// assert_eq!(late.unwrap_err().kind(), &ErrorKind::Expired);
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
-pub fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<TokenData> {
+pub fn decode(token: &str, key: &impl KeySource, validation: &Validation) -> Result<TokenData> {
     let (header, parts) = verify(token, key, validation)?;
     let payload = decode_b64(parts.payload)?;
     let times = strict::scan_object(&payload).map_err(claims_error)?;
-    check_times(&times, validation)?;
+    check_claims(&times, &payload, validation)?;
     // serde_json builds the map: it keeps every digit of huge integers, as the reference does.
     let claims = serde_json::from_slice(&payload)
         .map_err(|_| ErrorKind::Malformed("payload is not JSON"))?;
@@ -249,7 +275,7 @@ pub fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result
 /// ```
 pub fn decode_as<C: DeserializeOwned>(
     token: &str,
-    key: &DecodingKey,
+    key: &impl KeySource,
     validation: &Validation,
 ) -> Result<TokenData<C>> {
     let (header, parts) = verify(token, key, validation)?;
@@ -267,7 +293,7 @@ pub fn decode_as<C: DeserializeOwned>(
         }
     };
     let (claims, times) = strict::from_slice(payload).map_err(claims_error)?;
-    check_times(&times, validation)?;
+    check_claims(&times, payload, validation)?;
     Ok(TokenData { header, claims })
 }
 
@@ -290,7 +316,7 @@ pub fn decode_as<C: DeserializeOwned>(
 /// ```
 pub fn decode_borrowed<'b, C: Deserialize<'b>>(
     token: &str,
-    key: &DecodingKey,
+    key: &impl KeySource,
     validation: &Validation,
     buffer: &'b mut Vec<u8>,
 ) -> Result<TokenData<C>> {
@@ -307,21 +333,21 @@ pub fn decode_borrowed<'b, C: Deserialize<'b>>(
     buffer.truncate(len);
     let payload: &'b [u8] = buffer;
     let (claims, times) = strict::from_slice(payload).map_err(claims_error)?;
-    check_times(&times, validation)?;
+    check_claims(&times, payload, validation)?;
     Ok(TokenData { header, claims })
 }
 
 /// Everything up to the claims: the format, the header, the algorithm and the signature.
-fn verify<'a>(
+fn verify<'a, K: KeySource>(
     token: &'a str,
-    key: &DecodingKey,
+    key: &K,
     validation: &Validation,
 ) -> Result<(Header, Parts<'a>)> {
     key.check_usable()?;
     let parts = split(token, validation.max_len)?;
     let header = decode_header(parts.header)?;
     let alg = header.alg;
-    if !validation.algorithms.contains(&alg) || alg.family() != key.family() {
+    if !validation.algorithms.contains(&alg) {
         return err(ErrorKind::AlgorithmNotAllowed(alg.as_str().to_owned()));
     }
     // Signatures are at most 1024 bytes (RSA-8192); decode on the stack.
@@ -335,9 +361,7 @@ fn verify<'a>(
             base64_simd::Out::from_slice(&mut buffer),
         )
         .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url"))?;
-    if !key.verify(alg, parts.signing_input.as_bytes(), signature) {
-        return err(ErrorKind::InvalidSignature);
-    }
+    key.verify_signature(&header, parts.signing_input.as_bytes(), signature)?;
     Ok((header, parts))
 }
 
@@ -486,6 +510,50 @@ fn check_time_types(times: &strict::Times) -> Result<()> {
     Ok(())
 }
 
+/// The time claims, then `iss` and `aud` where the validation names them.
+fn check_claims(times: &strict::Times, payload: &[u8], v: &Validation) -> Result<()> {
+    check_times(times, v)?;
+    if v.issuers.is_empty() && v.audiences.is_empty() {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Audience<'a> {
+        #[serde(borrow)]
+        One(Cow<'a, str>),
+        Many(Vec<Cow<'a, str>>),
+    }
+    #[derive(Deserialize)]
+    struct Registered<'a> {
+        #[serde(borrow)]
+        iss: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        aud: Option<Audience<'a>>,
+    }
+    let claims: Registered = serde_json::from_slice(payload).map_err(|_| {
+        ErrorKind::InvalidClaim("iss must be a string, aud a string or an array of strings")
+    })?;
+    if !v.issuers.is_empty()
+        && !claims
+            .iss
+            .is_some_and(|iss| v.issuers.iter().any(|i| *i == iss))
+    {
+        return err(ErrorKind::InvalidIssuer);
+    }
+    if !v.audiences.is_empty() {
+        let accepted = |aud: &Cow<str>| v.audiences.iter().any(|a| a == aud);
+        let ok = match &claims.aud {
+            Some(Audience::One(aud)) => accepted(aud),
+            Some(Audience::Many(auds)) => auds.iter().any(accepted),
+            None => false,
+        };
+        if !ok {
+            return err(ErrorKind::InvalidAudience);
+        }
+    }
+    Ok(())
+}
+
 fn check_times(times: &strict::Times, v: &Validation) -> Result<()> {
     check_time_types(times)?;
     let now = v.now.unwrap_or_else(crate::now) as f64;
@@ -501,8 +569,15 @@ fn check_times(times: &strict::Times, v: &Validation) -> Result<()> {
     }
     match times.nbf {
         strict::Claim::Number(nbf) if v.validate_nbf && nbf > now + leeway => {
-            err(ErrorKind::NotYetValid)
+            return err(ErrorKind::NotYetValid);
         }
+        _ => {}
+    }
+    match times.iat {
+        strict::Claim::Number(iat) if v.validate_iat && iat > now + leeway => {
+            err(ErrorKind::IssuedInFuture)
+        }
+        strict::Claim::Absent if v.validate_iat => err(ErrorKind::InvalidClaim("iat is required")),
         _ => Ok(()),
     }
 }

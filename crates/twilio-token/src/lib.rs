@@ -9,7 +9,9 @@
 //! Decoding is strict by default, following RFC 8725: [`decode`] takes the caller's algorithm
 //! allow-list (HS256 alone by default), never accepts `none`, never lets a key of one family
 //! verify another, and rejects non-canonical base64url, duplicate JSON names, unknown `crit`
-//! headers, mistyped `exp`/`nbf` and oversized tokens. Reading a token without verifying it is
+//! headers, mistyped `exp`/`nbf` and oversized tokens. Tokens from identity providers (RS*, PS*,
+//! ES256, ES384, EdDSA) verify the same way, with a PEM key or a [`jwk::JwkSet`], and
+//! [`Validation`] checks their `iss`, `aud` and `iat`. Reading a token without verifying it is
 //! possible only through [`dangerous::decode_unverified`].
 //!
 //! ```
@@ -32,6 +34,7 @@
 //! - [`jwt`]: the base every type builds on: registered claims, lifetimes, [`Nbf`].
 //! - [`jws`]: compact serialisation, [`decode`] and [`Validation`].
 //! - [`key`]: [`EncodingKey`] and [`DecodingKey`]; [`algorithm`]: [`Algorithm`].
+//! - [`jwk`]: JSON Web Keys and key sets, for tokens from identity providers.
 //! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
 //! - [`dangerous`]: reading a token without verifying it.
 //! - `json` and `strict` (private): Python-compatible JSON output; strict JSON input.
@@ -42,6 +45,7 @@ pub mod client;
 pub mod dangerous;
 mod error;
 mod json;
+pub mod jwk;
 pub mod jws;
 pub mod jwt;
 pub mod key;
@@ -58,7 +62,7 @@ pub use error::{Error, ErrorKind, JwtDecodeError, Result};
 pub use json::PyFormatter;
 pub use jws::{Header, TokenData, Validation, decode, decode_as, decode_borrowed};
 pub use jwt::{Jwt, Nbf};
-pub use key::{DecodingKey, EncodingKey};
+pub use key::{DecodingKey, EncodingKey, KeySource};
 pub use taskrouter::TaskRouterCapabilityToken;
 pub use validation::ClientValidationJwt;
 

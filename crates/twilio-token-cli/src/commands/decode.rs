@@ -2,6 +2,7 @@
 //! given.
 
 use serde_json::{Map, Value, json};
+use twilio_token::jwk::JwkSet;
 use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous};
 
 use crate::{Failure, describe};
@@ -12,15 +13,25 @@ pub struct Args {
     /// The token, or - to read it from standard input.
     token: String,
     /// Verify with this HMAC secret (an API key secret or auth token).
-    #[arg(long, conflicts_with = "public_key")]
+    #[arg(long, conflicts_with_all = ["public_key", "jwks"])]
     secret: Option<String>,
-    /// Verify with the RSA public key in this PEM file (RS256 unless --alg says otherwise).
-    #[arg(long, value_name = "PEM_FILE")]
+    /// Verify with the public key in this PEM file: RSA (RS256 unless --alg says otherwise),
+    /// P-256 (ES256), P-384 (ES384) or Ed25519 (EdDSA).
+    #[arg(long, value_name = "PEM_FILE", conflicts_with = "jwks")]
     public_key: Option<String>,
-    /// An algorithm to accept; repeat to accept several (default HS256, or RS256 with
-    /// --public-key).
+    /// Verify with the key set (JWKS) in this file or at this https URL, picking the key by
+    /// the token's kid (any public-key algorithm unless --alg narrows it).
+    #[arg(long, value_name = "FILE|URL")]
+    jwks: Option<String>,
+    /// An algorithm to accept; repeat to accept several (default HS256 with --secret).
     #[arg(long = "alg", value_name = "ALG")]
     algorithms: Vec<String>,
+    /// Accept only this issuer (iss); repeat to accept several.
+    #[arg(long = "iss", value_name = "ISSUER")]
+    issuers: Vec<String>,
+    /// Accept only tokens for this audience (aud); repeat to accept several.
+    #[arg(long = "aud", value_name = "AUDIENCE")]
+    audiences: Vec<String>,
     /// Seconds of clock skew to tolerate on exp and nbf.
     #[arg(long, default_value_t = 0)]
     leeway: u64,
@@ -41,22 +52,36 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let token = token.trim();
 
-    let key = match (&args.secret, &args.public_key) {
-        (Some(secret), _) => Some((
-            DecodingKey::from_secret(secret.as_bytes()),
-            Algorithm::HS256,
+    let key = match (&args.secret, &args.public_key, &args.jwks) {
+        (Some(secret), _, _) => Some((
+            Key::One(DecodingKey::from_secret(secret.as_bytes())),
+            vec![Algorithm::HS256],
         )),
-        (None, Some(path)) => {
+        (None, Some(path), _) => {
             let pem = std::fs::read(path)
                 .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
-            Some((DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256))
+            let key =
+                DecodingKey::from_public_pem(&pem).or_else(|_| DecodingKey::from_rsa_pem(&pem))?;
+            let default = [
+                Algorithm::RS256,
+                Algorithm::ES256,
+                Algorithm::ES384,
+                Algorithm::EdDSA,
+            ]
+            .into_iter()
+            .filter(|a| key.fits(*a))
+            .collect();
+            Some((Key::One(key), default))
         }
-        (None, None) => None,
+        (None, None, Some(source)) => {
+            Some((Key::Set(load_jwks(source)?), Algorithm::ASYMMETRIC.to_vec()))
+        }
+        (None, None, None) => None,
     };
     let data = match key {
-        Some((key, default_alg)) => {
+        Some((key, default_algorithms)) => {
             let algorithms = if args.algorithms.is_empty() {
-                vec![default_alg]
+                default_algorithms
             } else {
                 args.algorithms
                     .iter()
@@ -68,17 +93,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
             };
             let mut validation = Validation::default()
                 .algorithms(&algorithms)
+                .issuers(&args.issuers)
+                .audiences(&args.audiences)
                 .leeway(args.leeway);
             if let Some(t) = args.at {
                 validation = validation.at(t);
             }
-            twilio_token::decode(token, &key, &validation)
-                .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
+            match &key {
+                Key::One(key) => twilio_token::decode(token, key, &validation),
+                Key::Set(set) => twilio_token::decode(token, set, &validation),
+            }
+            .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
         }
         None => {
             let data = dangerous::decode_unverified(token)
                 .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?;
-            eprintln!("warning: signature NOT verified (no --secret or --public-key given)");
+            eprintln!(
+                "warning: signature NOT verified (no --secret, --public-key or --jwks given)"
+            );
             data
         }
     };
@@ -94,6 +126,39 @@ pub fn run(args: Args) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// What a token is verified with.
+enum Key {
+    One(DecodingKey),
+    Set(JwkSet),
+}
+
+/// A JWK Set from a file, or fetched from an https URL.
+fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
+    let is_url = source.starts_with("https://") || source.starts_with("http://");
+    if !is_url {
+        let text = std::fs::read(source)
+            .map_err(|e| Failure::Invalid(format!("cannot read {source}: {e}")))?;
+        return JwkSet::from_json(&text)
+            .map_err(|e| Failure::Invalid(format!("--jwks {source}: {e}")));
+    }
+    let twilio_token_server::jwks::Source::Url(url) =
+        twilio_token_server::jwks::Source::url(source)
+            .map_err(|e| Failure::Usage(format!("--jwks {e}")))?
+    else {
+        return Err(Failure::Usage(format!("--jwks {source:?} is not a URL")));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
+    let client = twilio_token_server::jwks::client();
+    let timeout = std::time::Duration::from_secs(10);
+    let (set, _) = runtime
+        .block_on(twilio_token_server::jwks::fetch(&client, &url, timeout))
+        .map_err(|e| Failure::Invalid(format!("--jwks {source}: {e}")))?;
+    Ok(set)
 }
 
 /// A summary of a token for people.

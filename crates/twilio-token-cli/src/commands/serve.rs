@@ -21,6 +21,10 @@ pub struct Args {
     /// Policy file: which grants each role's tokens carry (default: a video grant for "My Room").
     #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Issuers file: the identity providers whose ID tokens `POST /token` exchanges for access
+    /// tokens (`Authorization: Bearer`); none by default.
+    #[arg(long, env = "TWILIO_TOKEN_ISSUERS", value_name = "FILE")]
+    issuers: Option<PathBuf>,
     /// An origin allowed to call with credentials (CORS); repeat, or comma-separate in the
     /// environment.
     #[arg(
@@ -56,20 +60,21 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let policy = match &args.policy {
-        Some(path) => Some((
-            std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?,
-            path.display().to_string(),
-        )),
-        None => None,
+    let read = |flag: &str, path: &Option<PathBuf>| -> Result<_, Failure> {
+        let Some(path) = path else { return Ok(None) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Usage(format!("{flag} {}: {e}", path.display())))?;
+        Ok(Some((text, path.display().to_string())))
     };
+    let policy = read("--policy", &args.policy)?;
+    let issuers = read("--issuers", &args.issuers)?;
     let mut settings = Settings {
         account_sid: args.credentials.account_sid,
         api_key_sid: args.credentials.api_key_sid,
         api_key_secret: args.credentials.api_key_secret.map(Secret::new),
         bind: args.bind,
         policy,
+        issuers,
         cors_origins: args.cors_origins,
         insecure_cookies: args.insecure_cookies,
         session_ttl: args.session_ttl,

@@ -1,0 +1,616 @@
+//! Token exchange against a real local identity-provider stand-in: a loopback HTTP server that
+//! serves a JWK Set, rotates keys, goes down and goes slow, while `twilio-token serve` runs for
+//! real and trades the provider's ID tokens for access tokens.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use twilio_token::{Algorithm, DecodingKey, EncodingKey, Jwt, Nbf, Validation, decode};
+
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+const KEY: &str = "SK0123456789abcdef0123456789abcdef";
+const SECRET: &str = "3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
+const ISSUER: &str = "https://idp.test";
+const AUDIENCE: &str = "twilio-app";
+
+fn keys_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../twilio-token/tests/fixtures/keys")
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(keys_dir().join(name)).unwrap()
+}
+
+/// How the provider stand-in answers.
+#[derive(Clone)]
+enum Mode {
+    /// 200 with this JWK Set and `Cache-Control: max-age`.
+    Serve(String, u64),
+    /// 500.
+    Down,
+    /// Waits this long, then serves.
+    Slow(Duration, String),
+}
+
+/// An identity provider's JWKS endpoint on a loopback port.
+struct Provider {
+    url: String,
+    mode: Arc<Mutex<Mode>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Provider {
+    fn start(mode: Mode) -> Provider {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let mode = Arc::new(Mutex::new(mode));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (m, r) = (Arc::clone(&mode), Arc::clone(&requests));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (m, r) = (Arc::clone(&m), Arc::clone(&r));
+                std::thread::spawn(move || answer(stream, &m, &r));
+            }
+        });
+        Provider {
+            url,
+            mode,
+            requests,
+        }
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn answer(mut stream: TcpStream, mode: &Mutex<Mode>, requests: &AtomicUsize) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+        line.clear();
+    }
+    requests.fetch_add(1, Ordering::SeqCst);
+    let mode = mode.lock().unwrap().clone();
+    let (status, body, max_age) = match mode {
+        Mode::Serve(body, max_age) => ("200 OK", body, max_age),
+        Mode::Down => ("500 Internal Server Error", "down".to_owned(), 0),
+        Mode::Slow(wait, body) => {
+            std::thread::sleep(wait);
+            ("200 OK", body, 300)
+        }
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncache-control: public, max-age={max_age}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A JWK Set of the fixture keys `names`, each under the kid `names[i].1`.
+fn jwks(names: &[(&str, &str)]) -> String {
+    let all: Value = serde_json::from_slice(&fixture("jwks.json")).unwrap();
+    let keys: Vec<Value> = names
+        .iter()
+        .map(|(name, kid)| {
+            let mut key = all["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|k| k["kid"] == *name)
+                .unwrap()
+                .clone();
+            key["kid"] = (*kid).into();
+            key
+        })
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+fn signing_key(name: &str) -> EncodingKey {
+    let pem = fixture(&format!("{name}.pem"));
+    EncodingKey::from_rsa_pem(&pem)
+        .or_else(|_| EncodingKey::from_ec_pem(&pem))
+        .or_else(|_| EncodingKey::from_ed_pem(&pem))
+        .unwrap()
+}
+
+fn now() -> i64 {
+    twilio_token::now()
+}
+
+/// An ID token as a provider signs it, changed by `change`.
+fn id_token(key: &str, alg: Algorithm, kid: &str, change: impl FnOnce(Jwt) -> Jwt) -> String {
+    let jwt = Jwt::new(ISSUER)
+        .algorithm(alg)
+        .header("kid", kid)
+        .subject("alice_1")
+        .claim("aud", AUDIENCE)
+        .claim("iat", now())
+        .ttl(600);
+    change(jwt).encode(&signing_key(key)).unwrap()
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(issuer: Value) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = json!({"roles": {
+            "user": {"grants": [{"video": {"room": "My Room"}}], "rooms": ["team-*"]},
+            "support": {"grants": [{"voice": {"incoming_allow": true}}]}
+        }});
+        std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
+        let mut issuer = issuer;
+        for (k, v) in [
+            ("issuer", json!(ISSUER)),
+            ("audiences", json!(["other-app", AUDIENCE])),
+            ("jwks_min_interval", json!(0.3)),
+            ("jwks_timeout", json!(0.5)),
+            (
+                "role_rules",
+                json!([{"claim": "roles", "value": "support", "role": "support"}]),
+            ),
+        ] {
+            issuer.as_object_mut().unwrap().entry(k).or_insert(v);
+        }
+        std::fs::write(
+            dir.path().join("issuers.json"),
+            json!({ "issuers": [issuer] }).to_string(),
+        )
+        .unwrap();
+        Setup { dir }
+    }
+
+    fn serve(&self) -> common::Server {
+        let dir = self.dir.path();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
+        command
+            .current_dir(dir)
+            .args(["serve", "--bind", "127.0.0.1:0", "--policy", "policy.json"])
+            .args(["--issuers", "issuers.json"])
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", dir.join("users.db").display()))
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("TWILIO_API_KEY_SID", KEY)
+            .env("TWILIO_API_KEY_SECRET", SECRET)
+            .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
+        common::Server::spawn(command)
+    }
+}
+
+/// `POST /token` with `Authorization: Bearer token` and `body`: the status and the JSON.
+async fn exchange(server: &common::Server, token: &str, body: Value) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/token"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// The claims of an access token the server minted, verified.
+fn access_claims(body: &Value) -> serde_json::Map<String, Value> {
+    let token = body["token"].as_str().unwrap();
+    decode(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &Validation::default(),
+    )
+    .unwrap()
+    .claims
+}
+
+async fn metrics(server: &common::Server) -> String {
+    reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_algorithm_is_exchanged_and_every_failed_check_is_named() {
+    let provider = Provider::start(Mode::Serve(
+        jwks(&[
+            ("rsa_a", "rsa"),
+            ("ec_p256", "p256"),
+            ("ec_p384", "p384"),
+            ("ed25519", "ed"),
+        ]),
+        300,
+    ));
+    let setup = Setup::new(json!({
+        "jwks_url": provider.url,
+        "algorithms": ["RS256", "PS256", "PS512", "ES256", "ES384", "EdDSA"],
+    }));
+    let server = setup.serve();
+
+    use Algorithm::*;
+    for (key, alg, kid) in [
+        ("rsa_a", RS256, "rsa"),
+        ("rsa_a", PS256, "rsa"),
+        ("rsa_a", PS512, "rsa"),
+        ("ec_p256", ES256, "p256"),
+        ("ec_p384", ES384, "p384"),
+        ("ed25519", EdDSA, "ed"),
+    ] {
+        let (status, body) = exchange(&server, &id_token(key, alg, kid, |j| j), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{alg}: {body}");
+        assert_eq!(body["identity"], "alice_1");
+        let claims = access_claims(&body);
+        assert_eq!(claims["grants"]["identity"], "alice_1");
+        assert_eq!(claims["grants"]["video"]["room"], "My Room", "{alg}");
+    }
+    assert_eq!(provider.requests(), 1, "one fetch served every token");
+
+    // The policy still decides rooms, and claim rules pick the role.
+    let token = id_token("rsa_a", RS256, "rsa", |j| j);
+    let (status, body) = exchange(&server, &token, json!({"room": "team-red"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(access_claims(&body)["grants"]["video"]["room"], "team-red");
+    let (status, _) = exchange(&server, &token, json!({"room": "secret"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let support = id_token("ec_p256", ES256, "p256", |j| {
+        j.claim("roles", json!(["staff", "support"]))
+    });
+    let (status, body) = exchange(&server, &support, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        access_claims(&body)["grants"]["voice"]["incoming"]["allow"],
+        true
+    );
+
+    // Every check, refused with its name.
+    let rsa_public = fixture("rsa_a.pub.pem");
+    let b64 = |s: &str| base64_url(s.as_bytes());
+    let payload =
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice_1", "exp": now() + 600, "iat": now()});
+    let tampered = {
+        let mut t = id_token("rsa_a", RS256, "rsa", |j| j).into_bytes();
+        let at = t.len() - 10;
+        t[at] = if t[at] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(t).unwrap()
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "issuer",
+            id_token("rsa_a", RS256, "rsa", |_| {
+                Jwt::new("https://evil.test")
+                    .algorithm(RS256)
+                    .header("kid", "rsa")
+                    .subject("alice_1")
+                    .claim("aud", AUDIENCE)
+                    .claim("iat", now())
+            }),
+        ),
+        (
+            "audience",
+            id_token("rsa_a", RS256, "rsa", |j| j.claim("aud", "someone-else")),
+        ),
+        (
+            "expired",
+            id_token("rsa_a", RS256, "rsa", |j| j.valid_until(now() - 120)),
+        ),
+        (
+            "not_yet_valid",
+            id_token("rsa_a", RS256, "rsa", |j| j.nbf(Nbf::At(now() + 600))),
+        ),
+        (
+            "issued_in_future",
+            id_token("rsa_a", RS256, "rsa", |j| j.claim("iat", now() + 600)),
+        ),
+        (
+            "unknown_kid",
+            id_token("rsa_b", RS256, "rotated-out", |j| j),
+        ),
+        ("signature", tampered),
+        // RS384 is a fine algorithm, but not one this issuer uses.
+        ("algorithm", id_token("rsa_a", RS384, "rsa", |j| j)),
+        // CVE-2015-9235: the provider's public key used as an HMAC secret.
+        (
+            "algorithm",
+            Jwt::new(ISSUER)
+                .header("kid", "rsa")
+                .subject("alice_1")
+                .claim("aud", AUDIENCE)
+                .encode(&EncodingKey::from_secret(&rsa_public))
+                .unwrap(),
+        ),
+        // RFC 7515 A.5: an unsecured JWS.
+        (
+            "algorithm",
+            format!(
+                "{}.{}.",
+                b64(r#"{"alg":"none"}"#),
+                b64(&payload.to_string())
+            ),
+        ),
+        (
+            "algorithm",
+            format!(
+                "{}.{}.",
+                b64(r#"{"alg":"NONE"}"#),
+                b64(&payload.to_string())
+            ),
+        ),
+        ("malformed", "not.a.jwt".to_owned()),
+        ("malformed", "x".repeat(9000)),
+        (
+            "claims",
+            id_token("rsa_a", RS256, "rsa", |j| j.claim("iat", "yesterday")),
+        ),
+        // Twilio Voice accepts only letters, digits and underscores.
+        (
+            "identity",
+            id_token("rsa_a", RS256, "rsa", |j| {
+                j.subject("alice@example.com").claim("roles", "support")
+            }),
+        ),
+    ];
+    for (check, token) in &cases {
+        let (status, body) = exchange(&server, token, json!({})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{check}: {body}");
+        assert_eq!(body["check"], *check, "{body}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+    // An email is a fine identity for Video.
+    let (status, body) = exchange(
+        &server,
+        &id_token("rsa_a", RS256, "rsa", |j| j.subject("alice@example.com")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let text = metrics(&server).await;
+    for (result, n) in [
+        ("ok", 10),
+        ("algorithm", 4),
+        ("malformed", 2),
+        ("audience", 1),
+        ("identity", 1),
+        ("unknown_kid", 1),
+    ] {
+        let line = format!("twilio_token_exchanges_total{{result=\"{result}\"}} {n}\n");
+        assert!(text.contains(&line), "{line} in\n{text}");
+    }
+    let log = std::fs::read_to_string(setup.dir.path().join("server.log")).unwrap();
+    for (_, token) in &cases {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(
+            signature.len() < 20 || !log.contains(signature),
+            "a token reached the log"
+        );
+    }
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn keys_rotate_and_a_provider_that_fails_leaves_the_cached_keys_working() {
+    let provider = Provider::start(Mode::Serve(jwks(&[("rsa_a", "k1")]), 1));
+    let setup = Setup::new(json!({"jwks_url": provider.url}));
+    let server = setup.serve();
+    let k1 = id_token("rsa_a", Algorithm::RS256, "k1", |j| j);
+    let k2 = id_token("rsa_b", Algorithm::RS256, "k2", |j| j);
+    assert_eq!(exchange(&server, &k1, json!({})).await.0, StatusCode::OK);
+
+    // The provider rotates to k2: the first k2 token makes the server fetch again.
+    provider.set(Mode::Serve(jwks(&[("rsa_b", "k2")]), 300));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = provider.requests();
+    let (status, body) = exchange(&server, &k2, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(provider.requests(), before + 1);
+    // k1 is gone from the provider's set, and so from the server's.
+    assert_eq!(
+        exchange(&server, &k1, json!({})).await.1["check"],
+        "unknown_kid"
+    );
+
+    // A flood of made-up kids costs the provider at most one fetch per interval.
+    let before = provider.requests();
+    let started = Instant::now();
+    for i in 0..40 {
+        let forged = id_token("rsa_a", Algorithm::RS256, &format!("made-up-{i}"), |j| j);
+        assert_eq!(
+            exchange(&server, &forged, json!({})).await.1["check"],
+            "unknown_kid"
+        );
+    }
+    let allowed = 1 + (started.elapsed().as_secs_f64() / 0.3).ceil() as usize;
+    let fetched = provider.requests() - before;
+    assert!(
+        fetched <= allowed,
+        "{fetched} fetches for 40 unknown kids, allowed {allowed}"
+    );
+
+    // Down, then slow: the cached key keeps working, and unknown kids fail fast.
+    for mode in [
+        Mode::Down,
+        Mode::Slow(Duration::from_secs(3), jwks(&[("rsa_a", "k3")])),
+    ] {
+        provider.set(mode);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let started = Instant::now();
+        let (status, body) = exchange(&server, &k2, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let k3 = id_token("rsa_a", Algorithm::RS256, "k3", |j| j);
+        let (_, body) = exchange(&server, &k3, json!({})).await;
+        assert_eq!(body["check"], "unknown_kid");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let text = metrics(&server).await;
+    assert!(
+        text.contains("twilio_token_jwks_fetches_total{result=\"failed\"} 2\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn cache_headers_refresh_the_keys_in_the_background() {
+    let provider = Provider::start(Mode::Serve(jwks(&[("rsa_a", "k1")]), 1));
+    let setup = Setup::new(json!({"jwks_url": provider.url}));
+    let server = setup.serve();
+    let k1 = id_token("rsa_a", Algorithm::RS256, "k1", |j| j);
+    assert_eq!(exchange(&server, &k1, json!({})).await.0, StatusCode::OK);
+    assert_eq!(provider.requests(), 1);
+    // Within max-age: no fetch. After it: the next request refreshes in the background.
+    assert_eq!(exchange(&server, &k1, json!({})).await.0, StatusCode::OK);
+    assert_eq!(provider.requests(), 1);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(exchange(&server, &k1, json!({})).await.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(provider.requests(), 2);
+}
+
+#[tokio::test]
+async fn without_keys_the_answer_is_503_not_a_hang() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}/jwks.json", closed.local_addr().unwrap());
+    drop(closed);
+    let slow = Provider::start(Mode::Slow(Duration::from_secs(5), jwks(&[("rsa_a", "k1")])));
+    let down = Provider::start(Mode::Down);
+    for url in [closed_url, slow.url.clone(), down.url.clone()] {
+        let setup = Setup::new(json!({"jwks_url": url}));
+        let server = setup.serve();
+        let started = Instant::now();
+        let response = reqwest::Client::new()
+            .post(server.url("/token"))
+            .bearer_auth(id_token("rsa_a", Algorithm::RS256, "k1", |j| j))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+        assert!(response.headers().contains_key("retry-after"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{url}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_from_a_file_and_no_issuers_at_all() {
+    // One PEM public key, no kid: a token with or without a kid verifies with it.
+    let setup = Setup::new(json!({"jwks_file": "idp.pem", "algorithms": ["EdDSA"]}));
+    std::fs::write(setup.dir.path().join("idp.pem"), fixture("ed25519.pub.pem")).unwrap();
+    let server = setup.serve();
+    let token = id_token("ed25519", Algorithm::EdDSA, "any", |j| j);
+    let (status, body) = exchange(&server, &token, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let other = id_token("ec_p256", Algorithm::ES256, "any", |j| j);
+    assert_eq!(
+        exchange(&server, &other, json!({})).await.1["check"],
+        "algorithm"
+    );
+
+    // A server with no --issuers refuses every bearer token.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
+    command
+        .current_dir(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+        .arg(format!("sqlite://{}", dir.path().join("u.db").display()))
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY)
+        .env("TWILIO_API_KEY_SECRET", SECRET)
+        .stderr(std::process::Stdio::null());
+    let bare = common::Server::spawn(command);
+    let (status, body) = exchange(&bare, &token, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["check"], "issuer");
+}
+
+#[test]
+fn a_bad_issuers_file_stops_the_server_and_names_it() {
+    let setup = Setup::new(json!({"jwks_url": "http://idp.example/jwks", "algorithms": ["HS256"]}));
+    let out = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
+        .current_dir(setup.dir.path())
+        .args([
+            "serve",
+            "--policy",
+            "policy.json",
+            "--issuers",
+            "issuers.json",
+        ])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY)
+        .env("TWILIO_API_KEY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--issuers issuers.json"), "{stderr}");
+    assert!(stderr.contains("https"), "{stderr}");
+}
+
+#[test]
+fn decode_verifies_with_a_jwks_file_or_url() {
+    let token = id_token("ec_p384", Algorithm::ES384, "p384", |j| j);
+    let set = jwks(&[("rsa_a", "rsa"), ("ec_p384", "p384")]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwks.json");
+    std::fs::write(&file, &set).unwrap();
+    let provider = Provider::start(Mode::Serve(set, 300));
+    for source in [file.display().to_string(), provider.url.clone()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
+            .args([
+                "decode", &token, "--jwks", &source, "--iss", ISSUER, "--aud", AUDIENCE,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["header"]["kid"], "p384");
+        assert_eq!(printed["payload"]["sub"], "alice_1");
+
+        let out = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
+            .args(["decode", &token, "--jwks", &source, "--aud", "someone-else"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("audience"));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
+        .args(["decode", &token, "--jwks", "http://idp.example/jwks.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "plain http to a remote host is refused"
+    );
+}

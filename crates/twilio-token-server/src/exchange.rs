@@ -1,0 +1,519 @@
+//! Token exchange: an identity provider's ID token (`Authorization: Bearer ...`) traded for a
+//! Twilio access token, with no password and no user row.
+//!
+//! An issuers file names the providers trusted:
+//!
+//! ```json
+//! {"issuers": [{
+//!   "issuer": "https://idp.example.com/",
+//!   "audiences": ["my-app"],
+//!   "jwks_url": "https://idp.example.com/.well-known/jwks.json",
+//!   "algorithms": ["RS256"],
+//!   "identity_claim": "sub",
+//!   "role": "user",
+//!   "role_rules": [{"claim": "roles", "value": "support", "role": "support"}]
+//! }]}
+//! ```
+//!
+//! `jwks_file` (a JWK Set or one PEM public key) may stand for `jwks_url`. Optional: `leeway`
+//! (seconds of clock skew on `exp`, `nbf`, `iat`; default 60), `jwks_min_interval` (seconds
+//! between key fetches; default 30) and `jwks_timeout` (seconds; default 5).
+//!
+//! Verification is strict: the issuer's algorithms only (never `none`, never HS*), a key whose
+//! `kty`, `crv`, `alg` and `use` fit, `iss` exact, `aud` naming an accepted audience, `exp`
+//! required, `nbf` and `iat` not in the future. Each refusal names the check that failed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use twilio_token::jwk::JwkSet;
+use twilio_token::{Algorithm, ErrorKind, Validation, dangerous};
+
+use crate::jwks::{FetchCounter, FetchPolicy, KeyCache, Source};
+
+/// The longest ID token looked at; real ones are 1-2 KiB.
+pub const MAX_ID_TOKEN: usize = 8 * 1024;
+
+/// One trusted issuer, as the issuers file gives it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuerSettings {
+    issuer: String,
+    audiences: Vec<String>,
+    jwks_url: Option<String>,
+    jwks_file: Option<String>,
+    #[serde(default = "default_algorithms")]
+    algorithms: Vec<String>,
+    #[serde(default = "default_identity_claim")]
+    identity_claim: String,
+    #[serde(default = "default_role")]
+    role: String,
+    #[serde(default)]
+    role_rules: Vec<RoleRule>,
+    #[serde(default = "default_leeway")]
+    leeway: u64,
+    #[serde(default = "default_min_interval")]
+    jwks_min_interval: f64,
+    #[serde(default = "default_timeout")]
+    jwks_timeout: f64,
+}
+
+fn default_algorithms() -> Vec<String> {
+    vec!["RS256".into()]
+}
+fn default_identity_claim() -> String {
+    "sub".into()
+}
+fn default_role() -> String {
+    "user".into()
+}
+fn default_leeway() -> u64 {
+    60
+}
+fn default_min_interval() -> f64 {
+    30.0
+}
+fn default_timeout() -> f64 {
+    5.0
+}
+
+/// A claim rule: a token whose `claim` equals `value`, or is an array holding it, gets `role`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRule {
+    claim: String,
+    value: Value,
+    role: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuersFile {
+    issuers: Vec<IssuerSettings>,
+}
+
+/// A trusted issuer, checked.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    name: String,
+    validation: Validation,
+    source: Source,
+    fetch: FetchPolicy,
+    identity_claim: String,
+    role: String,
+    role_rules: Vec<RoleRule>,
+}
+
+/// Reads an issuers file. `read` loads a `jwks_file` (relative paths are the caller's
+/// business); `has_role` says whether the policy knows a role.
+pub fn parse_issuers(
+    text: &str,
+    read: impl Fn(&str) -> Result<Vec<u8>, String>,
+    has_role: impl Fn(&str) -> bool,
+) -> Result<Vec<Issuer>, String> {
+    let file: IssuersFile =
+        serde_json::from_str(text).map_err(|e| format!("invalid issuers file: {e}"))?;
+    if file.issuers.is_empty() {
+        return Err("invalid issuers file: no issuers".into());
+    }
+    let mut issuers = Vec::with_capacity(file.issuers.len());
+    for s in file.issuers {
+        let name = s.issuer.clone();
+        let bad = |why: String| format!("issuer {name:?}: {why}");
+        if s.issuer.is_empty() {
+            return Err("an issuer's \"issuer\" is empty".into());
+        }
+        if s.audiences.is_empty() || s.audiences.iter().any(String::is_empty) {
+            return Err(bad("audiences must name at least one audience".into()));
+        }
+        let algorithms = s
+            .algorithms
+            .iter()
+            .map(|a| match a.parse::<Algorithm>() {
+                Ok(alg) if !alg.is_symmetric() => Ok(alg),
+                Ok(_) => Err(bad(format!("{a} is a shared-secret algorithm; an identity provider's tokens are verified with public keys"))),
+                Err(_) => Err(bad(format!("{a:?} is not one of RS256..RS512, PS256..PS512, ES256, ES384, EdDSA"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if algorithms.is_empty() {
+            return Err(bad("algorithms is empty".into()));
+        }
+        let source = match (&s.jwks_url, &s.jwks_file) {
+            (Some(url), None) => Source::url(url).map_err(|e| bad(format!("jwks_url {e}")))?,
+            (None, Some(path)) => {
+                let text = read(path).map_err(|e| bad(format!("jwks_file {path}: {e}")))?;
+                Source::file(&text).map_err(|e| bad(format!("jwks_file {path}: {e}")))?
+            }
+            _ => return Err(bad("give exactly one of jwks_url and jwks_file".into())),
+        };
+        for role in std::iter::once(&s.role).chain(s.role_rules.iter().map(|r| &r.role)) {
+            if !has_role(role) {
+                return Err(bad(format!("role {role:?} is not in the policy")));
+            }
+        }
+        if s.leeway > 300 {
+            return Err(bad("leeway must be at most 300 seconds".into()));
+        }
+        let seconds = |v: f64, what: &str| {
+            (v.is_finite() && (0.001..=3600.0).contains(&v))
+                .then(|| Duration::from_secs_f64(v))
+                .ok_or_else(|| bad(format!("{what} must be 0.001..=3600 seconds")))
+        };
+        let fetch = FetchPolicy {
+            min_interval: seconds(s.jwks_min_interval, "jwks_min_interval")?,
+            timeout: seconds(s.jwks_timeout, "jwks_timeout")?,
+        };
+        issuers.push(Issuer {
+            validation: Validation::default()
+                .algorithms(&algorithms)
+                .issuers(&[&s.issuer])
+                .audiences(&s.audiences)
+                .leeway(s.leeway)
+                .require_exp(true)
+                .validate_iat(true)
+                .max_len(MAX_ID_TOKEN),
+            name: s.issuer,
+            source,
+            fetch,
+            identity_claim: s.identity_claim,
+            role: s.role,
+            role_rules: s.role_rules,
+        });
+    }
+    Ok(issuers)
+}
+
+/// The check an ID token failed, as named in the 401's body and in `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a compact JWS, bad base64url or JSON, or too large.
+    Malformed,
+    /// `iss` names no trusted issuer.
+    Issuer,
+    /// `aud` names none of the issuer's audiences.
+    Audience,
+    /// The algorithm is not one the issuer may use.
+    Algorithm,
+    /// No key has the token's `kid`.
+    UnknownKey,
+    /// The signature does not verify.
+    Signature,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` is in the future.
+    NotYetValid,
+    /// `iat` is in the future.
+    IssuedInFuture,
+    /// A claim has the wrong type, or `exp` is missing.
+    Claims,
+    /// The identity claim is missing or not an identity Twilio accepts.
+    Identity,
+}
+
+impl Refusal {
+    /// Every refusal, in `/metrics` order.
+    pub const ALL: [Refusal; 11] = [
+        Refusal::Malformed,
+        Refusal::Issuer,
+        Refusal::Audience,
+        Refusal::Algorithm,
+        Refusal::UnknownKey,
+        Refusal::Signature,
+        Refusal::Expired,
+        Refusal::NotYetValid,
+        Refusal::IssuedInFuture,
+        Refusal::Claims,
+        Refusal::Identity,
+    ];
+
+    /// The check's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Malformed => "malformed",
+            Refusal::Issuer => "issuer",
+            Refusal::Audience => "audience",
+            Refusal::Algorithm => "algorithm",
+            Refusal::UnknownKey => "unknown_kid",
+            Refusal::Signature => "signature",
+            Refusal::Expired => "expired",
+            Refusal::NotYetValid => "not_yet_valid",
+            Refusal::IssuedInFuture => "issued_in_future",
+            Refusal::Claims => "claims",
+            Refusal::Identity => "identity",
+        }
+    }
+
+    fn of(kind: &ErrorKind) -> Refusal {
+        match kind {
+            ErrorKind::InvalidIssuer => Refusal::Issuer,
+            ErrorKind::InvalidAudience => Refusal::Audience,
+            ErrorKind::AlgorithmNotAllowed(_) => Refusal::Algorithm,
+            ErrorKind::UnknownKey => Refusal::UnknownKey,
+            ErrorKind::InvalidSignature => Refusal::Signature,
+            ErrorKind::Expired => Refusal::Expired,
+            ErrorKind::NotYetValid => Refusal::NotYetValid,
+            ErrorKind::IssuedInFuture => Refusal::IssuedInFuture,
+            ErrorKind::InvalidClaim(_) => Refusal::Claims,
+            _ => Refusal::Malformed,
+        }
+    }
+}
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// The token failed a check; the message says how, without quoting the token.
+    Refused(Refusal, String),
+    /// The issuer's keys cannot be had right now.
+    KeysUnavailable,
+}
+
+/// Who an exchanged token is for.
+#[derive(Debug)]
+pub struct Exchanged {
+    /// The Twilio identity, from the issuer's identity claim.
+    pub identity: String,
+    /// The policy role, from the issuer's rules.
+    pub role: String,
+}
+
+/// The trusted issuers with their key caches.
+pub struct Exchanger {
+    issuers: Vec<(Issuer, Arc<KeyCache>)>,
+    count_fetch: FetchCounter,
+}
+
+impl std::fmt::Debug for Exchanger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchanger")
+            .field("issuers", &self.issuers.len())
+            .finish()
+    }
+}
+
+impl Exchanger {
+    /// An exchanger for these issuers; `count_fetch` hears of each key fetch (ok or not).
+    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Self {
+        let client = crate::jwks::client();
+        Exchanger {
+            issuers: issuers
+                .iter()
+                .map(|i| {
+                    let cache = KeyCache::new(i.source.clone(), client.clone(), i.fetch);
+                    (i.clone(), cache)
+                })
+                .collect(),
+            count_fetch,
+        }
+    }
+
+    /// Verifies `token` and says who it is for. `needs_voice(role)` says whether that role's
+    /// grants include Voice, whose identities Twilio restricts further.
+    pub async fn exchange(
+        &self,
+        token: &str,
+        needs_voice: impl Fn(&str) -> bool,
+    ) -> Result<Exchanged, ExchangeError> {
+        let refused = |r: Refusal, why: &str| ExchangeError::Refused(r, why.to_owned());
+        if token.len() > MAX_ID_TOKEN {
+            return Err(refused(
+                Refusal::Malformed,
+                "the token is larger than 8 KiB",
+            ));
+        }
+        // The unverified `iss` only picks whose keys to try; the verification checks it again.
+        let peek = dangerous::decode_unverified(token)
+            .map_err(|e| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string()))?;
+        let iss = peek.claims.get("iss").and_then(Value::as_str);
+        let Some((issuer, cache)) = self
+            .issuers
+            .iter()
+            .find(|(i, _)| Some(i.name.as_str()) == iss)
+        else {
+            return Err(refused(
+                Refusal::Issuer,
+                "the token's issuer (iss) is not trusted here",
+            ));
+        };
+        let mut keys = cache
+            .keys(&self.count_fetch)
+            .await
+            .map_err(|_| ExchangeError::KeysUnavailable)?;
+        let claims = loop {
+            match twilio_token::decode(token, &*keys, &issuer.validation) {
+                Ok(data) => break data.claims,
+                Err(e) if *e.kind() == ErrorKind::UnknownKey => {
+                    // The provider may have rotated its keys since they were fetched.
+                    match cache
+                        .refresh_for_unknown_kid(&keys, &self.count_fetch)
+                        .await
+                    {
+                        Some(fresh) if fresh_has_kid(&fresh, &peek.header.kid) => keys = fresh,
+                        _ => {
+                            return Err(ExchangeError::Refused(Refusal::UnknownKey, e.to_string()));
+                        }
+                    }
+                }
+                Err(e) => return Err(ExchangeError::Refused(Refusal::of(e.kind()), e.to_string())),
+            }
+        };
+        let role = issuer.role_for(&claims).to_owned();
+        let identity = identity(&claims, &issuer.identity_claim, needs_voice(&role))
+            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
+        Ok(Exchanged { identity, role })
+    }
+}
+
+/// Whether a refreshed set is worth a second try: it has the kid (or the token has none).
+fn fresh_has_kid(set: &JwkSet, kid: &Option<std::borrow::Cow<'static, str>>) -> bool {
+    kid.as_deref().is_none_or(|kid| set.has_kid(kid))
+}
+
+impl Issuer {
+    /// The role of the first rule the claims meet, else the issuer's default role.
+    fn role_for(&self, claims: &Map<String, Value>) -> &str {
+        self.role_rules
+            .iter()
+            .find(|rule| match claims.get(&rule.claim) {
+                Some(Value::Array(values)) => values.contains(&rule.value),
+                Some(value) => *value == rule.value,
+                None => false,
+            })
+            .map_or(&self.role, |rule| &rule.role)
+    }
+}
+
+/// The longest identity: Twilio's limit for Voice client identities.
+const MAX_VOICE_IDENTITY: usize = 121;
+/// The longest identity for other products.
+const MAX_IDENTITY: usize = 256;
+
+/// The identity from `claim`, checked as Twilio will check it.
+fn identity(claims: &Map<String, Value>, claim: &str, voice: bool) -> Result<String, String> {
+    let Some(Value::String(identity)) = claims.get(claim) else {
+        return Err(format!(
+            "the token has no string claim {claim:?} to use as the identity"
+        ));
+    };
+    if identity.is_empty()
+        || identity.chars().count() > MAX_IDENTITY
+        || identity.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "claim {claim:?} is not a usable identity: it must be 1 to {MAX_IDENTITY} characters without control characters"
+        ));
+    }
+    if voice
+        && (identity.len() > MAX_VOICE_IDENTITY
+            || !identity
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(format!(
+            "claim {claim:?} cannot be a Twilio Voice identity: Voice allows only letters, digits and underscores, up to {MAX_VOICE_IDENTITY} characters"
+        ));
+    }
+    Ok(identity.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Issuer>, String> {
+        parse_issuers(
+            text,
+            |_| Err("no such file".into()),
+            |role| role == "user" || role == "support",
+        )
+    }
+
+    #[test]
+    fn bad_issuers_files_name_the_problem() {
+        let ok = r#"{"issuers":[{"issuer":"https://idp","audiences":["app"],"jwks_url":"https://idp/jwks"}]}"#;
+        assert_eq!(parse(ok).unwrap().len(), 1);
+        for (text, needle) in [
+            (r#"{"issuers":[]}"#, "no issuers"),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":[],"jwks_url":"https://idp/jwks"}]}"#,
+                "audiences",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"http://idp/jwks"}]}"#,
+                "https",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"]}]}"#,
+                "exactly one of jwks_url",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_file":"k.json"}]}"#,
+                "jwks_file k.json: no such file",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","algorithms":["HS256"]}]}"#,
+                "shared-secret",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","algorithms":["none"]}]}"#,
+                "\"none\" is not",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","role":"admin"}]}"#,
+                "role \"admin\"",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","leeway":3600}]}"#,
+                "leeway",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","jwks_timeout":0}]}"#,
+                "jwks_timeout",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audience":["a"]}]}"#,
+                "audience",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn rules_pick_the_role_and_identities_are_checked() {
+        let issuer = parse(r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x",
+            "role_rules":[{"claim":"roles","value":"support","role":"support"},{"claim":"tier","value":2,"role":"support"}]}]}"#)
+            .unwrap()
+            .remove(0);
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            issuer.role_for(&claims(serde_json::json!({"roles": ["a", "support"]}))),
+            "support"
+        );
+        assert_eq!(
+            issuer.role_for(&claims(serde_json::json!({"tier": 2}))),
+            "support"
+        );
+        assert_eq!(
+            issuer.role_for(&claims(serde_json::json!({"roles": "admin"}))),
+            "user"
+        );
+
+        let c = claims(serde_json::json!({"sub": "alice_1", "email": "alice@example.com", "n": 5}));
+        assert_eq!(identity(&c, "sub", true).unwrap(), "alice_1");
+        assert_eq!(identity(&c, "email", false).unwrap(), "alice@example.com");
+        assert!(
+            identity(&c, "email", true)
+                .unwrap_err()
+                .contains("Voice allows only")
+        );
+        assert!(identity(&c, "n", false).is_err());
+        assert!(identity(&c, "missing", false).is_err());
+        let long = claims(serde_json::json!({"sub": "a".repeat(122)}));
+        assert!(identity(&long, "sub", false).is_ok());
+        assert!(identity(&long, "sub", true).is_err());
+    }
+}

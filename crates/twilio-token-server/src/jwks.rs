@@ -1,0 +1,314 @@
+//! An identity provider's signing keys: a JWK Set fetched over HTTPS and cached, or read once
+//! from a file.
+//!
+//! The cached copy is used until its `Cache-Control: max-age` runs out (then it is refreshed in
+//! the background while the old keys keep working), and refreshed at once when a token names a
+//! `kid` the cache does not have: a provider rotating its keys is picked up on the first token
+//! signed with the new one. Every fetch, whatever caused it, waits at least the configured
+//! interval after the previous one, and only one runs at a time, so a flood of tokens with
+//! made-up `kid`s costs the provider one request per interval. A provider that is down or slow
+//! leaves the cached keys in use; with none cached, requests get a 503 after at most the fetch
+//! timeout.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use twilio_token::DecodingKey;
+use twilio_token::jwk::{Jwk, JwkSet};
+
+/// The largest JWK Set document read; providers publish a few kilobytes.
+const MAX_DOCUMENT: usize = 256 * 1024;
+/// How long fetched keys are fresh when the response says nothing.
+const DEFAULT_FRESH: Duration = Duration::from_secs(300);
+/// The longest a `max-age` is believed.
+const MAX_FRESH: Duration = Duration::from_secs(86_400);
+
+/// Where the keys come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Fetched over HTTPS (or plain http to a loopback address, for tests).
+    Url(reqwest::Url),
+    /// Read once at start from a JWK Set or PEM public key file.
+    Fixed(Arc<JwkSet>),
+}
+
+impl Source {
+    /// A source for `url`, which must be https, or http to 127.0.0.1, ::1 or localhost.
+    pub fn url(url: &str) -> Result<Source, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+        match parsed.scheme() {
+            "https" => Ok(Source::Url(parsed)),
+            "http" if loopback => Ok(Source::Url(parsed)),
+            _ => Err(format!(
+                "{url:?} must be an https URL (plain http only to a loopback address)"
+            )),
+        }
+    }
+
+    /// A source read from `text`: a JWK Set, or one PEM public key (RSA, P-256, P-384 or
+    /// Ed25519).
+    pub fn file(text: &[u8]) -> Result<Source, String> {
+        let set = if text.trim_ascii_start().starts_with(b"-----BEGIN") {
+            let key = DecodingKey::from_public_pem(text).map_err(|e| e.to_string())?;
+            JwkSet::from_keys(vec![Jwk::new(key)])
+        } else {
+            parse(text)?
+        };
+        Ok(Source::Fixed(Arc::new(set)))
+    }
+}
+
+fn parse(document: &[u8]) -> Result<JwkSet, String> {
+    let set = JwkSet::from_json(document).map_err(|e| e.to_string())?;
+    for skipped in set.skipped() {
+        tracing::warn!(%skipped, "JWK skipped");
+    }
+    if set.keys().is_empty() {
+        return Err("the JWK Set has no key that can verify signatures".into());
+    }
+    Ok(set)
+}
+
+/// Why no keys could be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable;
+
+/// How fetched keys are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchPolicy {
+    /// The shortest time between two fetches.
+    pub min_interval: Duration,
+    /// The longest a fetch may take.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    keys: Option<Arc<JwkSet>>,
+    fresh_until: Option<Instant>,
+    last_attempt: Option<Instant>,
+    refreshing: bool,
+}
+
+/// One issuer's keys.
+#[derive(Debug)]
+pub struct KeyCache {
+    source: Source,
+    client: reqwest::Client,
+    policy: FetchPolicy,
+    cached: RwLock<Cached>,
+    /// Held while a fetch runs, so there is only one at a time.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+/// What one fetch counted, for `/metrics`.
+pub type FetchCounter = Arc<dyn Fn(bool) + Send + Sync>;
+
+impl KeyCache {
+    /// A cache for `source`.
+    pub fn new(source: Source, client: reqwest::Client, policy: FetchPolicy) -> Arc<Self> {
+        let cached = match &source {
+            Source::Fixed(set) => Cached {
+                keys: Some(Arc::clone(set)),
+                ..Cached::default()
+            },
+            Source::Url(_) => Cached::default(),
+        };
+        Arc::new(KeyCache {
+            source,
+            client,
+            policy,
+            cached: RwLock::new(cached),
+            fetching: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The keys to verify with: the cached ones (starting a background refresh when they are
+    /// stale), or, with none cached, a fetch now.
+    pub async fn keys(self: &Arc<Self>, count: &FetchCounter) -> Result<Arc<JwkSet>, Unavailable> {
+        let (keys, stale) = {
+            let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
+            let stale = cached
+                .fresh_until
+                .is_some_and(|t| Instant::now() >= t && !cached.refreshing);
+            (cached.keys.clone(), stale)
+        };
+        match keys {
+            Some(keys) => {
+                if stale && self.may_fetch() {
+                    self.cached
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .refreshing = true;
+                    let this = Arc::clone(self);
+                    let count = Arc::clone(count);
+                    tokio::spawn(async move {
+                        let _ = this.refresh(&count).await;
+                        this.cached
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .refreshing = false;
+                    });
+                }
+                Ok(keys)
+            }
+            None => self.refresh(count).await,
+        }
+    }
+
+    /// After a token named a `kid` that `seen` lacks: fetches again, unless a fetch ran too
+    /// recently, and returns the keys if they changed.
+    pub async fn refresh_for_unknown_kid(
+        self: &Arc<Self>,
+        seen: &Arc<JwkSet>,
+        count: &FetchCounter,
+    ) -> Option<Arc<JwkSet>> {
+        let keys = self.refresh(count).await.ok()?;
+        (!Arc::ptr_eq(&keys, seen)).then_some(keys)
+    }
+
+    fn may_fetch(&self) -> bool {
+        let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
+        matches!(self.source, Source::Url(_))
+            && cached
+                .last_attempt
+                .is_none_or(|t| t.elapsed() >= self.policy.min_interval)
+    }
+
+    /// Fetches the keys, unless another fetch ran within the minimum interval (then the
+    /// current keys are the answer). Fetches never overlap.
+    async fn refresh(&self, count: &FetchCounter) -> Result<Arc<JwkSet>, Unavailable> {
+        let Source::Url(url) = &self.source else {
+            return self.current();
+        };
+        let _one_at_a_time = self.fetching.lock().await;
+        if !self.may_fetch() {
+            return self.current();
+        }
+        self.cached
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_attempt = Some(Instant::now());
+        match fetch(&self.client, url, self.policy.timeout).await {
+            Ok((set, fresh_for)) => {
+                count(true);
+                let set = Arc::new(set);
+                let mut cached = self.cached.write().unwrap_or_else(|e| e.into_inner());
+                cached.keys = Some(Arc::clone(&set));
+                cached.fresh_until = Some(Instant::now() + fresh_for.max(self.policy.min_interval));
+                tracing::info!(%url, keys = set.keys().len(), "fetched the JWK Set");
+                Ok(set)
+            }
+            Err(e) => {
+                count(false);
+                // The message names the URL and what failed; a JWKS holds no secret.
+                tracing::warn!(%url, error = %e, "cannot fetch the JWK Set; keeping the cached keys");
+                self.current()
+            }
+        }
+    }
+
+    fn current(&self) -> Result<Arc<JwkSet>, Unavailable> {
+        let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
+        cached.keys.clone().ok_or(Unavailable)
+    }
+}
+
+/// Fetches a JWK Set from `url` within `timeout`: the set, and how long it is fresh (its
+/// `Cache-Control: max-age`, or five minutes).
+pub async fn fetch(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    timeout: Duration,
+) -> Result<(JwkSet, Duration), String> {
+    let work = async {
+        let mut response = client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("the server answered {}", response.status()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_DOCUMENT as u64)
+        {
+            return Err("the document is larger than 256 KiB".into());
+        }
+        let fresh_for = max_age(response.headers()).unwrap_or(DEFAULT_FRESH);
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading the body failed: {e}"))?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT {
+                return Err("the document is larger than 256 KiB".into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((parse(&body)?, fresh_for.min(MAX_FRESH)))
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+}
+
+/// `max-age` from `Cache-Control`; `no-cache` and `no-store` count as zero.
+fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-cache" || lower == "no-store" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(seconds) = lower.strip_prefix("max-age=") {
+            return seconds
+                .trim_matches('"')
+                .parse()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    None
+}
+
+/// The HTTP client for key fetches: rustls, no redirects to other schemes, no cookies.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .https_only(false) // each URL's scheme was checked when it was configured
+        .user_agent(concat!("twilio-token/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_fetched() {
+        assert!(Source::url("https://idp.example/.well-known/jwks.json").is_ok());
+        assert!(Source::url("http://127.0.0.1:8080/jwks").is_ok());
+        assert!(Source::url("http://localhost/jwks").is_ok());
+        assert!(Source::url("http://idp.example/jwks").is_err());
+        assert!(Source::url("file:///etc/passwd").is_err());
+        assert!(Source::url("not a url").is_err());
+    }
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(max_age(&headers), None);
+        headers.insert("cache-control", "public, max-age=600".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::from_secs(600)));
+        headers.insert("cache-control", "no-store".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::ZERO));
+        headers.insert("cache-control", "max-age=soon".parse().unwrap());
+        assert_eq!(max_age(&headers), None);
+    }
+}
