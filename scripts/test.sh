@@ -38,3 +38,4 @@ cargo test --locked --workspace
 echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
+"$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token

@@ -4,8 +4,9 @@
 //! Parsing is as strict as decoding: JSON without duplicate names, canonical unpadded
 //! base64url, coordinates of the curve's exact size. A key set keeps only keys that can verify
 //! signatures and skips the rest with a reason (RFC 7517 §5 asks a reader to ignore keys it does
-//! not understand): encryption keys (`use: enc`), unsupported curves, and symmetric (`oct`)
-//! keys, which a published key set must never be able to turn into an HMAC secret.
+//! not understand): encryption keys (`use: enc`), unsupported curves, RSA keys under 2048 bits
+//! or with the ROCA fingerprint, and symmetric (`oct`) keys, which a published key set must
+//! never be able to turn into an HMAC secret. A set in which two keys share a `kid` is refused.
 //!
 //! ```
 //! use twilio_token::jwk::JwkSet;
@@ -139,6 +140,11 @@ impl Jwk {
                 if bits < 2048 {
                     return Err(jwk_error("the RSA modulus is shorter than 2048 bits"));
                 }
+                if has_roca_fingerprint(&n) {
+                    return Err(jwk_error(
+                        "the RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
+                    ));
+                }
                 DecodingKey::from_rsa_components(&n, &e)
             }
             ("EC", Some("P-256" | "P-384")) => {
@@ -200,6 +206,30 @@ impl Jwk {
     }
 }
 
+/// Whether an RSA modulus has the structure of the keys Infineon's RSALib generated (ROCA,
+/// CVE-2017-15361), whose factors can be found: for each small prime p of the detector of Nemec
+/// et al., `n mod p` lies in the subgroup that 65537 generates modulo p.
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ];
+    PRIMES.iter().all(|&p| {
+        let residue = n.iter().fold(0, |r, &b| (r * 256 + u32::from(b)) % p);
+        let generator = 65_537 % p;
+        let mut power = 1;
+        loop {
+            if power == residue {
+                return true;
+            }
+            power = power * generator % p;
+            if power == 1 {
+                return false;
+            }
+        }
+    })
+}
+
 fn jwk_error(why: &'static str) -> Error {
     ErrorKind::InvalidKey(why).into()
 }
@@ -245,6 +275,16 @@ impl JwkSet {
         })?;
         if raw.keys.len() > MAX_KEYS {
             return Err(jwk_error("the JWK Set has more than 64 keys"));
+        }
+        let mut kids: Vec<&str> = raw
+            .keys
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(|k| k.as_str()))
+            .collect();
+        kids.sort_unstable();
+        if kids.windows(2).any(|w| w[0] == w[1]) {
+            // Which key a token names would be ambiguous (Wycheproof rejects such sets too).
+            return Err(jwk_error("two keys in the JWK Set have the same kid"));
         }
         let mut set = JwkSet::default();
         for (i, value) in raw.keys.into_iter().enumerate() {

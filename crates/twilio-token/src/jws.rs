@@ -337,6 +337,29 @@ pub fn decode_borrowed<'b, C: Deserialize<'b>>(
     Ok(TokenData { header, claims })
 }
 
+/// Verifies a compact JWS whose payload need not be a JWT's claims (RFC 7515 rather than RFC
+/// 7519): the format, header, algorithm and signature checks of [`decode`], then the payload's
+/// bytes. No claim is read, so no time is checked.
+///
+/// ```
+/// use twilio_token::{jws::decode_payload, Algorithm, DecodingKey, Validation};
+/// // RFC 8037 A.4: an Ed25519 signature over a plain-text payload.
+/// let token = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+/// let x = base64_simd::URL_SAFE_NO_PAD.decode_to_vec("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+/// let key = DecodingKey::from_ed_components(&x)?;
+/// let (header, payload) = decode_payload(token, &key, &Validation::default().algorithms(&[Algorithm::EdDSA]))?;
+/// assert_eq!((header.alg, payload.as_slice()), (Algorithm::EdDSA, &b"Example of Ed25519 signing"[..]));
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+pub fn decode_payload(
+    token: &str,
+    key: &impl KeySource,
+    validation: &Validation,
+) -> Result<(Header, Vec<u8>)> {
+    let (header, parts) = verify(token, key, validation)?;
+    Ok((header, decode_b64(parts.payload)?))
+}
+
 /// Everything up to the claims: the format, the header, the algorithm and the signature.
 fn verify<'a, K: KeySource>(
     token: &'a str,
@@ -616,6 +639,33 @@ mod tests {
         )
         .unwrap();
         assert!(a2.ends_with(".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"));
+    }
+
+    /// Ed25519 is deterministic: RFC 8037 A.4's private key reproduces the RFC's token.
+    #[test]
+    fn signing_reproduces_rfc8037_a4() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/rfc8037_a4.json")).unwrap();
+        // A PKCS#8 v1 Ed25519 document is a fixed prefix and the 32-byte seed.
+        let mut pkcs8 = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        pkcs8.extend(
+            base64_simd::URL_SAFE_NO_PAD
+                .decode_to_vec(v["jwk"]["d"].as_str().unwrap())
+                .unwrap(),
+        );
+        let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8));
+        let key = EncodingKey::from_ed_pem(pem.as_bytes()).unwrap();
+        let token = sign(
+            b"{\"alg\":\"EdDSA\"}",
+            v["payload"].as_str().unwrap().as_bytes(),
+            Algorithm::EdDSA,
+            &key,
+        )
+        .unwrap();
+        assert_eq!(token, v["token"].as_str().unwrap());
     }
 
     #[test]
