@@ -19,7 +19,7 @@ use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::exchange::{ExchangeError, Exchanger};
+use crate::exchange::{ExchangeError, Exchanger, Refusal};
 use crate::limiter::Limiter;
 use crate::metrics::{Login, Metrics};
 use crate::page;
@@ -61,10 +61,15 @@ impl<S: UserStore> AppState<S> {
             )
             .await?;
         let metrics = Arc::new(Metrics::default());
-        let exchanger = (!config.issuers.is_empty()).then(|| {
-            let metrics = Arc::clone(&metrics);
-            Exchanger::new(&config.issuers, Arc::new(move |ok| metrics.jwks_fetch(ok)))
-        });
+        let exchanger = match config.issuers.is_empty() {
+            true => None,
+            false => {
+                let metrics = Arc::clone(&metrics);
+                let count = Arc::new(move |ok| metrics.jwks_fetch(ok));
+                let exchanger = Exchanger::new(&config.issuers, count);
+                Some(exchanger.map_err(crate::store::StoreError::Database)?)
+            }
+        };
         Ok(AppState {
             exchanger,
             policy: config.policy.clone(),
@@ -302,6 +307,7 @@ async fn exchange<S>(
     room: Option<&str>,
 ) -> Result<Response, ApiError> {
     let Some(exchanger) = &state.exchanger else {
+        state.metrics.exchange(Err(Some(Refusal::Issuer)));
         return Err(ApiError::TokenRefused {
             check: "issuer",
             message: "this server trusts no identity provider (see --issuers)".into(),

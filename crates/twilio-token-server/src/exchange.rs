@@ -118,12 +118,15 @@ pub fn parse_issuers(
     if file.issuers.is_empty() {
         return Err("invalid issuers file: no issuers".into());
     }
-    let mut issuers = Vec::with_capacity(file.issuers.len());
+    let mut issuers: Vec<Issuer> = Vec::with_capacity(file.issuers.len());
     for s in file.issuers {
         let name = s.issuer.clone();
         let bad = |why: String| format!("issuer {name:?}: {why}");
         if s.issuer.is_empty() {
             return Err("an issuer's \"issuer\" is empty".into());
+        }
+        if issuers.iter().any(|i| i.name == s.issuer) {
+            return Err(bad("is listed twice".into()));
         }
         if s.audiences.is_empty() || s.audiences.iter().any(String::is_empty) {
             return Err(bad("audiences must name at least one audience".into()));
@@ -157,9 +160,9 @@ pub fn parse_issuers(
             return Err(bad("leeway must be at most 300 seconds".into()));
         }
         let seconds = |v: f64, what: &str| {
-            (v.is_finite() && (0.001..=3600.0).contains(&v))
+            (v.is_finite() && (0.1..=3600.0).contains(&v))
                 .then(|| Duration::from_secs_f64(v))
-                .ok_or_else(|| bad(format!("{what} must be 0.001..=3600 seconds")))
+                .ok_or_else(|| bad(format!("{what} must be 0.1..=3600 seconds")))
         };
         let fetch = FetchPolicy {
             min_interval: seconds(s.jwks_min_interval, "jwks_min_interval")?,
@@ -295,9 +298,9 @@ impl std::fmt::Debug for Exchanger {
 
 impl Exchanger {
     /// An exchanger for these issuers; `count_fetch` hears of each key fetch (ok or not).
-    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Self {
-        let client = crate::jwks::client();
-        Exchanger {
+    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Result<Self, String> {
+        let client = crate::jwks::client()?;
+        Ok(Exchanger {
             issuers: issuers
                 .iter()
                 .map(|i| {
@@ -306,7 +309,7 @@ impl Exchanger {
                 })
                 .collect(),
             count_fetch,
-        }
+        })
     }
 
     /// Verifies `token` and says who it is for. `needs_voice(role)` says whether that role's
@@ -337,27 +340,30 @@ impl Exchanger {
                 "the token's issuer (iss) is not trusted here",
             ));
         };
-        let mut keys = cache
+        let keys = cache
             .keys(&self.count_fetch)
             .await
             .map_err(|_| ExchangeError::KeysUnavailable)?;
-        let claims = loop {
-            match twilio_token::decode(token, &*keys, &issuer.validation) {
-                Ok(data) => break data.claims,
-                Err(e) if *e.kind() == ErrorKind::UnknownKey => {
-                    // The provider may have rotated its keys since they were fetched.
-                    match cache
-                        .refresh_for_unknown_kid(&keys, &self.count_fetch)
-                        .await
-                    {
-                        Some(fresh) if fresh_has_kid(&fresh, &peek.header.kid) => keys = fresh,
-                        _ => {
-                            return Err(ExchangeError::Refused(Refusal::UnknownKey, e.to_string()));
-                        }
+        let refusal =
+            |e: twilio_token::Error| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string());
+        let claims = match twilio_token::decode(token, &*keys, &issuer.validation) {
+            Ok(data) => data.claims,
+            // The provider may have rotated its keys since they were fetched: one more try,
+            // if a fetch now brings the kid.
+            Err(e) if *e.kind() == ErrorKind::UnknownKey => {
+                match cache
+                    .refresh_for_unknown_kid(&keys, &self.count_fetch)
+                    .await
+                {
+                    Some(fresh) if fresh_has_kid(&fresh, &peek.header.kid) => {
+                        twilio_token::decode(token, &*fresh, &issuer.validation)
+                            .map_err(refusal)?
+                            .claims
                     }
+                    _ => return Err(refusal(e)),
                 }
-                Err(e) => return Err(ExchangeError::Refused(Refusal::of(e.kind()), e.to_string())),
             }
+            Err(e) => return Err(refusal(e)),
         };
         let role = issuer.role_for(&claims).to_owned();
         let identity = identity(&claims, &issuer.identity_claim, needs_voice(&role))
@@ -475,6 +481,10 @@ mod tests {
             (
                 r#"{"issuers":[{"issuer":"i","audience":["a"]}]}"#,
                 "audience",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x"},{"issuer":"i","audiences":["b"],"jwks_url":"https://y"}]}"#,
+                "listed twice",
             ),
         ] {
             let e = parse(text).unwrap_err();

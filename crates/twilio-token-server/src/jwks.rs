@@ -4,9 +4,9 @@
 //! The cached copy is used until its `Cache-Control: max-age` runs out (then it is refreshed in
 //! the background while the old keys keep working), and refreshed at once when a token names a
 //! `kid` the cache does not have: a provider rotating its keys is picked up on the first token
-//! signed with the new one. Every fetch, whatever caused it, waits at least the configured
-//! interval after the previous one, and only one runs at a time, so a flood of tokens with
-//! made-up `kid`s costs the provider one request per interval. A provider that is down or slow
+//! signed with the new one. Only one fetch runs at a time, and none starts within the configured
+//! interval after the previous one ended, so a flood of tokens with made-up `kid`s costs the
+//! provider one request per interval. A provider that is down or slow
 //! leaves the cached keys in use; with none cached, requests get a 503 after at most the fetch
 //! timeout.
 
@@ -35,13 +35,12 @@ pub enum Source {
 impl Source {
     /// A source for `url`, which must be https, or http to 127.0.0.1, ::1 or localhost.
     pub fn url(url: &str) -> Result<Source, String> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-        match parsed.scheme() {
-            "https" => Ok(Source::Url(parsed)),
-            "http" if loopback => Ok(Source::Url(parsed)),
-            _ => Err(format!(
-                "{url:?} must be an https URL (plain http only to a loopback address)"
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+        match allowed(&parsed) {
+            true => Ok(Source::Url(parsed)),
+            false => Err(format!(
+                "{} must be an https URL (plain http only to a loopback address)",
+                redacted(&parsed)
             )),
         }
     }
@@ -57,6 +56,20 @@ impl Source {
         };
         Ok(Source::Fixed(Arc::new(set)))
     }
+}
+
+/// https anywhere, plain http only to this machine.
+fn allowed(url: &reqwest::Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
+/// A URL for logs and messages: without a password or query, which may hold credentials.
+pub fn redacted(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.to_string()
 }
 
 fn parse(document: &[u8]) -> Result<JwkSet, String> {
@@ -144,11 +157,9 @@ impl KeyCache {
                     let this = Arc::clone(self);
                     let count = Arc::clone(count);
                     tokio::spawn(async move {
+                        // Cleared however the refresh ends, so that a later one can start.
+                        let _done = Refreshing(&this);
                         let _ = this.refresh(&count).await;
-                        this.cached
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .refreshing = false;
                     });
                 }
                 Ok(keys)
@@ -186,11 +197,14 @@ impl KeyCache {
         if !self.may_fetch() {
             return self.current();
         }
+        let fetched = fetch(&self.client, url, self.policy.timeout).await;
+        // The interval runs from the end of a fetch, so slow fetches cannot run back to back.
         self.cached
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .last_attempt = Some(Instant::now());
-        match fetch(&self.client, url, self.policy.timeout).await {
+        let url = redacted(url);
+        match fetched {
             Ok((set, fresh_for)) => {
                 count(true);
                 let set = Arc::new(set);
@@ -212,6 +226,19 @@ impl KeyCache {
     fn current(&self) -> Result<Arc<JwkSet>, Unavailable> {
         let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
         cached.keys.clone().ok_or(Unavailable)
+    }
+}
+
+/// Clears the cache's `refreshing` flag when dropped.
+struct Refreshing<'a>(&'a KeyCache);
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        self.0
+            .cached
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .refreshing = false;
     }
 }
 
@@ -257,33 +284,40 @@ pub async fn fetch(
         .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
 }
 
-/// `max-age` from `Cache-Control`; `no-cache` and `no-store` count as zero.
+/// `max-age` from `Cache-Control`; `no-cache` or `no-store` anywhere in it counts as zero.
 fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
-    for directive in value.split(',').map(str::trim) {
-        let lower = directive.to_ascii_lowercase();
-        if lower == "no-cache" || lower == "no-store" {
+    let mut age = None;
+    for directive in value.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        if directive == "no-cache" || directive == "no-store" {
             return Some(Duration::ZERO);
         }
-        if let Some(seconds) = lower.strip_prefix("max-age=") {
-            return seconds
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            age = seconds
                 .trim_matches('"')
                 .parse()
                 .ok()
                 .map(Duration::from_secs);
         }
     }
-    None
+    age
 }
 
-/// The HTTP client for key fetches: rustls, no redirects to other schemes, no cookies.
-pub fn client() -> reqwest::Client {
+/// The HTTP client for key fetches: rustls with the WebPKI roots, no cookies, and at most three
+/// redirects, each to a URL the configuration itself would allow (never https to http).
+pub fn client() -> Result<reqwest::Client, String> {
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > 3 || !allowed(attempt.url()) {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
     reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .https_only(false) // each URL's scheme was checked when it was configured
+        .redirect(redirects)
         .user_agent(concat!("twilio-token/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_default()
+        .map_err(|e| format!("cannot start the HTTP client: {e}"))
 }
 
 #[cfg(test)]
@@ -298,6 +332,8 @@ mod tests {
         assert!(Source::url("http://idp.example/jwks").is_err());
         assert!(Source::url("file:///etc/passwd").is_err());
         assert!(Source::url("not a url").is_err());
+        let e = Source::url("http://user:hunter2@idp.example/jwks?token=s3cret").unwrap_err();
+        assert!(!e.contains("hunter2") && !e.contains("s3cret"), "{e}");
     }
 
     #[test]
@@ -310,5 +346,7 @@ mod tests {
         assert_eq!(max_age(&headers), Some(Duration::ZERO));
         headers.insert("cache-control", "max-age=soon".parse().unwrap());
         assert_eq!(max_age(&headers), None);
+        headers.insert("cache-control", "max-age=600, no-cache".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::ZERO));
     }
 }

@@ -4,9 +4,10 @@
 //! Parsing is as strict as decoding: JSON without duplicate names, canonical unpadded
 //! base64url, coordinates of the curve's exact size. A key set keeps only keys that can verify
 //! signatures and skips the rest with a reason (RFC 7517 §5 asks a reader to ignore keys it does
-//! not understand): encryption keys (`use: enc`), unsupported curves, RSA keys under 2048 bits
-//! or with the ROCA fingerprint, and symmetric (`oct`) keys, which a published key set must
-//! never be able to turn into an HMAC secret. A set in which two keys share a `kid` is refused.
+//! not understand): encryption keys (`use: enc`), unsupported curves, RSA keys outside 2048 to
+//! 8192 bits or with the ROCA fingerprint, symmetric (`oct`) keys, which a published key set
+//! must never be able to turn into an HMAC secret, and a second key of the same type under a
+//! `kid` already taken, which would make the choice ambiguous.
 //!
 //! ```
 //! use twilio_token::jwk::JwkSet;
@@ -56,10 +57,10 @@ struct RawSet {
     keys: Vec<serde_json::Value>,
 }
 
-/// Keys no larger than this are read from a key set; providers publish two or three.
+/// The most keys a key set may hold; providers publish two or three.
 const MAX_KEYS: usize = 64;
-/// A token without a `kid` is tried against at most this many keys, so that a large key set
-/// does not multiply the cost of verifying a forged token.
+/// A token is tried against at most this many keys, so that a large key set does not multiply
+/// the cost of verifying a forged token.
 const MAX_TRIES: usize = 4;
 
 impl Jwk {
@@ -136,27 +137,23 @@ impl Jwk {
             ("RSA", _) => {
                 let n = b64(raw.n.as_ref(), "n (the RSA modulus) is missing")?;
                 let e = b64(raw.e.as_ref(), "e (the RSA exponent) is missing")?;
-                let bits = n.iter().skip_while(|&&b| b == 0).count() * 8;
-                if bits < 2048 {
-                    return Err(jwk_error("the RSA modulus is shorter than 2048 bits"));
-                }
-                if has_roca_fingerprint(&n) {
-                    return Err(jwk_error(
-                        "the RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
-                    ));
-                }
+                check_rsa_modulus(&n)?;
                 DecodingKey::from_rsa_components(&n, &e)
             }
-            ("EC", Some("P-256" | "P-384")) => {
+            ("EC", Some(curve @ ("P-256" | "P-384"))) => {
                 let x = b64(raw.x.as_ref(), "x is missing")?;
                 let y = b64(raw.y.as_ref(), "y is missing")?;
-                let size = if crv == Some("P-256") { 32 } else { 48 };
-                if x.len() != size || y.len() != size {
-                    return Err(jwk_error(
-                        "x and y are not the size of the curve's coordinates",
-                    ));
-                }
-                DecodingKey::from_ec_components(&x, &y)?
+                let alg = if curve == "P-256" {
+                    Algorithm::ES256
+                } else {
+                    Algorithm::ES384
+                };
+                DecodingKey::from_ec_components(&x, &y)
+                    .ok()
+                    .filter(|key| key.fits(alg))
+                    .ok_or_else(|| {
+                        jwk_error("x and y are not the size of the curve's coordinates")
+                    })?
             }
             ("EC", _) => return Err(jwk_error("crv is not P-256 or P-384")),
             ("OKP", Some("Ed25519")) => {
@@ -204,6 +201,24 @@ impl Jwk {
     pub fn fits(&self, alg: Algorithm) -> bool {
         self.key.fits(alg) && self.alg.is_none_or(|a| a == alg)
     }
+}
+
+/// Refuses an RSA modulus outside 2048 to 8192 bits (what ring verifies with) or one with the
+/// ROCA fingerprint.
+pub(crate) fn check_rsa_modulus(n: &[u8]) -> Result<()> {
+    let n = &n[n.iter().position(|&b| b != 0).unwrap_or(n.len())..];
+    let bits = n.first().map_or(0, |&top| {
+        (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
+    });
+    if !(2048..=8192).contains(&bits) {
+        return Err(jwk_error("the RSA modulus is not 2048 to 8192 bits long"));
+    }
+    if has_roca_fingerprint(n) {
+        return Err(jwk_error(
+            "the RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether an RSA modulus has the structure of the keys Infineon's RSALib generated (ROCA,
@@ -276,22 +291,23 @@ impl JwkSet {
         if raw.keys.len() > MAX_KEYS {
             return Err(jwk_error("the JWK Set has more than 64 keys"));
         }
-        let mut kids: Vec<&str> = raw
-            .keys
-            .iter()
-            .filter_map(|k| k.get("kid").and_then(|k| k.as_str()))
-            .collect();
-        kids.sort_unstable();
-        if kids.windows(2).any(|w| w[0] == w[1]) {
-            // Which key a token names would be ambiguous (Wycheproof rejects such sets too).
-            return Err(jwk_error("two keys in the JWK Set have the same kid"));
-        }
         let mut set = JwkSet::default();
         for (i, value) in raw.keys.into_iter().enumerate() {
             let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
             let parsed = serde_json::from_value::<RawJwk>(value)
                 .map_err(|_| jwk_error("members of the wrong JSON type"))
-                .and_then(Jwk::from_raw);
+                .and_then(Jwk::from_raw)
+                .and_then(|jwk| {
+                    // RFC 7517 §4.5 lets keys of different types share a kid; two of one type
+                    // would make the choice ambiguous, so the first one stands.
+                    let taken = set.keys.iter().any(|k| {
+                        k.kid.is_some() && k.kid == jwk.kid && k.key.family() == jwk.key.family()
+                    });
+                    match taken {
+                        true => Err(jwk_error("an earlier key of the same type has this kid")),
+                        false => Ok(jwk),
+                    }
+                });
             match parsed {
                 Ok(jwk) => set.keys.push(jwk),
                 Err(e) => set.skipped.push(format!(
@@ -319,16 +335,23 @@ impl JwkSet {
         self.keys.iter().any(|k| k.kid() == Some(kid))
     }
 
-    /// The keys that may verify a token with this header: those that fit its algorithm and
-    /// have its `kid`. A token without a `kid` may be verified by any key, and a key without
-    /// one (a bare PEM key, say) by any token.
+    /// The keys that may verify a token with this header, among those that fit its
+    /// algorithm: the ones with its `kid`; if none has it, the ones without a `kid` (a bare PEM
+    /// key, say); and for a token without a `kid`, all of them.
     pub fn candidates<'a>(&'a self, header: &'a Header) -> impl Iterator<Item = &'a Jwk> + 'a {
+        let wanted = header.kid.as_deref();
+        let named = wanted.is_some_and(|kid| {
+            self.keys
+                .iter()
+                .any(|k| k.kid() == Some(kid) && k.fits(header.alg))
+        });
         self.keys.iter().filter(move |k| {
-            let named = match (header.kid.as_deref(), k.kid()) {
-                (Some(wanted), Some(kid)) => wanted == kid,
-                _ => true,
+            let by_name = match wanted {
+                None => true,
+                Some(kid) if named => k.kid() == Some(kid),
+                Some(_) => k.kid().is_none(),
             };
-            named && k.fits(header.alg)
+            by_name && k.fits(header.alg)
         })
     }
 }

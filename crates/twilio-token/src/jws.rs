@@ -171,7 +171,7 @@ impl Validation {
         self
     }
 
-    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and (when checked) `iat`.
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = seconds;
         self
@@ -282,15 +282,17 @@ pub fn decode_as<C: DeserializeOwned>(
     // Claims are owned by `C`, so the JSON can live on the stack when it is small.
     let mut stack = [0u8; 2048];
     let heap;
-    let payload = match base64_simd::URL_SAFE_NO_PAD.decode(
-        parts.payload.as_bytes(),
-        base64_simd::Out::from_slice(&mut stack),
-    ) {
-        Ok(payload) => &*payload,
-        Err(_) => {
-            heap = decode_b64(parts.payload)?;
-            &heap
-        }
+    // The decoder asserts its output fits, so only a payload that surely fits goes on the stack.
+    let payload = if parts.payload.len() / 4 * 3 + 3 <= stack.len() {
+        base64_simd::URL_SAFE_NO_PAD
+            .decode(
+                parts.payload.as_bytes(),
+                base64_simd::Out::from_slice(&mut stack),
+            )
+            .map_err(|_| ErrorKind::Malformed("segment is not canonical unpadded base64url"))?
+    } else {
+        heap = decode_b64(parts.payload)?;
+        &heap[..]
     };
     let (claims, times) = strict::from_slice(payload).map_err(claims_error)?;
     check_claims(&times, payload, validation)?;

@@ -299,7 +299,7 @@ impl DecodingKey {
     pub fn from_public_pem(pem: &[u8]) -> Result<Self> {
         let block = parse_pem(pem)?;
         match block.tag() {
-            "RSA PUBLIC KEY" => Ok(DecodingKey(DecodingInner::RsaDer(block.contents().into()))),
+            "RSA PUBLIC KEY" => rsa_public_key(block.contents().into()),
             "PUBLIC KEY" => from_spki(block.contents()),
             _ => err(ErrorKind::InvalidKey("expected a public key PEM")),
         }
@@ -456,6 +456,23 @@ fn rejected(e: ring::error::KeyRejected) -> &'static str {
     }
 }
 
+/// A PKCS#1 `RSAPublicKey`, after checking its modulus as a JWK's is checked (size, ROCA).
+fn rsa_public_key(der: Arc<[u8]>) -> Result<DecodingKey> {
+    use spki::der::asn1::UintRef;
+    use spki::der::{Decode, Reader, SliceReader};
+    let invalid = || ErrorKind::InvalidKey("RSA public key DER is not valid");
+    let mut reader = SliceReader::new(&der).map_err(|_| invalid())?;
+    let n = reader
+        .sequence(|r| {
+            let n = UintRef::decode(r)?;
+            UintRef::decode(r)?;
+            Ok(n.as_bytes().to_vec())
+        })
+        .map_err(|_| invalid())?;
+    crate::jwk::check_rsa_modulus(&n)?;
+    Ok(DecodingKey(DecodingInner::RsaDer(der)))
+}
+
 /// The public key inside a SubjectPublicKeyInfo: RSA, EC on P-256 or P-384, or Ed25519.
 fn from_spki(der: &[u8]) -> Result<DecodingKey> {
     use spki::ObjectIdentifier as Oid;
@@ -477,7 +494,7 @@ fn from_spki(der: &[u8]) -> Result<DecodingKey> {
         .parameters
         .and_then(|p| p.decode_as::<Oid>().ok());
     let inner = match info.algorithm.oid {
-        RSA_ENCRYPTION => DecodingInner::RsaDer(key),
+        RSA_ENCRYPTION => return rsa_public_key(key),
         EC_PUBLIC_KEY if curve == Some(P256) && key.len() == 65 => {
             DecodingInner::Point(Family::EcP256, key)
         }

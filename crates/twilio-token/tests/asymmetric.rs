@@ -289,7 +289,7 @@ fn bad_jwks_are_refused_with_the_member_named() {
         ),
         (
             r#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#,
-            "shorter than 2048 bits",
+            "not 2048 to 8192 bits",
         ),
         (
             r#"{"kty":"EC","crv":"P-256","x":"AQAB","y":"AQAB"}"#,
@@ -335,4 +335,40 @@ fn bad_jwks_are_refused_with_the_member_named() {
     for bad in [r#"{"keys":{}}"#, r#"[]"#, r#"{"keys":[],"keys":[]}"#, "{"] {
         assert!(JwkSet::from_json(bad.as_bytes()).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn a_named_key_is_preferred_and_unnamed_keys_are_the_fallback() {
+    let a = EncodingKey::from_rsa_pem(&fixture("rsa_a.pem")).unwrap();
+    let b = EncodingKey::from_rsa_pem(&fixture("rsa_b.pem")).unwrap();
+    let mut keys: Vec<Jwk> = (0..5).map(|_| Jwk::new(b.to_decoding_key())).collect();
+    keys.push(Jwk::new(a.to_decoding_key()).with_kid("a"));
+    let set = JwkSet::from_keys(keys);
+    // Five unnamed keys come first, yet the token naming "a" is checked against "a".
+    decode(&id_token(&a, Algorithm::RS256, Some("a")), &set, &strict()).unwrap();
+    let e = decode(&id_token(&b, Algorithm::RS256, Some("a")), &set, &strict()).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::InvalidSignature);
+    // A kid no key has falls back to the unnamed keys.
+    decode(
+        &id_token(&b, Algorithm::RS256, Some("zzz")),
+        &set,
+        &strict(),
+    )
+    .unwrap();
+    // Duplicated kids within one key type: the first key stands, the second is skipped.
+    let text = std::str::from_utf8(&fixture("jwks.json"))
+        .unwrap()
+        .replace("\"rsa_b\"", "\"rsa_a\"");
+    let dup = JwkSet::from_json(text.as_bytes()).unwrap();
+    assert!(
+        dup.skipped().iter().any(|s| s.contains("same type")),
+        "{:?}",
+        dup.skipped()
+    );
+    decode(
+        &id_token(&a, Algorithm::RS256, Some("rsa_a")),
+        &dup,
+        &strict(),
+    )
+    .unwrap();
 }

@@ -431,3 +431,20 @@ fn errors_carry_twilio_codes_and_no_secrets() {
     assert_eq!(ttl.twilio_code(), Some(20157));
     assert!(ttl.to_string().contains("86400"));
 }
+
+/// A verified payload larger than `decode_as`'s stack buffer decodes on the heap (it once
+/// tripped the base64 decoder's output-size assertion).
+#[test]
+fn large_payloads_decode_through_every_path() {
+    for size in [2040, 2048, 3000, 12_000] {
+        let payload = serde_json::json!({"exp": NOW + 60, "pad": "x".repeat(size)}).to_string();
+        let token = hs256(HEADER, &payload);
+        let key = DecodingKey::from_secret(SECRET);
+        let v = Validation::default().at(NOW);
+        let typed =
+            twilio_token::decode_as::<serde_json::Map<String, serde_json::Value>>(&token, &key, &v)
+                .unwrap();
+        assert_eq!(typed.claims["pad"].as_str().unwrap().len(), size);
+        assert_eq!(decode(&token, &key, &v).unwrap().claims, typed.claims);
+    }
+}

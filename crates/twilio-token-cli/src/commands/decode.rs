@@ -134,30 +134,40 @@ enum Key {
     Set(JwkSet),
 }
 
-/// A JWK Set from a file, or fetched from an https URL.
+/// A JWK Set (or one PEM public key) from a file, or a JWK Set fetched from an https URL.
 fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
+    use twilio_token_server::jwks::{self, Source};
     let is_url = source.starts_with("https://") || source.starts_with("http://");
-    if !is_url {
-        let text = std::fs::read(source)
-            .map_err(|e| Failure::Invalid(format!("cannot read {source}: {e}")))?;
-        return JwkSet::from_json(&text)
-            .map_err(|e| Failure::Invalid(format!("--jwks {source}: {e}")));
-    }
-    let twilio_token_server::jwks::Source::Url(url) =
-        twilio_token_server::jwks::Source::url(source)
-            .map_err(|e| Failure::Usage(format!("--jwks {e}")))?
-    else {
-        return Err(Failure::Usage(format!("--jwks {source:?} is not a URL")));
+    let loaded = if is_url {
+        let Source::Url(url) =
+            Source::url(source).map_err(|e| Failure::Usage(format!("--jwks {e}")))?
+        else {
+            return Err(Failure::Usage("--jwks: not a URL".into()));
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
+        let client = jwks::client().map_err(Failure::Invalid)?;
+        let timeout = std::time::Duration::from_secs(10);
+        let fetched = runtime.block_on(jwks::fetch(&client, &url, timeout));
+        fetched
+            .map(|(set, _)| set)
+            .map_err(|e| format!("{}: {e}", jwks::redacted(&url)))
+    } else {
+        std::fs::read(source)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Source::file(&text))
+            .map(|source| match source {
+                Source::Fixed(set) => (*set).clone(),
+                Source::Url(_) => JwkSet::default(),
+            })
+            .map_err(|e| format!("{source}: {e}"))
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
-    let client = twilio_token_server::jwks::client();
-    let timeout = std::time::Duration::from_secs(10);
-    let (set, _) = runtime
-        .block_on(twilio_token_server::jwks::fetch(&client, &url, timeout))
-        .map_err(|e| Failure::Invalid(format!("--jwks {source}: {e}")))?;
+    let set = loaded.map_err(|e| Failure::Invalid(format!("--jwks {e}")))?;
+    for skipped in set.skipped() {
+        eprintln!("warning: --jwks: {skipped}");
+    }
     Ok(set)
 }
 

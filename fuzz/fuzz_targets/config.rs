@@ -1,0 +1,20 @@
+//! The server's grant policy and trusted-issuers files: any text. Nothing may panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use twilio_token_server::exchange::parse_issuers;
+use twilio_token_server::policy::Policy;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(policy) = Policy::from_json(text, 86_400) {
+        for role in ["user", "support", ""] {
+            let _ = policy.grants_for(role, Some("team-a")).map(|(g, _)| g.count());
+            let _ = policy.has_voice(role);
+        }
+    }
+    let jwks = include_bytes!("../../crates/twilio-token/tests/fixtures/keys/jwks.json");
+    let _ = parse_issuers(text, |_| Ok(jwks.to_vec()), |role| role == "user");
+});

@@ -1,0 +1,39 @@
+//! Token decoding and verification: any bytes, through every decoding entry point, with an
+//! HMAC key, a public key and a key set. Nothing may panic, and a token that verifies must
+//! read the same through every path.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Map, Value};
+use twilio_token::jwk::JwkSet;
+use twilio_token::jws::decode_payload;
+use twilio_token::{Algorithm, DecodingKey, Validation, dangerous, decode, decode_as, decode_borrowed};
+
+static JWKS: LazyLock<JwkSet> = LazyLock::new(|| {
+    JwkSet::from_json(include_bytes!("../../crates/twilio-token/tests/fixtures/keys/jwks.json")).unwrap()
+});
+static HMAC: LazyLock<DecodingKey> = LazyLock::new(|| DecodingKey::from_secret(b"fuzz-secret"));
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(token) = std::str::from_utf8(data) else {
+        return;
+    };
+    let every = Validation::default().algorithms(&Algorithm::ALL).at(1_700_000_000).leeway(u64::MAX / 4);
+    let map = decode(token, &*HMAC, &every);
+    let typed = decode_as::<Map<String, Value>>(token, &*HMAC, &every);
+    let mut buffer = Vec::new();
+    let borrowed = decode_borrowed::<Map<String, Value>>(token, &*HMAC, &every, &mut buffer);
+    assert_eq!(map.is_ok(), typed.is_ok(), "decode and decode_as disagree");
+    assert_eq!(map.is_ok(), borrowed.is_ok(), "decode and decode_borrowed disagree");
+    if let (Ok(a), Ok(b)) = (&map, &typed) {
+        assert_eq!(a.claims, b.claims);
+    }
+    let _ = decode(token, &*JWKS, &every.clone().issuers(&["i"]).audiences(&["a"]).validate_iat(true));
+    let _ = decode_payload(token, &*JWKS, &every);
+    let unverified = dangerous::decode_unverified(token);
+    if map.is_ok() {
+        assert!(unverified.is_ok(), "a verified token must also decode unverified");
+    }
+});
