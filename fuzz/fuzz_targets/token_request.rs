@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 use twilio_token_server::config::Secret;
-use twilio_token_server::{Config, Settings, SqliteStore, app};
+use twilio_token_server::{Config, Settings, SqliteStore, UserStore, app};
 
 const SECRET: &str = "fuzz-api-key-secret-4f1c2d";
 const PASSWORD: &str = "fuzz-password-9a8b";
@@ -38,6 +38,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
         issuers: Some((std::fs::read_to_string(&issuers).unwrap(), issuers.display().to_string())),
         session_ttl: 3600,
         max_ttl: 86_400,
+        max_connections_per_client: 256,
         ..Settings::default()
     })
     .unwrap();

@@ -3,7 +3,6 @@
 //! server. Prints `listening on http://ADDR`.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -32,7 +31,7 @@ async fn main() -> std::io::Result<()> {
     twilio_token_server::serve::serve(
         listener,
         app,
-        Duration::from_secs(5),
+        twilio_token_server::serve::Limits::default(),
         twilio_token_server::serve::unobserved(),
         twilio_token_server::serve::shutdown_signal(),
     )

@@ -60,6 +60,8 @@ pub struct Settings {
     pub max_ttl: u32,
     /// `--demo`: the page says tokens are signed with a placeholder key.
     pub demo: bool,
+    /// `--max-connections-per-client`.
+    pub max_connections_per_client: usize,
 }
 
 /// The checked configuration.
@@ -90,8 +92,8 @@ pub struct Config {
     pub max_body: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
-    /// Longest a client may take to send its request headers.
-    pub header_timeout: Duration,
+    /// Header deadline and size, and connection caps.
+    pub limits: crate::serve::Limits,
     /// Failed logins allowed per username.
     pub user_limit: Limit,
     /// Failed logins allowed per client address.
@@ -180,6 +182,11 @@ impl Config {
                     .ok_or_else(|| ConfigError(format!("--cors-origin {o:?} is not an origin like https://app.example.com (no wildcards, no path)")))
             })
             .collect::<Result<_, _>>()?;
+        if s.max_connections_per_client == 0 {
+            return Err(ConfigError(
+                "--max-connections-per-client must be at least 1".into(),
+            ));
+        }
         if s.session_ttl == 0 || s.session_ttl > 90 * 86_400 {
             return Err(ConfigError("--session-ttl must be 1 s to 90 days".into()));
         }
@@ -197,7 +204,10 @@ impl Config {
             session_cache: Duration::from_secs(1),
             max_body: 4096,
             request_timeout: Duration::from_secs(10),
-            header_timeout: Duration::from_secs(5),
+            limits: crate::serve::Limits {
+                per_client: s.max_connections_per_client,
+                ..crate::serve::Limits::default()
+            },
             user_limit: Limit {
                 failures: 5,
                 window: Duration::from_secs(15 * 60),
@@ -224,6 +234,7 @@ mod tests {
             bind: "127.0.0.1:5000".into(),
             session_ttl: 3600,
             max_ttl: 86400,
+            max_connections_per_client: 256,
             ..Settings::default()
         }
     }

@@ -50,6 +50,6 @@ pub async fn run<S: UserStore>(
     let state = Arc::new(app::AppState::new(config, store).await?);
     let router = app::router(Arc::clone(&state), config);
     let observe = app::observer(state);
-    serve::serve(listener, router, config.header_timeout, observe, shutdown).await?;
+    serve::serve(listener, router, config.limits, observe, shutdown).await?;
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! The listener: HTTP/1.1 with a deadline for request headers (slow clients cannot hold
-//! connections open), and a graceful shutdown that finishes requests in flight.
+//! The listener: HTTP/1.1 with a deadline and a size cap for request headers, a cap on the
+//! connections one client address may hold and on all connections (slow clients cannot hold
+//! the server's connections), and a graceful shutdown that finishes requests in flight.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -24,6 +26,62 @@ pub fn unobserved() -> Observer {
     Arc::new(|_: &Method, _: &str, _: StatusCode, _: Duration| {})
 }
 
+/// What the listener allows a client.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// Largest request head (request line and headers), in bytes; larger ones get a 431.
+    pub max_header_bytes: usize,
+    /// Connections one client address may hold open at once; more are closed on arrival.
+    pub per_client: usize,
+    /// Connections open at once; past this, new ones wait in the kernel's backlog.
+    pub total: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(5),
+            max_header_bytes: 32 * 1024,
+            per_client: 256,
+            total: 16_384,
+        }
+    }
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerClient(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerClient {
+    /// Counts a connection from `ip`, unless it already has `max`.
+    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot(Arc::clone(self), ip))
+    }
+}
+
+/// One admitted connection; dropping it frees the client's slot.
+struct ClientSlot(Arc<PerClient>, IpAddr);
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// How long in-flight requests get to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -31,17 +89,28 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    header_timeout: Duration,
+    limits: Limits,
     observe: Observer,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true);
+    let per_client = Arc::new(PerClient::default());
+    let total = Arc::new(tokio::sync::Semaphore::new(limits.total));
     tokio::pin!(shutdown);
     loop {
+        // At the cap, stop accepting: new connections wait in the backlog, not in memory.
+        let permit = tokio::select! {
+            permit = Arc::clone(&total).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -53,6 +122,11 @@ pub async fn serve(
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Some(slot) = per_client.admit(peer.ip(), limits.per_client) else {
+            tracing::debug!(client = %peer.ip(), "connection refused: too many from this client");
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
@@ -78,6 +152,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Resets and timeouts end connections; they are not the server's errors.
             let _ = connection.await;
+            drop((slot, permit));
         });
     }
     drop(listener);

@@ -556,3 +556,70 @@ impl sealed::Verify for DecodingKey {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Wycheproof's HMAC vectors (C2SP/wycheproof `testvectors_v1/hmac_sha{256,384,512}_test.json`)
+    /// through the verifier, including the precomputed HS256 state after an access token's
+    /// header. JWS tags are never truncated (RFC 7518 §3.2), so the vectors' truncated tags,
+    /// valid for truncated-MAC schemes, must all be refused here.
+    #[test]
+    fn wycheproof_hmac() {
+        let files = [
+            (
+                Algorithm::HS256,
+                include_str!("../tests/fixtures/wycheproof/hmac_sha256_test.json"),
+            ),
+            (
+                Algorithm::HS384,
+                include_str!("../tests/fixtures/wycheproof/hmac_sha384_test.json"),
+            ),
+            (
+                Algorithm::HS512,
+                include_str!("../tests/fixtures/wycheproof/hmac_sha512_test.json"),
+            ),
+        ];
+        let mut checked = 0;
+        for (alg, text) in files {
+            let file: serde_json::Value = serde_json::from_str(text).unwrap();
+            let full = alg.hmac().unwrap().digest_algorithm().output_len() * 8;
+            for group in file["testGroups"].as_array().unwrap() {
+                let truncated = group["tagSize"].as_u64().unwrap() as usize != full;
+                for test in group["tests"].as_array().unwrap() {
+                    let key = DecodingKey::from_secret(&hex(test["key"].as_str().unwrap()));
+                    let msg = hex(test["msg"].as_str().unwrap());
+                    let tag = hex(test["tag"].as_str().unwrap());
+                    let expected = test["result"] == "valid" && !truncated;
+                    assert_eq!(
+                        key.verify(alg, &msg, &tag),
+                        expected,
+                        "{alg} {}",
+                        test["tcId"]
+                    );
+                    if alg == Algorithm::HS256 && !truncated {
+                        // The same key on a message behind an access token's header block,
+                        // which takes the precomputed path, against a plain HMAC.
+                        let mut long = ACCESS_BLOCK.to_vec();
+                        long.extend_from_slice(&msg);
+                        let plain = hmac::sign(
+                            &hmac::Key::new(hmac::HMAC_SHA256, &hex(test["key"].as_str().unwrap())),
+                            &long,
+                        );
+                        assert!(key.verify(alg, &long, plain.as_ref()));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 3 * 174);
+    }
+}

@@ -42,6 +42,13 @@ pub struct Args {
     /// The longest token lifetime any role may have, in seconds (at most 86400).
     #[arg(long, env = "TWILIO_TOKEN_MAX_TTL", default_value_t = 86_400)]
     max_ttl: u32,
+    /// Connections one client address may hold open at once (more are closed on arrival).
+    #[arg(
+        long,
+        env = "TWILIO_TOKEN_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256
+    )]
+    max_connections_per_client: usize,
     /// Run with a throwaway database, a demo user and a placeholder key: no Twilio account
     /// needed, and the tokens are useless to Twilio.
     #[arg(long)]
@@ -80,6 +87,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         session_ttl: args.session_ttl,
         max_ttl: args.max_ttl,
         demo: args.demo,
+        max_connections_per_client: args.max_connections_per_client,
     };
     let mut database_url = args.database_url;
     let demo_dir = if args.demo {
