@@ -320,6 +320,8 @@ impl Exchanger {
         needs_voice: impl Fn(&str) -> bool,
     ) -> Result<Exchanged, ExchangeError> {
         let refused = |r: Refusal, why: &str| ExchangeError::Refused(r, why.to_owned());
+        let refusal =
+            |e: twilio_token::Error| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string());
         if token.len() > MAX_ID_TOKEN {
             return Err(refused(
                 Refusal::Malformed,
@@ -327,8 +329,7 @@ impl Exchanger {
             ));
         }
         // The unverified `iss` only picks whose keys to try; the verification checks it again.
-        let peek = dangerous::decode_unverified(token)
-            .map_err(|e| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string()))?;
+        let peek = dangerous::decode_unverified(token).map_err(refusal)?;
         let iss = peek.claims.get("iss").and_then(Value::as_str);
         let Some((issuer, cache)) = self
             .issuers
@@ -344,8 +345,6 @@ impl Exchanger {
             .keys(&self.count_fetch)
             .await
             .map_err(|_| ExchangeError::KeysUnavailable)?;
-        let refusal =
-            |e: twilio_token::Error| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string());
         let claims = match twilio_token::decode(token, &*keys, &issuer.validation) {
             Ok(data) => data.claims,
             // The provider may have rotated its keys since they were fetched: one more try,
