@@ -45,7 +45,7 @@ cargo build --locked --quiet -p twilio-token-cli
 
 echo "== dependencies: licences, duplicate versions, sources"
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
-cargo deny --offline check bans licenses sources
+cargo deny check bans licenses sources
 
 echo "== fuzz targets, ${FUZZ_SECONDS:-15}s each"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
