@@ -2,7 +2,9 @@
 # Runs every fuzz target (cargo-fuzz, libFuzzer with AddressSanitizer) for SECONDS each
 # (default 600), starting from the seed corpora in fuzz/corpus/ with the dictionaries in
 # fuzz/dict/. New inputs collect in target/fuzz-corpus/ (not committed); a crash stops the run,
-# leaves its input in fuzz/artifacts/<target>/, and fails the script.
+# leaves its input in fuzz/artifacts/<target>/, and fails the script. Once fixed, a crash's input
+# moves to fuzz/regressions/<target>/, which `cargo test` replays
+# (crates/twilio-token/tests/fuzz_regressions.rs).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #

@@ -261,7 +261,9 @@ pub fn decode(token: &str, key: &impl KeySource, validation: &Validation) -> Res
 }
 
 /// Like [`decode`], with the claims deserialised into the caller's type `C`, in the same single
-/// pass that checks them (cheaper than a map).
+/// pass that checks them (cheaper than a map). Numbers are read as `C` asks: a
+/// `serde_json::Value` inside `C` gets `2.10` as the float 2.1, and integers beyond 64 bits as
+/// floats, where [`decode`] keeps every digit.
 ///
 /// ```
 /// use serde::Deserialize;
