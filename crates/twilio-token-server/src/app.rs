@@ -53,7 +53,10 @@ pub struct AppState<S> {
 
 impl<S: UserStore> AppState<S> {
     /// The state for `config`, with the cookie key kept in the store.
-    pub async fn new(config: &Config, store: S) -> Result<Self, crate::store::StoreError> {
+    pub async fn new(
+        config: &Config,
+        store: S,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let cookie_key = store
             .secret(
                 "session-cookie-key",
@@ -66,8 +69,7 @@ impl<S: UserStore> AppState<S> {
             false => {
                 let metrics = Arc::clone(&metrics);
                 let count = Arc::new(move |ok| metrics.jwks_fetch(ok));
-                let exchanger = Exchanger::new(&config.issuers, count);
-                Some(exchanger.map_err(crate::store::StoreError::Database)?)
+                Some(Exchanger::new(&config.issuers, count)?)
             }
         };
         Ok(AppState {

@@ -255,7 +255,7 @@ pub async fn fetch(
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| format!("request failed: {}", e.without_url()))?;
         if !response.status().is_success() {
             return Err(format!("the server answered {}", response.status()));
         }
@@ -270,7 +270,7 @@ pub async fn fetch(
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("reading the body failed: {e}"))?
+            .map_err(|e| format!("reading the body failed: {}", e.without_url()))?
         {
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err("the document is larger than 256 KiB".into());
