@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(policy) = Policy::from_json(text, 86_400) {
         for role in ["user", "support", ""] {
-            let _ = policy.grants_for(role, Some("team-a")).map(|(g, _)| g.count());
+            let _ = policy
+                .grants_for(role, Some("team-a"))
+                .map(|(g, _)| g.count());
             let _ = policy.has_voice(role);
         }
     }
