@@ -205,10 +205,12 @@ impl<'de> Parser<'de> {
                 _ => {}
             }
         }
-        // The slice is ASCII, so it is a str; a huge exponent parses as infinity.
+        // The slice is ASCII, so it is a str. A number beyond a double's range (`1e999`) is
+        // refused: read as infinity, an `exp` would never come, and PyJWT fails on it too.
         std::str::from_utf8(&self.bytes[start..self.pos])
             .ok()
-            .and_then(|s| s.parse().ok())
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|f| f.is_finite())
             .map(Number::Float)
             .ok_or(Error::Syntax)
     }
@@ -673,12 +675,25 @@ mod tests {
             r#"{"a":NaN}"#,
             r#"{"a":"\u12"}"#,
             "{\"a\":\"\u{7f}\"}",
-            r#"{"a":1e999}"#,
         ] {
             let ours = scan_object(text.as_bytes()).is_ok();
             let theirs = serde_json::from_str::<serde_json::Map<String, Value>>(text).is_ok();
             assert_eq!(ours, theirs, "{text}");
         }
+    }
+
+    #[test]
+    fn numbers_beyond_a_double_are_refused() {
+        for text in [r#"{"a":1e999}"#, r#"{"a":-2e400}"#, r#"{"exp":1.8e308}"#] {
+            assert_eq!(
+                scan_object(text.as_bytes()).map(drop),
+                Err(ScanError::Syntax),
+                "{text}"
+            );
+        }
+        assert!(
+            scan_object(br#"{"a":1.7e308,"b":1e-400,"c":123456789012345678901234567890}"#).is_ok()
+        );
     }
 
     #[test]
