@@ -45,17 +45,19 @@ impl Source {
         }
     }
 
-    /// A source read from `text`: a JWK Set, or one PEM public key (RSA, P-256, P-384 or
-    /// Ed25519).
+    /// A source read from `text`: see [`key_file`].
     pub fn file(text: &[u8]) -> Result<Source, String> {
-        let set = if text.trim_ascii_start().starts_with(b"-----BEGIN") {
-            let key = DecodingKey::from_public_pem(text).map_err(|e| e.to_string())?;
-            JwkSet::from_keys(vec![Jwk::new(key)])
-        } else {
-            parse(text)?
-        };
-        Ok(Source::Fixed(Arc::new(set)))
+        key_file(text).map(|set| Source::Fixed(Arc::new(set)))
     }
+}
+
+/// The keys in a file: a JWK Set, or one PEM public key (RSA, P-256, P-384 or Ed25519).
+pub fn key_file(text: &[u8]) -> Result<JwkSet, String> {
+    if text.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let key = DecodingKey::from_public_pem(text).map_err(|e| e.to_string())?;
+        return Ok(JwkSet::from_keys(vec![Jwk::new(key)]));
+    }
+    parse(text)
 }
 
 /// https anywhere, plain http only to this machine.

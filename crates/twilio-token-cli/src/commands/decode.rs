@@ -157,11 +157,7 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
     } else {
         std::fs::read(source)
             .map_err(|e| e.to_string())
-            .and_then(|text| Source::file(&text))
-            .map(|source| match source {
-                Source::Fixed(set) => (*set).clone(),
-                Source::Url(_) => JwkSet::default(),
-            })
+            .and_then(|text| jwks::key_file(&text))
             .map_err(|e| format!("{source}: {e}"))
     };
     let set = loaded.map_err(|e| Failure::Invalid(format!("--jwks {e}")))?;
