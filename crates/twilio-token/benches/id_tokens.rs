@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion) {
             .clone()
     };
     let validation = Validation::default()
-        .algorithms(&Algorithm::ASYMMETRIC)
+        .algorithms(Algorithm::ASYMMETRIC)
         .issuers(&["https://idp.example.com/"])
         .audiences(&["twilio-app"])
         .validate_iat(true)

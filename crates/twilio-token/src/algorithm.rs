@@ -74,18 +74,9 @@ impl Algorithm {
         Algorithm::EdDSA,
     ];
 
-    /// The public-key algorithms: what an identity provider may sign with.
-    pub const ASYMMETRIC: [Algorithm; 9] = [
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::EdDSA,
-    ];
+    /// The public-key algorithms: what an identity provider may sign with (every algorithm
+    /// after the three HMAC ones).
+    pub const ASYMMETRIC: &'static [Algorithm] = Algorithm::ALL.split_at(3).1;
 
     /// The `alg` header value.
     pub fn as_str(self) -> &'static str {
@@ -149,5 +140,18 @@ impl FromStr for Algorithm {
             .into_iter()
             .find(|a| a.as_str() == s)
             .ok_or_else(|| ErrorKind::AlgorithmNotAllowed(s.chars().take(32).collect()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_asymmetric_algorithms_are_all_but_hmac() {
+        assert_eq!(Algorithm::ASYMMETRIC.len(), 9);
+        assert!(Algorithm::ASYMMETRIC.iter().all(|a| !a.is_symmetric()));
+        let hmac = Algorithm::ALL.iter().filter(|a| a.is_symmetric()).count();
+        assert_eq!(hmac + Algorithm::ASYMMETRIC.len(), Algorithm::ALL.len());
     }
 }

@@ -61,7 +61,7 @@ fn id_token(key: &EncodingKey, alg: Algorithm, kid: Option<&str>) -> String {
 
 fn strict() -> Validation {
     Validation::default()
-        .algorithms(&Algorithm::ASYMMETRIC)
+        .algorithms(Algorithm::ASYMMETRIC)
         .issuers(&["https://idp.example"])
         .audiences(&["my-app"])
         .validate_iat(true)
