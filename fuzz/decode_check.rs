@@ -1,0 +1,102 @@
+//! The `decode` fuzz target's checks, shared with the test that replays the inputs it once
+//! failed on (`crates/twilio-token/tests/fuzz_regressions.rs`), so that both hold the same
+//! invariants: any bytes, as a token and as the claims of a correctly signed token, go through
+//! every decoding entry point with an HMAC key and a key set; nothing panics, and a token that
+//! verifies reads the same through every path.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+use twilio_token::jwk::JwkSet;
+use twilio_token::jws::decode_payload;
+use twilio_token::{
+    Algorithm, DecodingKey, Validation, dangerous, decode, decode_as, decode_borrowed,
+};
+
+/// The HMAC secret of the signed tokens.
+pub const KEY: &[u8] = b"fuzz-secret";
+
+static JWKS: LazyLock<JwkSet> = LazyLock::new(|| {
+    JwkSet::from_json(include_bytes!(
+        "../crates/twilio-token/tests/fixtures/keys/jwks.json"
+    ))
+    .unwrap()
+});
+static HMAC: LazyLock<DecodingKey> = LazyLock::new(|| DecodingKey::from_secret(KEY));
+
+/// Checks `data` as the claims of a signed token and, if it is text, as a token.
+pub fn check_bytes(data: &[u8]) {
+    check(&sign(data));
+    if let Ok(token) = std::str::from_utf8(data) {
+        check(token);
+    }
+}
+
+/// A token whose claims are `payload`, HS256-signed with the fuzz key.
+pub fn sign(payload: &[u8]) -> String {
+    let mut token = String::from("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.");
+    base64_simd::URL_SAFE_NO_PAD.encode_append(payload, &mut token);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, KEY);
+    let tag = ring::hmac::sign(&key, token.as_bytes());
+    token.push('.');
+    base64_simd::URL_SAFE_NO_PAD.encode_append(tag.as_ref(), &mut token);
+    token
+}
+
+/// Every decoding path on `token`: none panics, and they agree on whether it verifies and on
+/// the values it carries.
+fn check(token: &str) {
+    let every = Validation::default()
+        .algorithms(&Algorithm::ALL)
+        .at(1_700_000_000)
+        .leeway(u64::MAX / 4);
+    let map = decode(token, &*HMAC, &every);
+    let typed = decode_as::<Map<String, Value>>(token, &*HMAC, &every);
+    let mut buffer = Vec::new();
+    let borrowed = decode_borrowed::<Map<String, Value>>(token, &*HMAC, &every, &mut buffer);
+    assert_eq!(map.is_ok(), typed.is_ok(), "decode and decode_as disagree");
+    assert_eq!(
+        map.is_ok(),
+        borrowed.is_ok(),
+        "decode and decode_borrowed disagree"
+    );
+    if let (Ok(a), Ok(b)) = (&map, &typed) {
+        // The map keeps every digit; a typed target reads numbers as the type asks (a float
+        // for `2.10`, zero for `-0`). The values must agree.
+        assert!(same(
+            &Value::Object(a.claims.clone()),
+            &Value::Object(b.claims.clone())
+        ));
+    }
+    let _ = decode(
+        token,
+        &*JWKS,
+        &every
+            .clone()
+            .issuers(&["i"])
+            .audiences(&["a"])
+            .validate_iat(true),
+    );
+    let _ = decode_payload(token, &*JWKS, &every);
+    let unverified = dangerous::decode_unverified(token);
+    if map.is_ok() {
+        assert!(
+            unverified.is_ok(),
+            "a verified token must also decode unverified"
+        );
+    }
+}
+
+/// Whether two JSON values are equal, numbers compared as the floats they denote.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
