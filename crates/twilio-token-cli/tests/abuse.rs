@@ -8,49 +8,23 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const KEY: &str = "SK0123456789abcdef0123456789abcdef";
-const SECRET: &str = "abuse-secret-7d1e9c0b";
+use common::SECRET;
+
 const PASSWORD: &str = "stuffing resistant password";
 
-fn database(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("users.db").display())
-}
-
 fn add_user(dir: &Path, name: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-token"))
-        .args(["users", "add", name, "--password-stdin", "--database-url"])
-        .arg(database(dir))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    common::add_user(dir, name, PASSWORD, "user");
 }
 
 fn start(dir: &Path, extra: &[&str]) -> common::Server {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
+    let mut command = common::serve_command(dir);
     command
-        .current_dir(dir)
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-        .arg(database(dir))
         .args(extra)
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_API_KEY_SID", KEY)
-        .env("TWILIO_API_KEY_SECRET", SECRET)
         .env("RUST_LOG", "debug")
         .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
     common::Server::spawn(command)

@@ -14,11 +14,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use twilio_token::{Algorithm, DecodingKey, EncodingKey, Jwt, Nbf, Validation, decode};
+use twilio_token::{Algorithm, EncodingKey, Jwt, Nbf};
 
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const KEY: &str = "SK0123456789abcdef0123456789abcdef";
-const SECRET: &str = "3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
 const ISSUER: &str = "https://idp.test";
 const AUDIENCE: &str = "twilio-app";
 
@@ -179,16 +176,9 @@ impl Setup {
 
     fn serve(&self) -> common::Server {
         let dir = self.dir.path();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
+        let mut command = common::serve_command(dir);
         command
-            .current_dir(dir)
-            .args(["serve", "--bind", "127.0.0.1:0", "--policy", "policy.json"])
-            .args(["--issuers", "issuers.json"])
-            .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.join("users.db").display()))
-            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-            .env("TWILIO_API_KEY_SID", KEY)
-            .env("TWILIO_API_KEY_SECRET", SECRET)
+            .args(["--policy", "policy.json", "--issuers", "issuers.json"])
             .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
         common::Server::spawn(command)
     }
@@ -207,16 +197,9 @@ async fn exchange(server: &common::Server, token: &str, body: Value) -> (StatusC
     (status, response.json().await.unwrap())
 }
 
-/// The claims of an access token the server minted, verified.
+/// The claims of the access token in an exchange's answer, verified.
 fn access_claims(body: &Value) -> serde_json::Map<String, Value> {
-    let token = body["token"].as_str().unwrap();
-    decode(
-        token,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
-        &Validation::default(),
-    )
-    .unwrap()
-    .claims
+    common::verify(body["token"].as_str().unwrap())
 }
 
 async fn metrics(server: &common::Server) -> String {
@@ -535,15 +518,8 @@ async fn keys_from_a_file_and_no_issuers_at_all() {
 
     // A server with no --issuers refuses every bearer token.
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-token"));
-    command
-        .current_dir(dir.path())
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-        .arg(format!("sqlite://{}", dir.path().join("u.db").display()))
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_API_KEY_SID", KEY)
-        .env("TWILIO_API_KEY_SECRET", SECRET)
-        .stderr(std::process::Stdio::null());
+    let mut command = common::serve_command(dir.path());
+    command.stderr(std::process::Stdio::null());
     let bare = common::Server::spawn(command);
     let (status, body) = exchange(&bare, &token, json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -562,9 +538,9 @@ fn a_bad_issuers_file_stops_the_server_and_names_it() {
             "--issuers",
             "issuers.json",
         ])
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_API_KEY_SID", KEY)
-        .env("TWILIO_API_KEY_SECRET", SECRET)
+        .env("TWILIO_ACCOUNT_SID", common::ACCOUNT)
+        .env("TWILIO_API_KEY_SID", common::KEY)
+        .env("TWILIO_API_KEY_SECRET", common::SECRET)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

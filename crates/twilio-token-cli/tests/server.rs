@@ -12,52 +12,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
-use twilio_token::{DecodingKey, Validation, decode};
 
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const KEY: &str = "SK0123456789abcdef0123456789abcdef";
-const SECRET: &str = "3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_twilio-token"))
-}
-
-fn database(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("users.db").display())
-}
-
-/// `twilio-token users ...` against the test database.
-fn users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(bin())
-        .arg("users")
-        .args(args)
-        .args(["--database-url", &database(dir)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn add_user(dir: &Path, name: &str, password: &str, role: &str) {
-    let out = users(
-        dir,
-        &["add", name, "--role", role, "--password-stdin"],
-        &format!("{password}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{ACCOUNT, KEY, SECRET, add_user, bin, database, users, verify};
 
 struct Server {
     process: common::Server,
@@ -67,20 +23,9 @@ struct Server {
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
         let stderr = dir.join(format!("server-{}.log", rand_suffix()));
-        let mut command = Command::new(bin());
+        let mut command = common::serve_command(dir);
         command
-            .current_dir(dir)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                &database(dir),
-            ])
             .args(extra)
-            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-            .env("TWILIO_API_KEY_SID", KEY)
-            .env("TWILIO_API_KEY_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .stderr(std::fs::File::create(&stderr).unwrap());
         Server {
@@ -132,16 +77,6 @@ fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
-}
-
-fn verify(token: &str) -> serde_json::Map<String, Value> {
-    decode(
-        token,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
-        &Validation::default(),
-    )
-    .unwrap()
-    .claims
 }
 
 fn session_cookie(response: &reqwest::Response) -> String {

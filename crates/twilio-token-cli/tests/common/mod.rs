@@ -3,8 +3,83 @@
 // Each test file uses the part it needs.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The test account, API key and secret every server under test signs with.
+pub const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+pub const KEY: &str = "SK0123456789abcdef0123456789abcdef";
+pub const SECRET: &str = "3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
+
+/// The `twilio-token` binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_twilio-token"))
+}
+
+/// The test database in `dir`.
+pub fn database(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("users.db").display())
+}
+
+/// `twilio-token users ...` against the test database, with `stdin` as its input.
+pub fn users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .arg("users")
+        .args(args)
+        .args(["--database-url", &database(dir)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Adds a user to the test database.
+pub fn add_user(dir: &Path, name: &str, password: &str, role: &str) {
+    let out = users(
+        dir,
+        &["add", name, "--role", role, "--password-stdin"],
+        &format!("{password}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `twilio-token serve` in `dir`, on a free loopback port, with the test database and
+/// credentials; add flags, environment and stderr, then [`Server::spawn`] it.
+pub fn serve_command(dir: &Path) -> Command {
+    let mut command = Command::new(bin());
+    command
+        .current_dir(dir)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+        .arg(database(dir))
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY)
+        .env("TWILIO_API_KEY_SECRET", SECRET);
+    command
+}
+
+/// The claims of an access token a server under test minted, verified with the test secret.
+pub fn verify(token: &str) -> serde_json::Map<String, serde_json::Value> {
+    twilio_token::decode(
+        token,
+        &twilio_token::DecodingKey::from_secret(SECRET.as_bytes()),
+        &twilio_token::Validation::default(),
+    )
+    .unwrap()
+    .claims
+}
 
 /// A running `twilio-token serve`, killed when dropped.
 pub struct Server {
