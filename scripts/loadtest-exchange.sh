@@ -8,23 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq wrk
-    else
-        echo "wrk is needed: apt-get install wrk" >&2; exit 1
-    fi
-fi
-venv=${VENV:-.venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+source scripts/load/lib.sh
+need_venv
 cargo build --release --locked --quiet -p twilio-token-cli
 cargo build --release --locked --quiet -p twilio-token-server --example ceiling
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
 keys=$PWD/crates/twilio-token/tests/fixtures/keys
 issuer=https://idp.example.com/
 cat > "$work/issuers.json" <<JSON
@@ -32,18 +20,6 @@ cat > "$work/issuers.json" <<JSON
               "algorithms": ["RS256", "ES256"]}]}
 JSON
 
-start() { # log, command...: waits for "listening on", sets $url and $pid
-    local log=$1; shift
-    "$@" > "$log.out" 2> "$log.err" &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        url=$(sed -n 's/^listening on //p' "$log.out")
-        [ -n "$url" ] && return
-        sleep 0.1
-    done
-    echo "server did not start: $(cat "$log.err")" >&2; exit 1
-}
 TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_API_KEY_SID=SK0123456789abcdef0123456789abcdef \
 TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
     start "$work/server" target/release/twilio-token serve --bind 127.0.0.1:0 \
@@ -51,17 +27,6 @@ TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
 server=$url
 start "$work/ceiling" target/release/examples/ceiling
 ceiling=$url
-
-run() { # name, wrk args...: prints "req/s p50 p90 p99 non-2xx" (latencies in ms)
-    local name=$1; shift
-    wrk --latency "$@" > "$work/$name.wrk"
-    awk '
-        function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-        /Requests\/sec/ { rps = $2 }
-        $1 == "50%" { p50 = ms($2) } $1 == "90%" { p90 = ms($2) } $1 == "99%" { p99 = ms($2) }
-        /Non-2xx/ { bad = $4 }
-        END { printf "%.0f %.3f %.3f %.3f %d\n", rps, p50, p90, p99, bad }' "$work/$name.wrk"
-}
 
 echo "running: ${seconds}s each, wrk -t1 -c32, on $(nproc) cores"
 printf '\n%-34s %10s %9s %9s %9s %8s\n' "" "req/s" "p50 ms" "p90 ms" "p99 ms" "non-2xx"

@@ -12,37 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq wrk
-    else
-        echo "wrk is needed: apt-get install wrk" >&2; exit 1
-    fi
-fi
+source scripts/load/lib.sh
 cargo build --release --locked --quiet -p twilio-token-cli
 cargo build --release --locked --quiet -p twilio-token-server --example ceiling --example argon2_rate --example probe
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
 bin=target/release/twilio-token
 db="sqlite://$work/users.db"
 echo "correct horse battery" | "$bin" users add load --password-stdin --database-url "$db" 2>/dev/null
-
-# Starts a server command, waits for its "listening on" line, sets $url and $pid.
-start() {
-    local log=$1; shift
-    "$@" > "$log.out" 2> "$log.err" &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        url=$(sed -n 's/^listening on //p' "$log.out")
-        [ -n "$url" ] && return
-        sleep 0.1
-    done
-    echo "server did not start: $(cat "$log.err")" >&2; exit 1
-}
 
 TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_API_KEY_SID=SK0123456789abcdef0123456789abcdef \
 TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
@@ -58,17 +34,6 @@ cookie=$(curl -s -D - -o /dev/null -X POST "$server/token" -H 'content-type: app
 
 start "$work/ceiling" target/release/examples/ceiling
 ceiling=$url
-
-run() { # name, wrk args...: prints "req/s p50 p90 p99" (latencies in ms)
-    local name=$1; shift
-    wrk --latency "$@" > "$work/$name.wrk"
-    awk '
-        function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-        /Requests\/sec/ { rps = $2 }
-        $1 == "50%" { p50 = ms($2) } $1 == "90%" { p90 = ms($2) } $1 == "99%" { p99 = ms($2) }
-        /Non-2xx/ { bad = $4 }
-        END { printf "%.0f %.3f %.3f %.3f %d\n", rps, p50, p90, p99, bad }' "$work/$name.wrk"
-}
 
 echo "running: ${seconds}s each, wrk -t1 -c32, on $(nproc) cores"
 # This machine is noisy: (a) and (c) run alternately three times each, and the median of each

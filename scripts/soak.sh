@@ -12,18 +12,10 @@ cd "$(dirname "$0")/.."
 seconds=${1:-300}
 bound=${2:-16}
 
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else echo "wrk is needed" >&2; exit 1; fi
-fi
-venv=${VENV:-.venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+source scripts/load/lib.sh
+need_venv
 cargo build --release --locked --quiet -p twilio-token-cli
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
 bin=target/release/twilio-token
 db="sqlite://$work/users.db"
 keys=$PWD/crates/twilio-token/tests/fixtures/keys
@@ -35,19 +27,10 @@ cat > "$work/issuers.json" <<JSON
 JSON
 echo "soak password 1" | "$bin" users add soak --password-stdin --database-url "$db" 2>/dev/null
 
-start() {
-    "$bin" serve --bind 127.0.0.1:0 --database-url "$db" --issuers "$work/issuers.json" \
-        > "$work/server.out" 2>> "$work/server.err" &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        url=$(sed -n 's/^listening on //p' "$work/server.out")
-        [ -n "$url" ] && return
-        sleep 0.1
-    done
-    echo "server did not start: $(cat "$work/server.err")" >&2; exit 1
+serve() {
+    start "$work/server" "$bin" serve --bind 127.0.0.1:0 --database-url "$db" --issuers "$work/issuers.json"
 }
-start
+serve
 server_pid=$pid
 cookie=$(curl -s -D - -o /dev/null -X POST "$url/token" -H 'content-type: application/json' \
     -d '{"username":"soak","password":"soak password 1"}' | sed -n 's/^set-cookie: \([^;]*\).*/\1/pI')
@@ -95,7 +78,7 @@ echo "resident memory: $((at_warm / 1024)) MiB after warm-up, peak $((peak / 102
 [ "$growth" -le "$bound" ] || fail=1
 
 kill -TERM "$server_pid"; wait "$server_pid" || true
-start
+serve
 created=$(wc -l < "$work/created")
 missing=$(comm -23 <(sort "$work/created") <("$bin" users list --database-url "$db" | awk '{print $1}' | sort) | wc -l)
 last=$(tail -1 "$work/created")
