@@ -68,6 +68,26 @@ fn check(token: &str) {
             &Value::Object(b.claims.clone())
         ));
     }
+    // Access claims: read only from tokens that verify, and the same values as the map's.
+    if let Ok(access) = twilio_token::access_token::decode(token, &*HMAC, &every) {
+        let map = &map
+            .as_ref()
+            .expect("access claims from a token decode refuses")
+            .claims;
+        let claims = access.claims;
+        assert_eq!(map["jti"], claims.jti.as_str());
+        assert_eq!(map["iss"], claims.iss.as_str());
+        assert_eq!(map["exp"].as_f64(), Some(claims.exp as f64));
+        assert_eq!(map.get("nbf").and_then(Value::as_i64), claims.nbf);
+        assert_eq!(
+            map["grants"].get("identity").and_then(Value::as_str),
+            claims.identity.as_deref()
+        );
+        assert_eq!(
+            map["grants"].as_object().map(|g| g.len()),
+            Some(claims.grants.len() + usize::from(claims.identity.is_some()))
+        );
+    }
     let _ = decode(
         token,
         &*JWKS,

@@ -138,8 +138,14 @@ impl ClientCapabilityToken {
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let body = ScopeBody(self.scope());
-        let payload = Payload::new(body, &self.account_sid, None, &self.life, now).to_json();
-        jws::sign_with_encoded_header(jws::PLAIN_HEADER_B64, &payload, Algorithm::HS256, &self.key)
+        Payload::new(body, &self.account_sid, None, &self.life, now).with_json(|payload| {
+            jws::sign_with_encoded_header(
+                jws::PLAIN_HEADER_B64,
+                payload,
+                Algorithm::HS256,
+                &self.key,
+            )
+        })
     }
 }
 

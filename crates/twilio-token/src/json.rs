@@ -138,11 +138,9 @@ pub(crate) struct JsonWriter {
 }
 
 impl JsonWriter {
-    pub fn new() -> Self {
-        JsonWriter {
-            out: Vec::with_capacity(320),
-            comma: false,
-        }
+    /// A writer appending to `out`.
+    pub fn with_buffer(out: Vec<u8>) -> Self {
+        JsonWriter { out, comma: false }
     }
 
     pub fn finish(self) -> Vec<u8> {
@@ -168,11 +166,15 @@ impl JsonWriter {
         self.comma = true;
     }
 
-    /// A member name and its `:`; the value follows.
-    pub fn key(&mut self, name: &str) {
+    /// A member name and its `:`; the value follows. Names are this crate's own constants,
+    /// which need no escaping, so they are copied as they are.
+    #[inline(always)] // so that a constant name is copied without a call
+    pub fn key(&mut self, name: &'static str) {
+        debug_assert!(plain(name), "{name:?} needs escaping");
         self.separate();
-        self.string(name);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self.comma = false;
     }
 
@@ -322,7 +324,7 @@ mod tests {
             "~ !",
             "😀",
         ] {
-            let mut w = JsonWriter::new();
+            let mut w = JsonWriter::with_buffer(Vec::new());
             w.str(s);
             assert_eq!(
                 w.finish(),
@@ -334,7 +336,7 @@ mod tests {
                 "{s:?}"
             );
         }
-        let mut w = JsonWriter::new();
+        let mut w = JsonWriter::with_buffer(Vec::new());
         w.open();
         w.key("a");
         w.int(-1);

@@ -110,8 +110,25 @@ impl<'a, B: Body> Payload<'a, B> {
         }
     }
 
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut w = JsonWriter::new();
+    /// Writes the payload's JSON and hands it to `f`. The bytes live in a buffer kept per
+    /// thread, so minting a token allocates only the token.
+    pub fn with_json<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        thread_local! {
+            static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut json = SCRATCH.take();
+        json.clear();
+        json = self.to_json_in(json);
+        let result = f(&json);
+        // A rare huge payload is not worth keeping.
+        if json.capacity() <= 4096 {
+            SCRATCH.set(json);
+        }
+        result
+    }
+
+    fn to_json_in(&self, out: Vec<u8>) -> Vec<u8> {
+        let mut w = JsonWriter::with_buffer(out);
         w.open();
         self.body.write(&mut w);
         w.key("iss");

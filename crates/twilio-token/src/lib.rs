@@ -27,7 +27,8 @@
 //!
 //! # Layout
 //!
-//! - [`access_token`]: access tokens and their [`grants`].
+//! - [`access_token`]: access tokens and their [`grants`]; [`access_token::decode`] reads one
+//!   back as [`AccessClaims`].
 //! - [`client`]: client capability tokens and their scope URIs.
 //! - [`taskrouter`]: worker, task queue and workspace capability tokens.
 //! - [`validation`]: client validation tokens (RS256).
@@ -55,7 +56,7 @@ mod strict;
 pub mod taskrouter;
 pub mod validation;
 
-pub use access_token::{AccessToken, grants};
+pub use access_token::{AccessClaims, AccessToken, grants};
 pub use algorithm::Algorithm;
 pub use client::ClientCapabilityToken;
 pub use error::{Error, ErrorKind, JwtDecodeError, Result};

@@ -499,20 +499,47 @@ impl<'de> de::MapAccess<'de> for Object<'_, 'de> {
             return seed.deserialize(&mut *self.parser);
         }
         // Read the number once, for the clock check and for the caller's type.
-        match p.number()? {
-            Number::Unsigned(n) => {
-                slot(p, Claim::Number(n as f64));
-                seed.deserialize(n.into_deserializer())
-            }
-            Number::Negative(n) => {
-                slot(p, Claim::Number(n as f64));
-                seed.deserialize(n.into_deserializer())
-            }
-            Number::Float(f) => {
-                slot(p, Claim::Number(f));
-                seed.deserialize(f.into_deserializer())
-            }
+        let number = p.number()?;
+        slot(
+            p,
+            Claim::Number(match number {
+                Number::Unsigned(n) => n as f64,
+                Number::Negative(n) => n as f64,
+                Number::Float(f) => f,
+            }),
+        );
+        seed.deserialize(number)
+    }
+}
+
+/// A number already read, for a type that may also want it as an `Option`.
+impl<'de> de::Deserializer<'de> for Number {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Number::Unsigned(n) => visitor.visit_u64(n),
+            Number::Negative(n) => visitor.visit_i64(n),
+            Number::Float(f) => visitor.visit_f64(f),
         }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
     }
 }
 
@@ -680,6 +707,28 @@ mod tests {
             let theirs = serde_json::from_str::<serde_json::Map<String, Value>>(text).is_ok();
             assert_eq!(ours, theirs, "{text}");
         }
+    }
+
+    #[test]
+    fn time_claims_can_be_read_into_options_and_newtypes() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Seconds(u64);
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Claims {
+            exp: Option<i64>,
+            nbf: Seconds,
+            iat: Option<f64>,
+        }
+        let (claims, times) = from_slice::<Claims>(br#"{"exp":-5,"nbf":6,"iat":7.5}"#).unwrap();
+        assert_eq!(
+            claims,
+            Claims {
+                exp: Some(-5),
+                nbf: Seconds(6),
+                iat: Some(7.5)
+            }
+        );
+        assert_eq!(times.iat, Claim::Number(7.5));
     }
 
     #[test]

@@ -354,8 +354,14 @@ impl TaskRouterCapabilityToken {
 
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
-        let payload = Payload::new(self, &self.account_sid, None, &self.life, now).to_json();
-        jws::sign_with_encoded_header(jws::PLAIN_HEADER_B64, &payload, Algorithm::HS256, &self.key)
+        Payload::new(self, &self.account_sid, None, &self.life, now).with_json(|payload| {
+            jws::sign_with_encoded_header(
+                jws::PLAIN_HEADER_B64,
+                payload,
+                Algorithm::HS256,
+                &self.key,
+            )
+        })
     }
 }
 

@@ -108,7 +108,7 @@ impl ClientValidationJwt {
             Algorithm::RS256,
             &[("cty", CONTENT_TYPE), ("kid", &self.credential_sid)],
         );
-        jws::sign(&header, &payload.to_json(), Algorithm::RS256, &self.key)
+        payload.with_json(|payload| jws::sign(&header, payload, Algorithm::RS256, &self.key))
     }
 }
 

@@ -226,7 +226,8 @@ impl Grant {
 }
 
 /// A string field, written only when set and non-empty (the reference tests its truth).
-fn field(w: &mut JsonWriter, name: &str, value: &Option<String>) {
+#[inline(always)]
+fn field(w: &mut JsonWriter, name: &'static str, value: &Option<String>) {
     if let Some(value) = present(value) {
         w.key(name);
         w.str(value);

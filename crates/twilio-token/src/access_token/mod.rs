@@ -1,6 +1,9 @@
 //! Access tokens: what a browser or mobile app hands to the Twilio SDKs.
 
+mod claims;
 pub mod grants;
+
+pub use claims::{AccessClaims, decode};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
@@ -10,7 +13,6 @@ use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
 use std::borrow::Cow;
 
-use arrayvec::ArrayVec;
 use grants::Grant;
 
 /// The longest lifetime Twilio accepts for an access token (error 20157 beyond it).
@@ -43,12 +45,10 @@ pub struct AccessToken<'a> {
     identity: Option<Cow<'a, str>>,
     region: Option<Cow<'a, str>>,
     life: Lifetime,
-    /// One grant of each kind at most, in the order first added.
-    grants: ArrayVec<Grant, GRANT_KINDS>,
+    /// One grant of each kind at most, in the order first added. On the heap: inline, they
+    /// would make the builder a kilobyte copied at every step.
+    grants: Vec<Grant>,
 }
-
-/// How many kinds of grant there are.
-const GRANT_KINDS: usize = 6;
 
 impl<'a> AccessToken<'a> {
     /// A token for `account_sid`, signed with the API key `signing_key_sid` and its secret.
@@ -77,7 +77,7 @@ impl<'a> AccessToken<'a> {
             identity: None,
             region: None,
             life: Lifetime::default(),
-            grants: ArrayVec::new(),
+            grants: Vec::new(),
         }
     }
 
@@ -108,7 +108,6 @@ impl<'a> AccessToken<'a> {
         let grant = grant.into();
         match self.grants.iter_mut().find(|g| g.key() == grant.key()) {
             Some(slot) => *slot = grant,
-            // One slot per kind, so there is always room.
             None => self.grants.push(grant),
         }
         self
@@ -144,21 +143,21 @@ impl<'a> AccessToken<'a> {
             Some(&self.account_sid),
             &self.life,
             now,
-        )
-        .to_json();
-        match self.region.as_deref().filter(|r| !r.is_empty()) {
+        );
+        let region = self.region.as_deref().filter(|r| !r.is_empty());
+        payload.with_json(|payload| match region {
             None => jws::sign_with_encoded_header(
                 jws::ACCESS_HEADER_B64,
-                &payload,
+                payload,
                 Algorithm::HS256,
                 &self.key,
             ),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
-                jws::sign(&header, &payload, Algorithm::HS256, &self.key)
+                jws::sign(&header, payload, Algorithm::HS256, &self.key)
             }
-        }
+        })
     }
 }
 
