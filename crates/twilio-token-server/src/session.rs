@@ -41,12 +41,15 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
+/// SHA-256 of a session's id: the store's key (the id itself is never stored).
+pub type IdHash = [u8; 32];
+
 /// A new session: the cookie value for the client and the hash for the store.
 pub struct NewSession {
     /// The `Set-Cookie` header.
     pub set_cookie: HeaderValue,
-    /// SHA-256 of the id, the store's key.
-    pub id_hash: Vec<u8>,
+    /// The store's key.
+    pub id_hash: IdHash,
 }
 
 impl Sessions {
@@ -70,7 +73,7 @@ impl Sessions {
         );
         NewSession {
             set_cookie: self.header(&value, self.ttl),
-            id_hash: digest(&SHA256, &id).as_ref().to_vec(),
+            id_hash: id_hash(&id),
         }
     }
 
@@ -89,16 +92,13 @@ impl Sessions {
     }
 
     /// The store key of the request's session cookie, if it carries one with a valid signature.
-    pub fn from_request(&self, headers: &HeaderMap) -> Option<Vec<u8>> {
+    pub fn from_request(&self, headers: &HeaderMap) -> Option<IdHash> {
         let name = cookie_name(self.secure);
         let value = headers
             .get_all(header::COOKIE)
             .iter()
-            .filter_map(|h| h.to_str().ok())
-            .flat_map(|h| h.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)?;
+            .find_map(|h| cookie_value(h.as_bytes(), name.as_bytes()))?;
+        let value = std::str::from_utf8(value).ok()?;
         let (id, tag) = value.split_once('.')?;
         // Both halves are 32 bytes, 43 base64url characters: decode on the stack.
         if id.len() != 43 || tag.len() != 43 {
@@ -113,9 +113,31 @@ impl Sessions {
         if !bool::from(expected.as_ref().ct_eq(&tag_bytes)) {
             return None;
         }
-        let id = id_bytes;
-        Some(digest(&SHA256, &id).as_ref().to_vec())
+        Some(id_hash(&id_bytes))
     }
+}
+
+/// The value of the cookie `name` in a `Cookie` header (`a=1; name=value; b=2`).
+fn cookie_value<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    let mut rest = header;
+    while let Some(at) = memchr::memmem::find(rest, name) {
+        let starts_pair = at == 0 || matches!(rest[at - 1], b' ' | b';');
+        let after = &rest[at + name.len()..];
+        if starts_pair && after.first() == Some(&b'=') {
+            let value = &after[1..];
+            let end = memchr::memchr(b';', value).unwrap_or(value.len());
+            return Some(value[..end].trim_ascii_end());
+        }
+        rest = &rest[at + 1..];
+    }
+    None
+}
+
+fn id_hash(id: &[u8; 32]) -> IdHash {
+    digest(&SHA256, id)
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
 }
 
 /// Recently checked sessions, so that a refresh does not read the database every time.
@@ -125,7 +147,7 @@ impl Sessions {
 /// running server within that time.
 #[derive(Debug)]
 pub struct SessionCache {
-    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Cached>>,
+    entries: std::sync::Mutex<std::collections::HashMap<IdHash, Cached, BuildIdHasher>>,
     freshness: std::time::Duration,
 }
 
@@ -134,6 +156,26 @@ type Cached = (Arc<crate::store::User>, std::time::Instant);
 
 /// Entries kept at most; past it the cache starts over.
 const MAX_CACHED: usize = 100_000;
+
+/// Session hashes are SHA-256 outputs of verified ids: already uniform, so their first bytes
+/// are their hash, and SipHash's cost buys nothing.
+type BuildIdHasher = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 ^= u64::from_le_bytes(word);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 impl SessionCache {
     /// A cache that trusts what it read for `freshness`.
@@ -145,7 +187,7 @@ impl SessionCache {
     }
 
     /// The session's user, if it was read from the store within the freshness time.
-    pub fn get(&self, id_hash: &[u8]) -> Option<Arc<crate::store::User>> {
+    pub fn get(&self, id_hash: &IdHash) -> Option<Arc<crate::store::User>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(id_hash)
@@ -154,7 +196,7 @@ impl SessionCache {
     }
 
     /// Remembers a session's user, as just read from the store.
-    pub fn put(&self, id_hash: Vec<u8>, user: Arc<crate::store::User>) {
+    pub fn put(&self, id_hash: IdHash, user: Arc<crate::store::User>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_CACHED {
             entries.clear();
@@ -163,7 +205,7 @@ impl SessionCache {
     }
 
     /// Forgets a session (logout).
-    pub fn remove(&self, id_hash: &[u8]) {
+    pub fn remove(&self, id_hash: &IdHash) {
         self.entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -174,6 +216,17 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cookie_is_found_among_others_by_its_exact_name() {
+        assert_eq!(cookie_value(b"a=1; s=v; b=2", b"s"), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"s=v", b"s"), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"xs=1;s=v ", b"s"), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"s=; s=v", b"s"), Some(&b""[..]));
+        assert_eq!(cookie_value(b"xs=1; s2=3; a=s", b"s"), None);
+        assert_eq!(cookie_value(b"__Host-s=v", b"s"), None);
+        assert_eq!(cookie_value(b"s", b"s"), None);
+    }
 
     fn request_with(cookie: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -199,7 +252,7 @@ mod tests {
         let pair = set.split(';').next().unwrap();
         assert_eq!(
             sessions.from_request(&request_with(&format!("a=b; {pair}"))),
-            Some(new.id_hash.clone())
+            Some(new.id_hash)
         );
         // Another key's cookie, a tampered id, garbage.
         let other = Sessions::new(b"other", true, 60).create();
