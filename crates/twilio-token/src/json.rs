@@ -235,10 +235,42 @@ impl JsonWriter {
 
 /// Whether `s` needs no escaping at all: printable ASCII without `"` and `\`.
 fn plain(s: &str) -> bool {
-    // No early exit, so the loop vectorises.
-    s.bytes().fold(true, |ok, b| {
-        ok & (b.wrapping_sub(0x20) < 0x5f) & (b != b'"') & (b != b'\\')
-    })
+    plain_prefix(s.as_bytes(), true) == s.len()
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The length of the longest prefix of `bytes` without `"`, `\` or a control character, nor,
+/// when `ascii_only`, DEL or a byte above it: the part of a JSON string that is copied as it
+/// is. Eight bytes at a time (SWAR): strings in tokens are too short for a vector search's
+/// set-up to pay off.
+pub(crate) fn plain_prefix(bytes: &[u8], ascii_only: bool) -> usize {
+    // In each test only the lowest flagged byte is exact (borrows and carries run upwards),
+    // and the lowest is the one wanted.
+    let stops = |w: u64| {
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        let mut stop = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if ascii_only {
+            stop |= (w | w.wrapping_add(ONES)) & HIGH; // 0x7f and above
+        }
+        stop
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let stop = stops(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+        if stop != 0 {
+            return at + stop.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    // The tail, a byte at a time (cheaper than copying it into a padded word).
+    let tail = chunks.remainder();
+    let stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x7f);
+    at + tail.iter().position(|&b| stop(b)).unwrap_or(tail.len())
 }
 
 /// Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as PyJWT writes headers.
@@ -272,6 +304,50 @@ impl Serialize for Sorted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plain_prefix_stops_where_a_byte_by_byte_scan_does() {
+        let scalar = |bytes: &[u8], ascii_only: bool| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x7f))
+                .unwrap_or(bytes.len())
+        };
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"plain".to_vec(),
+            b"0123456789abcdef".to_vec(),
+        ];
+        for len in 0..20 {
+            for special in [
+                b'"', b'\\', 0, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',
+            ] {
+                for at in 0..len {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = special;
+                    cases.push(bytes.clone());
+                    // Something that stops after it, and something before that borrows.
+                    if at + 1 < len {
+                        bytes[at + 1] = b'"';
+                        cases.push(bytes.clone());
+                    }
+                    if at > 0 {
+                        bytes[at - 1] = 0xff;
+                        cases.push(bytes);
+                    }
+                }
+            }
+        }
+        for bytes in &cases {
+            for ascii_only in [false, true] {
+                assert_eq!(
+                    plain_prefix(bytes, ascii_only),
+                    scalar(bytes, ascii_only),
+                    "{bytes:?} {ascii_only}"
+                );
+            }
+        }
+    }
 
     fn dumps(v: &Value) -> String {
         let mut out = Vec::new();

@@ -396,7 +396,17 @@ impl DecodingKey {
         match &self.0 {
             DecodingInner::Hmac(s) if alg == Algorithm::HS256 => {
                 use subtle::ConstantTimeEq;
-                s.hs256_tag(message).as_ref().ct_eq(signature).into()
+                // Compared as four words: the same constant time, an eighth of the barriers.
+                let words = |bytes: &[u8]| -> Option<[u64; 4]> {
+                    let bytes: &[u8; 32] = bytes.try_into().ok()?;
+                    Some(std::array::from_fn(|i| {
+                        u64::from_ne_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"))
+                    }))
+                };
+                match (words(s.hs256_tag(message).as_ref()), words(signature)) {
+                    (Some(expected), Some(given)) => expected.ct_eq(&given).into(),
+                    _ => false, // a signature's length is not secret
+                }
             }
             DecodingInner::Hmac(s) => s
                 .key(alg)

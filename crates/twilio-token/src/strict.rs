@@ -246,10 +246,7 @@ impl<'de> Parser<'de> {
 
     /// Moves to the next quote, backslash or control character in a string.
     fn skip_plain(&mut self) {
-        let rest = &self.bytes[self.pos..];
-        let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
-        // Control characters are rare: look for them only in the stretch found.
-        self.pos += rest[..end].iter().position(|&b| b < 0x20).unwrap_or(end);
+        self.pos += crate::json::plain_prefix(&self.bytes[self.pos..], false);
     }
 
     /// The rest of a string that has escapes, from its start.

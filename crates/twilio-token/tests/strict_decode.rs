@@ -375,6 +375,18 @@ fn the_signature_covers_header_and_payload() {
     assert_eq!(check(&swapped).unwrap_err(), ErrorKind::InvalidSignature);
     let short = format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]);
     assert!(check(&short).is_err());
+    // A prefix of the right signature, or the right one with a byte added, is not it.
+    let tag = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    let longer = [&tag[..], &[0]].concat();
+    for signature in [&tag[..30], &tag[..31], &longer[..]] {
+        let token = format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            URL_SAFE_NO_PAD.encode(signature)
+        );
+        assert_eq!(check(&token).unwrap_err(), ErrorKind::InvalidSignature);
+    }
     let empty = format!("{}.{}.", parts[0], parts[1]);
     assert_eq!(check(&empty).unwrap_err(), ErrorKind::InvalidSignature);
     let wrong_key = decode(

@@ -12,6 +12,7 @@ use super::grants::{
     ChatGrant, Grant, PlaybackGrant, SyncGrant, TaskRouterGrant, VideoGrant, VoiceGrant,
 };
 use crate::error::Result;
+use crate::json::plain_prefix;
 use crate::jws::{self, TokenData, Validation};
 use crate::key::KeySource;
 use crate::strict::{self, Claim, Times};
@@ -127,19 +128,6 @@ impl Seen {
     }
 }
 
-/// The bytes that end the plain part of a string: the quote, a backslash, control characters.
-static STOP: [bool; 256] = {
-    let mut stop = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        stop[b] = true;
-        b += 1;
-    }
-    stop[b'"' as usize] = true;
-    stop[b'\\' as usize] = true;
-    stop
-};
-
 struct Scanner<'a> {
     text: &'a str,
     pos: usize,
@@ -155,10 +143,9 @@ impl<'a> Scanner<'a> {
         self.byte(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
-        // Strings in tokens are short: a plain loop beats a vectorised search's set-up.
-        let len = bytes[start..].iter().position(|&b| STOP[usize::from(b)])?;
-        if bytes[start + len] != b'"' {
-            return None; // an escape or a control character
+        let len = plain_prefix(&bytes[start..], false);
+        if bytes.get(start + len) != Some(&b'"') {
+            return None; // an escape, a control character or the end
         }
         self.pos = start + len + 1;
         // Quotes are ASCII, so these are character boundaries.
@@ -170,21 +157,24 @@ impl<'a> Scanner<'a> {
     fn int(&mut self) -> Option<i64> {
         let bytes = &self.text.as_bytes()[self.pos..];
         let negative = bytes.first() == Some(&b'-');
-        let digits = &bytes[usize::from(negative)..];
-        let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
-        if len == 0 || len > 15 || (len > 1 && digits[0] == b'0') {
+        let first = usize::from(negative);
+        let mut end = first;
+        let mut value = 0i64;
+        while let Some(digit) = bytes.get(end).filter(|b| b.is_ascii_digit()) {
+            value = value * 10 + i64::from(digit - b'0');
+            end += 1;
+            if end - first > 15 {
+                return None;
+            }
+        }
+        let len = end - first;
+        if len == 0 || (len > 1 && bytes[first] == b'0') {
             return None;
         }
-        if matches!(digits.get(len), Some(b'.' | b'e' | b'E')) {
-            return None;
+        if matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) || (negative && value == 0) {
+            return None; // a double, or `-0`, which serde_json reads as one
         }
-        let value = digits[..len]
-            .iter()
-            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-        if negative && value == 0 {
-            return None; // serde_json reads `-0` as a double
-        }
-        self.pos += usize::from(negative) + len;
+        self.pos += end;
         Some(if negative { -value } else { value })
     }
 
