@@ -7,14 +7,7 @@ use std::time::Duration;
 use crate::exchange::Refusal;
 
 /// Grant kinds, as counted in `twilio_token_tokens_issued_total{grant=...}`.
-const GRANTS: [&str; 6] = [
-    "video",
-    "chat",
-    "voice",
-    "data_sync",
-    "task_router",
-    "player",
-];
+const GRANTS: [&str; 6] = twilio_token::grants::Grant::KEYS;
 /// Histogram bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

@@ -386,23 +386,13 @@ impl<'de> Visitor<'de> for GrantsVisitor {
                     grant: Some(map.next_value::<Value>()?).filter(|v| !v.is_null()),
                 }),
                 "voice" => Grant::Voice(map.next_value::<WireVoice>()?.into()),
-                other => return Err(de::Error::unknown_field(other, GRANT_KEYS)),
+                other => return Err(de::Error::unknown_field(other, &Grant::KEYS)),
             };
             out.grants.push(grant);
         }
         Ok(out)
     }
 }
-
-const GRANT_KEYS: &[&str] = &[
-    "identity",
-    "video",
-    "chat",
-    "voice",
-    "data_sync",
-    "task_router",
-    "player",
-];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

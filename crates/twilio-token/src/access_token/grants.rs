@@ -155,6 +155,16 @@ pub enum Grant {
 }
 
 impl Grant {
+    /// The keys of the six kinds in a token's `grants` claim, in the order of this enum.
+    pub const KEYS: [&'static str; 6] = [
+        "video",
+        "chat",
+        "voice",
+        "data_sync",
+        "task_router",
+        "player",
+    ];
+
     /// The key of this grant in the token's `grants` claim.
     pub fn key(&self) -> &'static str {
         match self {
@@ -259,5 +269,23 @@ pub(crate) fn python_truthy(v: &Value) -> bool {
         Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_are_each_kinds_key_in_order() {
+        let one_of_each: [Grant; 6] = [
+            VideoGrant::default().into(),
+            ChatGrant::default().into(),
+            VoiceGrant::default().into(),
+            SyncGrant::default().into(),
+            TaskRouterGrant::default().into(),
+            PlaybackGrant::default().into(),
+        ];
+        assert_eq!(one_of_each.map(|g| g.key()), Grant::KEYS);
     }
 }
