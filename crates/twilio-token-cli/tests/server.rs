@@ -6,14 +6,14 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
 
-use common::{ACCOUNT, KEY, SECRET, add_user, bin, database, users, verify};
+use common::{ACCOUNT, KEY, SECRET, add_user, bin, database, spawn_users, users, verify};
 
 struct Server {
     process: common::Server,
@@ -486,26 +486,11 @@ fn concurrent_user_creation_from_several_processes_loses_nothing() {
             } else {
                 "twin".to_owned()
             };
-            let mut child = Command::new(bin())
-                .args([
-                    "users",
-                    "add",
-                    &name,
-                    "--password-stdin",
-                    "--database-url",
-                    &database(dir.path()),
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"correct horse battery\n")
-                .unwrap();
+            let child = spawn_users(
+                dir.path(),
+                &["add", &name, "--password-stdin"],
+                "correct horse battery\n",
+            );
             (name, child)
         })
         .collect();

@@ -24,6 +24,11 @@ pub fn database(dir: &Path) -> String {
 
 /// `twilio-token users ...` against the test database, with `stdin` as its input.
 pub fn users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    spawn_users(dir, args, stdin).wait_with_output().unwrap()
+}
+
+/// [`users`], started and given its input but not waited for, so that several can race.
+pub fn spawn_users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Child {
     let mut child = Command::new(bin())
         .arg("users")
         .args(args)
@@ -39,7 +44,7 @@ pub fn users(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    child.wait_with_output().unwrap()
+    child
 }
 
 /// Adds a user to the test database.
