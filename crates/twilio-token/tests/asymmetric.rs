@@ -2,45 +2,36 @@
 //! keys and a JWK Set, no key verifies another family's algorithm, and `iss`, `aud` and `iat`
 //! are checked as configured.
 
+mod common;
+
+use common::{jwks, key_file};
 use serde_json::json;
 use twilio_token::jwk::{Jwk, JwkSet};
 use twilio_token::{Algorithm, DecodingKey, EncodingKey, ErrorKind, Jwt, Validation, decode};
 
 const NOW: i64 = 1_700_000_000;
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/keys/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-fn jwks() -> JwkSet {
-    JwkSet::from_json(&fixture("jwks.json")).unwrap()
-}
-
 /// The signing key, its kid in `jwks.json`, and the algorithms it signs.
 fn signers() -> Vec<(EncodingKey, &'static str, Vec<Algorithm>)> {
     use Algorithm::*;
     vec![
         (
-            EncodingKey::from_rsa_pem(&fixture("rsa_a.pem")).unwrap(),
+            EncodingKey::from_rsa_pem(&key_file("rsa_a.pem")).unwrap(),
             "rsa_a",
             vec![RS256, RS384, RS512, PS256, PS384, PS512],
         ),
         (
-            EncodingKey::from_ec_pem(&fixture("ec_p256.pem")).unwrap(),
+            EncodingKey::from_ec_pem(&key_file("ec_p256.pem")).unwrap(),
             "ec_p256",
             vec![ES256],
         ),
         (
-            EncodingKey::from_ec_pem(&fixture("ec_p384.pem")).unwrap(),
+            EncodingKey::from_ec_pem(&key_file("ec_p384.pem")).unwrap(),
             "ec_p384",
             vec![ES384],
         ),
         (
-            EncodingKey::from_ed_pem(&fixture("ed25519.pem")).unwrap(),
+            EncodingKey::from_ed_pem(&key_file("ed25519.pem")).unwrap(),
             "ed25519",
             vec![EdDSA],
         ),
@@ -84,7 +75,7 @@ fn every_algorithm_round_trips_through_pem_and_the_jwk_set() {
         jwks.skipped()
     );
     for (key, kid, algs) in signers() {
-        let public = DecodingKey::from_public_pem(&fixture(&format!("{kid}.pub.pem"))).unwrap();
+        let public = DecodingKey::from_public_pem(&key_file(&format!("{kid}.pub.pem"))).unwrap();
         for alg in algs {
             let token = id_token(&key, alg, Some(kid));
             let data = decode(&token, &public, &strict()).unwrap();
@@ -109,10 +100,10 @@ fn every_algorithm_round_trips_through_pem_and_the_jwk_set() {
 
 #[test]
 fn a_key_never_verifies_another_familys_algorithm() {
-    let rsa_public = fixture("rsa_a.pub.pem");
+    let rsa_public = key_file("rsa_a.pub.pem");
     let rsa = DecodingKey::from_rsa_pem(&rsa_public).unwrap();
-    let p256 = DecodingKey::from_ec_pem(&fixture("ec_p256.pub.pem")).unwrap();
-    let p384 = DecodingKey::from_ec_pem(&fixture("ec_p384.pub.pem")).unwrap();
+    let p256 = DecodingKey::from_ec_pem(&key_file("ec_p256.pub.pem")).unwrap();
+    let p384 = DecodingKey::from_ec_pem(&key_file("ec_p384.pub.pem")).unwrap();
     let everything = strict().algorithms(&Algorithm::ALL);
 
     // CVE-2015-9235 and kin: the RSA public key's PEM text used as an HMAC secret.
@@ -130,7 +121,7 @@ fn a_key_never_verifies_another_familys_algorithm() {
 
     // ES256 needs P-256: a P-384 key refuses it, and the reverse.
     let p256_token = id_token(
-        &EncodingKey::from_ec_pem(&fixture("ec_p256.pem")).unwrap(),
+        &EncodingKey::from_ec_pem(&key_file("ec_p256.pem")).unwrap(),
         Algorithm::ES256,
         None,
     );
@@ -141,7 +132,7 @@ fn a_key_never_verifies_another_familys_algorithm() {
 
     // The allow-list comes first: RS256 alone refuses a genuine PS256 token.
     let ps = id_token(
-        &EncodingKey::from_rsa_pem(&fixture("rsa_a.pem")).unwrap(),
+        &EncodingKey::from_rsa_pem(&key_file("rsa_a.pem")).unwrap(),
         Algorithm::PS256,
         None,
     );
@@ -149,16 +140,16 @@ fn a_key_never_verifies_another_familys_algorithm() {
     assert_eq!(e.kind(), &ErrorKind::AlgorithmNotAllowed("PS256".into()));
 
     // PEM loaders refuse keys of the wrong type.
-    assert!(DecodingKey::from_rsa_pem(&fixture("ec_p256.pub.pem")).is_err());
-    assert!(DecodingKey::from_ec_pem(&fixture("ed25519.pub.pem")).is_err());
-    assert!(DecodingKey::from_ed_pem(&fixture("rsa_a.pub.pem")).is_err());
-    assert!(DecodingKey::from_ec_pem(&fixture("ec_p521.pub.pem")).is_err());
-    assert!(EncodingKey::from_ec_pem(&fixture("ed25519.pem")).is_err());
+    assert!(DecodingKey::from_rsa_pem(&key_file("ec_p256.pub.pem")).is_err());
+    assert!(DecodingKey::from_ec_pem(&key_file("ed25519.pub.pem")).is_err());
+    assert!(DecodingKey::from_ed_pem(&key_file("rsa_a.pub.pem")).is_err());
+    assert!(DecodingKey::from_ec_pem(&key_file("ec_p521.pub.pem")).is_err());
+    assert!(EncodingKey::from_ec_pem(&key_file("ed25519.pem")).is_err());
 }
 
 #[test]
 fn the_key_set_picks_the_key_by_kid() {
-    let rsa_a = EncodingKey::from_rsa_pem(&fixture("rsa_a.pem")).unwrap();
+    let rsa_a = EncodingKey::from_rsa_pem(&key_file("rsa_a.pem")).unwrap();
     let jwks = jwks();
     // A kid the set does not have.
     let e = decode(
@@ -210,7 +201,7 @@ fn the_key_set_picks_the_key_by_kid() {
 
 #[test]
 fn issuer_audience_and_times_are_checked() {
-    let key = EncodingKey::from_ec_pem(&fixture("ec_p256.pem")).unwrap();
+    let key = EncodingKey::from_ec_pem(&key_file("ec_p256.pem")).unwrap();
     let jwks = jwks();
     let mint = |jwt: Jwt| {
         jwt.algorithm(Algorithm::ES256)
@@ -339,8 +330,8 @@ fn bad_jwks_are_refused_with_the_member_named() {
 
 #[test]
 fn a_named_key_is_preferred_and_unnamed_keys_are_the_fallback() {
-    let a = EncodingKey::from_rsa_pem(&fixture("rsa_a.pem")).unwrap();
-    let b = EncodingKey::from_rsa_pem(&fixture("rsa_b.pem")).unwrap();
+    let a = EncodingKey::from_rsa_pem(&key_file("rsa_a.pem")).unwrap();
+    let b = EncodingKey::from_rsa_pem(&key_file("rsa_b.pem")).unwrap();
     let mut keys: Vec<Jwk> = (0..5).map(|_| Jwk::new(b.to_decoding_key())).collect();
     keys.push(Jwk::new(a.to_decoding_key()).with_kid("a"));
     let set = JwkSet::from_keys(keys);
@@ -356,7 +347,7 @@ fn a_named_key_is_preferred_and_unnamed_keys_are_the_fallback() {
     )
     .unwrap();
     // Duplicated kids within one key type: the first key stands, the second is skipped.
-    let text = std::str::from_utf8(&fixture("jwks.json"))
+    let text = std::str::from_utf8(&key_file("jwks.json"))
         .unwrap()
         .replace("\"rsa_b\"", "\"rsa_a\"");
     let dup = JwkSet::from_json(text.as_bytes()).unwrap();

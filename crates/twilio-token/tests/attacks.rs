@@ -3,8 +3,11 @@
 //! and asserts it is refused, with the error a caller would see. (The HS256 forms of several of
 //! these are also in `strict_decode.rs`; here they run against public keys and key sets too.)
 
+mod common;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use common::{jwks, key_file};
 use serde_json::json;
 use twilio_token::jwk::{Jwk, JwkSet};
 use twilio_token::{
@@ -12,18 +15,6 @@ use twilio_token::{
 };
 
 const NOW: i64 = 1_700_000_000;
-
-fn key_file(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/keys/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-fn jwks() -> JwkSet {
-    JwkSet::from_json(&key_file("jwks.json")).unwrap()
-}
 
 /// Accept everything the library can verify: the attacks must fail on their own merits.
 fn everything() -> Validation {
