@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64_simd::URL_SAFE_NO_PAD as B64;
-use ring::digest::{SHA256, digest};
-use ring::hmac;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 use crate::passwords::rand_bytes;
 
@@ -25,8 +25,10 @@ pub fn cookie_name(secure: bool) -> &'static str {
 /// Signs and reads session cookies.
 #[derive(Clone)]
 pub struct Sessions {
-    key: hmac::Key,
+    key: Hmac<Sha256>,
     secure: bool,
+    /// Finds the cookie's name in a `Cookie` header (built once: building is most of a search).
+    name: memchr::memmem::Finder<'static>,
     /// Seconds a session lives.
     pub ttl: i64,
 }
@@ -55,8 +57,9 @@ impl Sessions {
     /// Cookies signed with `key`; `secure` adds `Secure` (and the `__Host-` prefix).
     pub fn new(key: &[u8], secure: bool, ttl: i64) -> Self {
         Sessions {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            key: Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"),
             secure,
+            name: memchr::memmem::Finder::new(cookie_name(secure)),
             ttl,
         }
     }
@@ -64,12 +67,8 @@ impl Sessions {
     /// A fresh session.
     pub fn create(&self) -> NewSession {
         let id: [u8; 32] = rand_bytes();
-        let tag = hmac::sign(&self.key, &id);
-        let value = format!(
-            "{}.{}",
-            B64.encode_to_string(id),
-            B64.encode_to_string(tag.as_ref())
-        );
+        let tag = self.key.clone().chain_update(id).finalize().into_bytes();
+        let value = format!("{}.{}", B64.encode_to_string(id), B64.encode_to_string(tag));
         NewSession {
             set_cookie: self.header(&value, self.ttl),
             id_hash: id_hash(&id),
@@ -92,34 +91,38 @@ impl Sessions {
 
     /// The store key of the request's session cookie, if it carries one with a valid signature.
     pub fn from_request(&self, headers: &HeaderMap) -> Option<IdHash> {
-        let name = cookie_name(self.secure);
         let value = headers
             .get_all(header::COOKIE)
             .iter()
-            .find_map(|h| cookie_value(h.as_bytes(), name.as_bytes()))?;
-        let value = std::str::from_utf8(value).ok()?;
-        let (id, tag) = value.split_once('.')?;
+            .find_map(|h| cookie_value(h.as_bytes(), &self.name))?;
         // Both halves are 32 bytes, 43 base64url characters: decode on the stack.
-        if id.len() != 43 || tag.len() != 43 {
-            return None;
-        }
+        let (id, tag) = match value.split_at_checked(43)? {
+            (id, [b'.', tag @ ..]) if tag.len() == 43 => (id, tag),
+            _ => return None,
+        };
         let (mut id_bytes, mut tag_bytes) = ([0u8; 32], [0u8; 32]);
-        B64.decode(id.as_bytes(), base64_simd::Out::from_slice(&mut id_bytes))
+        B64.decode(id, base64_simd::Out::from_slice(&mut id_bytes))
             .ok()?;
-        B64.decode(tag.as_bytes(), base64_simd::Out::from_slice(&mut tag_bytes))
+        B64.decode(tag, base64_simd::Out::from_slice(&mut tag_bytes))
             .ok()?;
-        // ring compares the tags in constant time.
-        hmac::verify(&self.key, &id_bytes, &tag_bytes).ok()?;
+        // `verify_slice` compares the tags in constant time.
+        self.key
+            .clone()
+            .chain_update(id_bytes)
+            .verify_slice(&tag_bytes)
+            .ok()?;
         Some(id_hash(&id_bytes))
     }
 }
 
-/// The value of the cookie `name` in a `Cookie` header (`a=1; name=value; b=2`).
-fn cookie_value<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+/// The value of the cookie `name` (what the finder looks for) in a `Cookie` header
+/// (`a=1; name=value; b=2`).
+fn cookie_value<'h>(header: &'h [u8], name: &memchr::memmem::Finder<'_>) -> Option<&'h [u8]> {
+    let len = name.needle().len();
     let mut rest = header;
-    while let Some(at) = memchr::memmem::find(rest, name) {
+    while let Some(at) = name.find(rest) {
         let starts_pair = at == 0 || matches!(rest[at - 1], b' ' | b';');
-        let after = &rest[at + name.len()..];
+        let after = &rest[at + len..];
         if starts_pair && after.first() == Some(&b'=') {
             let value = &after[1..];
             let end = memchr::memchr(b';', value).unwrap_or(value.len());
@@ -131,10 +134,7 @@ fn cookie_value<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
 }
 
 fn id_hash(id: &[u8; 32]) -> IdHash {
-    digest(&SHA256, id)
-        .as_ref()
-        .try_into()
-        .expect("SHA-256 is 32 bytes")
+    Sha256::digest(id).into()
 }
 
 /// Recently checked sessions, so that a refresh does not read the database every time.
@@ -216,13 +216,14 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_among_others_by_its_exact_name() {
-        assert_eq!(cookie_value(b"a=1; s=v; b=2", b"s"), Some(&b"v"[..]));
-        assert_eq!(cookie_value(b"s=v", b"s"), Some(&b"v"[..]));
-        assert_eq!(cookie_value(b"xs=1;s=v ", b"s"), Some(&b"v"[..]));
-        assert_eq!(cookie_value(b"s=; s=v", b"s"), Some(&b""[..]));
-        assert_eq!(cookie_value(b"xs=1; s2=3; a=s", b"s"), None);
-        assert_eq!(cookie_value(b"__Host-s=v", b"s"), None);
-        assert_eq!(cookie_value(b"s", b"s"), None);
+        let s = memchr::memmem::Finder::new("s");
+        assert_eq!(cookie_value(b"a=1; s=v; b=2", &s), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"s=v", &s), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"xs=1;s=v ", &s), Some(&b"v"[..]));
+        assert_eq!(cookie_value(b"s=; s=v", &s), Some(&b""[..]));
+        assert_eq!(cookie_value(b"xs=1; s2=3; a=s", &s), None);
+        assert_eq!(cookie_value(b"__Host-s=v", &s), None);
+        assert_eq!(cookie_value(b"s", &s), None);
     }
 
     fn request_with(cookie: &str) -> HeaderMap {

@@ -115,15 +115,6 @@ impl Algorithm {
             Algorithm::EdDSA => Family::Ed25519,
         }
     }
-
-    pub(crate) fn hmac(self) -> Option<ring::hmac::Algorithm> {
-        match self {
-            Algorithm::HS256 => Some(ring::hmac::HMAC_SHA256),
-            Algorithm::HS384 => Some(ring::hmac::HMAC_SHA384),
-            Algorithm::HS512 => Some(ring::hmac::HMAC_SHA512),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Algorithm {

@@ -55,7 +55,7 @@ fn append_signed(
         // The common case signs with the precomputed key state and no allocation.
         Some(tag) => {
             token.push('.');
-            encode_into(tag.as_ref(), &mut token);
+            encode_into(&tag, &mut token);
             return Ok(token);
         }
         None => key.sign(alg, token.as_bytes())?,
