@@ -98,40 +98,29 @@ impl Policy {
             .is_some_and(|r| r.grants.iter().any(|g| g.key() == "voice"))
     }
 
-    /// The grants and ttl for a user of `role` who asked for `room` (if any), or why not.
-    pub fn grants_for<'a>(
+    /// Fills `token` with the grants for `role` and `room`; returns the ttl. The role's
+    /// template is borrowed, not copied, unless a room was asked for.
+    pub fn apply<'a>(
         &'a self,
+        token: &mut AccessToken<'a>,
         role: &str,
         room: Option<&str>,
-    ) -> Result<(impl Iterator<Item = Grant> + 'a, u32), String> {
+    ) -> Result<u32, String> {
         let role = self
             .roles
             .get(role)
             .ok_or_else(|| "your role has no token policy".to_owned())?;
         let asked = match room {
             None => None,
-            Some(room) if role.rooms.iter().any(|p| glob(p, room)) => {
-                Some(Grant::from(VideoGrant::room(room)))
-            }
+            Some(room) if role.rooms.iter().any(|p| glob(p, room)) => Some(VideoGrant::room(room)),
             Some(_) => return Err("that room is not allowed for you".into()),
         };
+        token.add_grants(&role.grants);
         // An asked-for room replaces the template's video grant, in its place.
-        let grants = role.grants.iter().cloned().chain(asked);
-        Ok((grants, role.ttl))
-    }
-
-    /// Fills `token` with the grants for `role` and `room`; returns the ttl.
-    pub fn apply(
-        &self,
-        token: &mut AccessToken<'_>,
-        role: &str,
-        room: Option<&str>,
-    ) -> Result<u32, String> {
-        let (grants, ttl) = self.grants_for(role, room)?;
-        for grant in grants {
-            token.add_grant(grant);
+        if let Some(asked) = asked {
+            token.add_grant(asked);
         }
-        Ok(ttl)
+        Ok(role.ttl)
     }
 }
 

@@ -45,9 +45,10 @@ pub struct AccessToken<'a> {
     identity: Option<Cow<'a, str>>,
     region: Option<Cow<'a, str>>,
     life: Lifetime,
-    /// One grant of each kind at most, in the order first added. On the heap: inline, they
-    /// would make the builder a kilobyte copied at every step.
-    grants: Vec<Grant>,
+    /// One grant of each kind at most, in the order first added. On the heap (inline, they
+    /// would make the builder a kilobyte copied at every step), or borrowed from the caller
+    /// (see [`add_grants`](Self::add_grants)).
+    grants: Cow<'a, [Grant]>,
 }
 
 impl<'a> AccessToken<'a> {
@@ -77,7 +78,7 @@ impl<'a> AccessToken<'a> {
             identity: None,
             region: None,
             life: Lifetime::default(),
-            grants: Vec::new(),
+            grants: Cow::Borrowed(&[]),
         }
     }
 
@@ -106,9 +107,33 @@ impl<'a> AccessToken<'a> {
     /// as the reference's dict comprehension does.
     pub fn add_grant(&mut self, grant: impl Into<Grant>) -> &mut Self {
         let grant = grant.into();
-        match self.grants.iter_mut().find(|g| g.key() == grant.key()) {
+        let grants = self.grants.to_mut();
+        match grants.iter_mut().find(|g| g.key() == grant.key()) {
             Some(slot) => *slot = grant,
-            None => self.grants.push(grant),
+            None => grants.push(grant),
+        }
+        self
+    }
+
+    /// Adds each of `grants`, as [`add_grant`](Self::add_grant) does. A token without grants
+    /// yet borrows them when no two are of one kind, so a server that mints every token from
+    /// a configured template copies none.
+    ///
+    /// ```
+    /// use twilio_token::{AccessToken, grants::{Grant, VideoGrant}};
+    /// let template: Vec<Grant> = vec![VideoGrant::room("lobby").into()];
+    /// let mut token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret");
+    /// token.add_grants(&template);
+    /// assert_eq!(token.grants(), &template[..]);
+    /// ```
+    pub fn add_grants(&mut self, grants: &'a [Grant]) -> &mut Self {
+        let distinct = |(i, g): (usize, &Grant)| grants[..i].iter().all(|h| h.key() != g.key());
+        if self.grants.is_empty() && grants.iter().enumerate().all(distinct) {
+            self.grants = Cow::Borrowed(grants);
+        } else {
+            for grant in grants {
+                self.add_grant(grant.clone());
+            }
         }
         self
     }
