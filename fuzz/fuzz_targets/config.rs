@@ -2,6 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use twilio_token::AccessToken;
 use twilio_token_server::exchange::parse_issuers;
 use twilio_token_server::policy::Policy;
 
@@ -11,9 +12,12 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(policy) = Policy::from_json(text, 86_400) {
         for role in ["user", "support", ""] {
-            let _ = policy
-                .grants_for(role, Some("team-a"))
-                .map(|(g, _)| g.count());
+            for room in [None, Some("team-a")] {
+                let mut token = AccessToken::new("AC1", "SK1", "secret").identity("alice");
+                if let Ok(ttl) = policy.apply(&mut token, role, room) {
+                    let _ = token.ttl(ttl).to_jwt_at(1_700_000_000);
+                }
+            }
             let _ = policy.has_voice(role);
         }
     }
