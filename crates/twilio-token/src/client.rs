@@ -2,7 +2,6 @@
 
 use serde_json::Value;
 
-use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::{JsonWriter, python_number};
 use crate::jws;
@@ -138,14 +137,8 @@ impl ClientCapabilityToken {
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let body = ScopeBody(self.scope());
-        Payload::new(body, &self.account_sid, None, &self.life, now).with_json(|payload| {
-            jws::sign_with_encoded_header(
-                jws::PLAIN_HEADER_B64,
-                payload,
-                Algorithm::HS256,
-                &self.key,
-            )
-        })
+        Payload::new(body, &self.account_sid, None, &self.life, now)
+            .sign_hs256(jws::PLAIN_HEADER_B64, &self.key)
     }
 }
 

@@ -127,6 +127,13 @@ impl<'a, B: Body> Payload<'a, B> {
         result
     }
 
+    /// The token: HS256 under the already encoded `header_b64`.
+    pub fn sign_hs256(&self, header_b64: &str, key: &EncodingKey) -> Result<String> {
+        self.with_json(|payload| {
+            jws::sign_with_encoded_header(header_b64, payload, Algorithm::HS256, key)
+        })
+    }
+
     fn to_json_in(&self, out: Vec<u8>) -> Vec<u8> {
         let mut w = JsonWriter::with_buffer(out);
         w.open();

@@ -108,25 +108,20 @@ impl HmacSecret {
 
     /// The tag of `message` under `alg`, if it is an HMAC algorithm.
     fn tag(&self, alg: Algorithm, message: &[u8]) -> Option<Vec<u8>> {
-        let tag = match alg {
-            Algorithm::HS256 => self.hs256_tag(message).to_vec(),
-            Algorithm::HS384 => self
-                .hs384
+        fn finish(state: &(impl Mac + Clone), message: &[u8]) -> Vec<u8> {
+            state
                 .clone()
                 .chain_update(message)
                 .finalize()
                 .into_bytes()
-                .to_vec(),
-            Algorithm::HS512 => self
-                .hs512
-                .clone()
-                .chain_update(message)
-                .finalize()
-                .into_bytes()
-                .to_vec(),
-            _ => return None,
-        };
-        Some(tag)
+                .to_vec()
+        }
+        match alg {
+            Algorithm::HS256 => Some(self.hs256_tag(message).to_vec()),
+            Algorithm::HS384 => Some(finish(&self.hs384, message)),
+            Algorithm::HS512 => Some(finish(&self.hs512, message)),
+            _ => None,
+        }
     }
 }
 

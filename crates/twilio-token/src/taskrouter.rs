@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
 use crate::json::JsonWriter;
 use crate::jws;
@@ -354,14 +353,8 @@ impl TaskRouterCapabilityToken {
 
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
-        Payload::new(self, &self.account_sid, None, &self.life, now).with_json(|payload| {
-            jws::sign_with_encoded_header(
-                jws::PLAIN_HEADER_B64,
-                payload,
-                Algorithm::HS256,
-                &self.key,
-            )
-        })
+        Payload::new(self, &self.account_sid, None, &self.life, now)
+            .sign_hs256(jws::PLAIN_HEADER_B64, &self.key)
     }
 }
 

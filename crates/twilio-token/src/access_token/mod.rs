@@ -170,19 +170,15 @@ impl<'a> AccessToken<'a> {
             now,
         );
         let region = self.region.as_deref().filter(|r| !r.is_empty());
-        payload.with_json(|payload| match region {
-            None => jws::sign_with_encoded_header(
-                jws::ACCESS_HEADER_B64,
-                payload,
-                Algorithm::HS256,
-                &self.key,
-            ),
+        match region {
+            None => payload.sign_hs256(jws::ACCESS_HEADER_B64, &self.key),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
-                jws::sign(&header, payload, Algorithm::HS256, &self.key)
+                payload
+                    .with_json(|payload| jws::sign(&header, payload, Algorithm::HS256, &self.key))
             }
-        })
+        }
     }
 }
 
