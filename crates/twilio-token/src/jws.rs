@@ -22,47 +22,53 @@ pub(crate) fn sign(
         (header_json.len() + payload_json.len()) * 4 / 3 + 8 + signature_b64_len(alg),
     );
     encode_into(header_json, &mut token);
-    append_signed(token, payload_json, alg, key)
+    append_signed(&mut token, 0, payload_json, alg, key)?;
+    Ok(token)
 }
 
-/// Like [`sign`], for a header already in base64url.
-pub(crate) fn sign_with_encoded_header(
+/// Like [`sign`], for a header already in base64url, appending the token to `out`. On error
+/// `out` is left as it was.
+pub(crate) fn sign_with_encoded_header_into(
     header_b64: &str,
     payload_json: &[u8],
     alg: Algorithm,
     key: &EncodingKey,
-) -> Result<String> {
-    let mut token = String::with_capacity(
-        header_b64.len() + payload_json.len() * 4 / 3 + 8 + signature_b64_len(alg),
-    );
-    token.push_str(header_b64);
-    append_signed(token, payload_json, alg, key)
+    out: &mut String,
+) -> Result<()> {
+    out.reserve(header_b64.len() + payload_json.len() * 4 / 3 + 8 + signature_b64_len(alg));
+    let start = out.len();
+    out.push_str(header_b64);
+    append_signed(out, start, payload_json, alg, key).inspect_err(|_| out.truncate(start))
 }
 
+/// Appends `.payload.signature` to the header at `token[start..]`.
 fn append_signed(
-    mut token: String,
+    token: &mut String,
+    start: usize,
     payload_json: &[u8],
     alg: Algorithm,
     key: &EncodingKey,
-) -> Result<String> {
+) -> Result<()> {
     key.check_usable()?;
     token.push('.');
-    encode_into(payload_json, &mut token);
-    let tag = key
-        .hs256_tag(token.as_bytes())
-        .filter(|_| alg == Algorithm::HS256);
-    let signature = match tag {
-        // The common case signs with the precomputed key state and no allocation.
+    encode_into(payload_json, token);
+    let signing_input = &token.as_bytes()[start..];
+    // The common case signs with the precomputed key state and no allocation.
+    match key
+        .hs256_tag(signing_input)
+        .filter(|_| alg == Algorithm::HS256)
+    {
         Some(tag) => {
             token.push('.');
-            encode_into(&tag, &mut token);
-            return Ok(token);
+            encode_into(&tag, token);
         }
-        None => key.sign(alg, token.as_bytes())?,
-    };
-    token.push('.');
-    encode_into(&signature, &mut token);
-    Ok(token)
+        None => {
+            let signature = key.sign(alg, signing_input)?;
+            token.push('.');
+            encode_into(&signature, token);
+        }
+    }
+    Ok(())
 }
 
 fn encode_into(bytes: &[u8], out: &mut String) {

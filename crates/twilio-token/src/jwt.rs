@@ -129,8 +129,20 @@ impl<'a, B: Body> Payload<'a, B> {
 
     /// The token: HS256 under the already encoded `header_b64`.
     pub fn sign_hs256(&self, header_b64: &str, key: &EncodingKey) -> Result<String> {
+        let mut token = String::new();
+        self.sign_hs256_into(header_b64, key, &mut token)?;
+        Ok(token)
+    }
+
+    /// Like [`sign_hs256`](Self::sign_hs256), appending the token to `out`.
+    pub fn sign_hs256_into(
+        &self,
+        header_b64: &str,
+        key: &EncodingKey,
+        out: &mut String,
+    ) -> Result<()> {
         self.with_json(|payload| {
-            jws::sign_with_encoded_header(header_b64, payload, Algorithm::HS256, key)
+            jws::sign_with_encoded_header_into(header_b64, payload, Algorithm::HS256, key, out)
         })
     }
 

@@ -30,6 +30,10 @@ proptest! {
             token = token.region(r.clone());
         }
         let jwt = token.to_jwt_at(now).unwrap();
+        // Appended to a buffer, it is the same token after what the buffer held.
+        let mut body = String::from("{\"token\":\"");
+        token.append_jwt_at(now, &mut body).unwrap();
+        prop_assert_eq!(&body, &format!("{{\"token\":\"{jwt}"));
         let data = decode(&jwt, &DecodingKey::from_secret(&secret), &Validation::default().at(now).validate_exp(ttl > 0)).unwrap();
         prop_assert_eq!(data.claims["grants"]["identity"].as_str(), Some(identity.as_str()));
         prop_assert_eq!(data.claims["grants"]["video"]["room"].as_str(), room.as_deref());

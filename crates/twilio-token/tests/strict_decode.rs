@@ -3,7 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use twilio_token::{
-    AccessToken, Algorithm, DecodingKey, ErrorKind, Validation, decode, grants::VideoGrant,
+    AccessToken, Algorithm, DecodingKey, EncodingKey, ErrorKind, Validation, decode,
+    grants::VideoGrant,
 };
 
 const SECRET: &[u8] = b"3b9cfb2d8a7e41f0a1c5e6d7f8091a2b";
@@ -442,6 +443,22 @@ fn errors_carry_twilio_codes_and_no_secrets() {
         .unwrap_err();
     assert_eq!(ttl.twilio_code(), Some(20157));
     assert!(ttl.to_string().contains("86400"));
+}
+
+/// A token that cannot be signed (too long a life, an empty secret, a key of another family,
+/// which fail before, during and after the header is written) adds nothing to the buffer.
+#[test]
+fn a_failed_append_leaves_the_buffer_as_it_was() {
+    let rsa = EncodingKey::from_rsa_pem(include_bytes!("fixtures/rfc7515_a2.pem")).unwrap();
+    for token in [
+        AccessToken::new("AC1", "SK1", "s").ttl(86_401),
+        AccessToken::new("AC1", "SK1", ""),
+        AccessToken::with_key("AC1", "SK1", rsa),
+    ] {
+        let mut body = String::from("kept");
+        assert!(token.append_jwt_at(NOW, &mut body).is_err());
+        assert_eq!(body, "kept");
+    }
 }
 
 /// A verified payload larger than `decode_as`'s stack buffer decodes on the heap (it once

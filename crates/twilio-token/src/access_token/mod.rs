@@ -152,6 +152,24 @@ impl<'a> AccessToken<'a> {
     ///
     /// Fails with [`ErrorKind::TtlTooLong`] when the token would live more than 24 hours.
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
+        let mut token = String::new();
+        self.append_jwt_at(now, &mut token)?;
+        Ok(token)
+    }
+
+    /// Like [`to_jwt_at`](Self::to_jwt_at), appending the token to `out` (a response being
+    /// written, say) instead of allocating it. On error `out` is left as it was.
+    ///
+    /// ```
+    /// use twilio_token::AccessToken;
+    /// let token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret").identity("alice");
+    /// let mut body = String::from(r#"{"token":""#);
+    /// token.append_jwt_at(1_700_000_000, &mut body)?;
+    /// body.push_str(r#""}"#);
+    /// assert_eq!(body, format!(r#"{{"token":"{}"}}"#, token.to_jwt_at(1_700_000_000)?));
+    /// # Ok::<(), twilio_token::Error>(())
+    /// ```
+    pub fn append_jwt_at(&self, now: i64, out: &mut String) -> Result<()> {
         let exp = self.life.exp(now);
         if exp - now > i64::from(MAX_TTL) {
             return err(ErrorKind::TtlTooLong { ttl: exp - now });
@@ -171,12 +189,15 @@ impl<'a> AccessToken<'a> {
         );
         let region = self.region.as_deref().filter(|r| !r.is_empty());
         match region {
-            None => payload.sign_hs256(jws::ACCESS_HEADER_B64, &self.key),
+            None => payload.sign_hs256_into(jws::ACCESS_HEADER_B64, &self.key, out),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
-                payload
-                    .with_json(|payload| jws::sign(&header, payload, Algorithm::HS256, &self.key))
+                let token = payload.with_json(|payload| {
+                    jws::sign(&header, payload, Algorithm::HS256, &self.key)
+                })?;
+                out.push_str(&token);
+                Ok(())
             }
         }
     }
