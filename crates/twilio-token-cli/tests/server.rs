@@ -121,6 +121,7 @@ async fn logins_by_json_form_and_basic_give_verifiable_tokens() {
         assert_eq!(response.status(), StatusCode::OK);
         session_cookie(&response);
         assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         let text = response.text().await.unwrap();
         assert!(text.starts_with("{\"token\":"), "token first: {text}");
         let body: Value = serde_json::from_str(&text).unwrap();
@@ -137,6 +138,19 @@ async fn logins_by_json_form_and_basic_give_verifiable_tokens() {
             3600
         );
     }
+    // A name with JSON's special characters comes back as the same identity.
+    let name = r#"o"brien\x"#;
+    add_user(dir.path(), name, "correct horse battery", "user");
+    let body: Value = login_json(&s, name, "correct horse battery")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["identity"], name);
+    assert_eq!(
+        verify(body["token"].as_str().unwrap())["grants"]["identity"],
+        name
+    );
     let log = s.log();
     assert!(!log.contains("correct horse"), "password in the log");
     assert!(!log.contains("eyJ"), "token in the log");
@@ -205,6 +219,7 @@ async fn every_error_has_its_status_and_a_json_body() {
     for (request, status) in cases {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), status);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         if status != StatusCode::METHOD_NOT_ALLOWED {
             let body: Value = response.json().await.unwrap();
             assert!(
@@ -218,10 +233,14 @@ async fn every_error_has_its_status_and_a_json_body() {
     }
     // Missing credentials, a wrong password and an unknown user all look the same.
     assert!(unauthorized.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(
-        c.get(s.url("/healthz")).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    for path in ["/healthz", "/metrics", "/", "/app.js"] {
+        let response = c.get(s.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+    let missing = c.get(s.url("/nowhere")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["x-content-type-options"], "nosniff");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -263,6 +282,22 @@ async fn the_policy_decides_grants_and_rooms() {
         ask("alice", Some("boardroom")).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // A refresh through the session may ask for a room too, within the same policy.
+    let cookie = session_cookie(&ask("alice", None).await.unwrap());
+    let refresh = |room: &str| {
+        c.post(s.url("/token"))
+            .header(COOKIE, cookie.clone())
+            .json(&json!({ "room": room }))
+            .send()
+    };
+    let refreshed: Value = refresh("team-blue").await.unwrap().json().await.unwrap();
+    let claims = verify(refreshed["token"].as_str().unwrap());
+    assert_eq!(claims["grants"]["video"], json!({"room": "team-blue"}));
+    assert_eq!(claims["grants"]["identity"], "alice");
+    assert_eq!(
+        refresh("boardroom").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     let bob: Value = ask("bob", None).await.unwrap().json().await.unwrap();
     let grants = &verify(bob["token"].as_str().unwrap())["grants"];
     assert_eq!(grants["voice"]["incoming"]["allow"], true);
@@ -277,8 +312,9 @@ async fn the_policy_decides_grants_and_rooms() {
         metrics.contains("twilio_token_tokens_issued_total{grant=\"voice\"} 1"),
         "{metrics}"
     );
+    // Alice's login, her second login and her refresh: three video tokens.
     assert!(
-        metrics.contains("twilio_token_tokens_issued_total{grant=\"video\"} 1"),
+        metrics.contains("twilio_token_tokens_issued_total{grant=\"video\"} 3"),
         "{metrics}"
     );
 }

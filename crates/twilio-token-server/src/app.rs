@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use base64_simd::STANDARD as B64;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
@@ -93,7 +92,7 @@ impl<S: UserStore> AppState<S> {
 }
 
 /// The application, with CORS for the configured origins only. (Header and body deadlines are
-/// the listener's and `POST /token`'s body read; metrics and logs are [`observer`]'s.)
+/// the listener's and `POST /token`'s body read; metrics, logs and `nosniff` are [`observer`]'s.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
     let mut app = Router::new()
         .route("/token", post(token::<S>))
@@ -101,10 +100,6 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/api/info", get(info::<S>))
         .route("/metrics", get(metrics::<S>))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         .merge(page::router());
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
@@ -120,12 +115,20 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
     app.with_state(state)
 }
 
-/// Counts and logs every request: method, path, status and latency; never headers or bodies.
+/// Counts and logs every request (method, path, status and latency; never headers or bodies),
+/// and marks every response `nosniff`.
 pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer {
     Arc::new(
-        move |method: &Method, path: &str, status: StatusCode, latency: std::time::Duration| {
+        move |method: &Method,
+              path: &str,
+              response: &mut Response,
+              latency: std::time::Duration| {
+            response.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             state.metrics.observe(latency);
-            tracing::info!(%method, %path, status = status.as_u16(), micros = latency.as_micros() as u64, "request");
+            tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
         },
     )
 }
@@ -162,28 +165,38 @@ async fn token<S: UserStore>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let body = read_body(&state, &headers, body).await?;
-    let mut request = parse_body(&headers, &body)?;
+    let (axum::http::request::Parts { headers, .. }, body) = request.into_parts();
+    // A bare refresh, the most frequent request, keeps its future small (so cheap to allocate):
+    // the body read, the password and the exchange paths are boxed apart from it.
+    if !declares_body(&headers) && !headers.contains_key(header::AUTHORIZATION) {
+        return refresh(&state, &headers, None).await;
+    }
+    Box::pin(token_with_body(&state, peer, &headers, body)).await
+}
+
+/// `POST /token` with a body or an `Authorization` header.
+async fn token_with_body<S: UserStore>(
+    state: &AppState<S>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_body(state, headers, body).await?;
+    let mut request = parse_body(headers, &body)?;
     let room = request.room.as_deref().filter(|r| !r.is_empty());
-    match authorization(&headers)? {
+    match authorization(headers)? {
         Some(Authorization::Basic(username, password)) => {
             request.username = Some(username);
             request.password = Some(password);
         }
-        // The password and exchange paths are boxed so that the refresh path, the most
-        // frequent, does not move their larger futures around.
-        Some(Authorization::Bearer(token)) => {
-            return Box::pin(exchange(&state, token, room)).await;
-        }
+        Some(Authorization::Bearer(token)) => return exchange(state, token, room).await,
         None => {}
     }
     match (request.username, request.password) {
         (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
-            Box::pin(login(&state, peer.ip(), username, password, room)).await
+            login(state, peer.ip(), username, password, room).await
         }
-        (None, None) => refresh(&state, &headers, room).await,
+        (None, None) => refresh(state, headers, room).await,
         // Half a set of credentials is no credentials.
         _ => {
             state.metrics.login(Login::Failed);
@@ -192,22 +205,28 @@ async fn token<S: UserStore>(
     }
 }
 
-/// The request body, within the size limit and the time limit. A request without a body (a
-/// refresh) skips the read, and with it the cost of a timer.
+/// Whether the request says it has a body: a non-zero `Content-Length`, or chunks.
+fn declares_body(headers: &HeaderMap) -> bool {
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() != b"0",
+        None => headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+/// The request body, within the size limit and the time limit. A request without a body
+/// skips the read, and with it the cost of a timer.
 async fn read_body<S>(
     state: &AppState<S>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Bytes, ApiError> {
+    if !declares_body(headers) {
+        return Ok(Bytes::new());
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared == Some(0)
-        || (declared.is_none() && !headers.contains_key(header::TRANSFER_ENCODING))
-    {
-        return Ok(Bytes::new());
-    }
     if declared.is_some_and(|n| n > state.max_body as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -444,20 +463,29 @@ fn mint<S>(
         .map_err(ApiError::Forbidden)?;
     let now = twilio_token::now();
     let token = token.ttl(ttl);
-    let jwt = token.to_jwt_at(now).map_err(|e| {
+    // The token is base64url and dots; only the identity may need JSON escaping.
+    let mut body = String::with_capacity(512 + identity.len());
+    body.push_str("{\"token\":\"");
+    token.append_jwt_at(now, &mut body).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
         ApiError::Internal
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
-    // The token is base64url and dots; only the identity needs JSON escaping.
-    let mut body = Vec::with_capacity(jwt.len() + identity.len() + 64);
-    body.extend_from_slice(b"{\"token\":\"");
-    body.extend_from_slice(jwt.as_bytes());
-    body.extend_from_slice(b"\",\"identity\":");
-    serde_json::to_writer(&mut body, identity).map_err(|_| ApiError::Internal)?;
-    body.extend_from_slice(b",\"expires_at\":");
-    body.extend_from_slice(itoa::Buffer::new().format(now + i64::from(ttl)).as_bytes());
-    body.push(b'}');
+    body.push_str("\",\"identity\":");
+    // serde_json escapes exactly these bytes; other identities are copied as they are.
+    if identity
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        body.push_str(&serde_json::to_string(identity).map_err(|_| ApiError::Internal)?);
+    } else {
+        body.push('"');
+        body.push_str(identity);
+        body.push('"');
+    }
+    body.push_str(",\"expires_at\":");
+    body.push_str(itoa::Buffer::new().format(now + i64::from(ttl)));
+    body.push('}');
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(

@@ -42,7 +42,7 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 /// The page's routes (`/`, `/app.js`, `/app.css`), each response with the CSP and its
-/// companions.
+/// companions (`nosniff`, which every response carries, is the server's observer's).
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let set =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
@@ -54,7 +54,6 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,
         ))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(header::REFERRER_POLICY, "no-referrer"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
 }

@@ -10,20 +10,22 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-/// Told of every request once it is answered: method, path, status and latency. Here, rather
-/// than in a middleware, it costs no allocation per request.
-pub type Observer = Arc<dyn Fn(&Method, &str, StatusCode, Duration) + Send + Sync>;
+/// Told of every response before it is sent: the request's method and path, the response and
+/// the latency. It may add headers (those every response carries) and count the response. Here,
+/// rather than in a middleware, it costs no allocation per request.
+pub type Observer = Arc<dyn Fn(&Method, &str, &mut Response, Duration) + Send + Sync>;
 
 /// An observer that does nothing.
 pub fn unobserved() -> Observer {
-    Arc::new(|_: &Method, _: &str, _: StatusCode, _: Duration| {})
+    Arc::new(|_: &Method, _: &str, _: &mut Response, _: Duration| {})
 }
 
 /// What the listener allows a client.
@@ -141,9 +143,9 @@ pub async fn serve(
             let response = app.clone().oneshot(request.map(axum::body::Body::new));
             let observe = observe.clone();
             async move {
-                let response = response.await;
-                if let Ok(response) = &response {
-                    observe(&method, uri.path(), response.status(), started.elapsed());
+                let mut response = response.await;
+                if let Ok(response) = &mut response {
+                    observe(&method, uri.path(), response, started.elapsed());
                 }
                 response
             }
