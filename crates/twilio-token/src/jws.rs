@@ -53,11 +53,13 @@ fn append_signed(
     token.push('.');
     encode_into(payload_json, token);
     let signing_input = &token.as_bytes()[start..];
-    // The common case signs with the precomputed key state and no allocation.
-    match key
-        .hs256_tag(signing_input)
-        .filter(|_| alg == Algorithm::HS256)
-    {
+    // The common case signs with the precomputed key state and no allocation. (Asked only for
+    // HS256: for another algorithm its tag would be computed and thrown away.)
+    let fast = match alg {
+        Algorithm::HS256 => key.hs256_tag(signing_input),
+        _ => None,
+    };
+    match fast {
         Some(tag) => {
             token.push('.');
             encode_into(&tag, token);
