@@ -314,6 +314,35 @@ fn decode_explains_each_failure_with_its_twilio_code() {
     assert!(r.stderr.contains("20101"), "{}", r.stderr);
 }
 
+/// A correctly signed HS256 token with these claims, whatever they are.
+fn hs256_token(claims: &str) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let input = format!(
+        "{}.{}",
+        b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64.encode(claims)
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn decode_refuses_a_token_that_never_expires_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = hs256_token(&format!(r#"{{"iss":"{KEY}","sub":"{ACCOUNT}"}}"#));
+    let r = run(bin(dir.path()).args(["decode", &token, "--secret", SECRET]));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("no exp"), "{}", r.stderr);
+    assert!(r.stderr.contains("20104"), "{}", r.stderr);
+    let r = run(bin(dir.path()).args(["decode", &token, "--secret", SECRET, "--allow-no-exp"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let printed: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(printed["payload"]["iss"], KEY);
+}
+
 #[test]
 fn decode_reads_stdin_and_takes_the_allow_list_from_alg() {
     let dir = tempfile::tempdir().unwrap();

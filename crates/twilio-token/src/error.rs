@@ -25,6 +25,9 @@ pub enum ErrorKind {
     InvalidSignature,
     /// `exp` is in the past.
     Expired,
+    /// There is no `exp`: the token would never expire (refused unless
+    /// [`Validation::require_exp`](crate::Validation::require_exp) is off).
+    MissingExpiry,
     /// `nbf` is in the future.
     NotYetValid,
     /// `iat` is in the future (checked when [`Validation::validate_iat`](crate::Validation::validate_iat) is on).
@@ -99,7 +102,7 @@ impl Error {
             ErrorKind::IssuedInFuture => 20105,
             ErrorKind::UnknownKey => 20107,
             ErrorKind::BadHeader(_) | ErrorKind::AlgorithmNotAllowed(_) => 20102,
-            ErrorKind::Expired => 20104,
+            ErrorKind::Expired | ErrorKind::MissingExpiry => 20104,
             ErrorKind::NotYetValid => 20105,
             ErrorKind::InvalidSignature => 20107,
             ErrorKind::TtlTooLong { .. } => 20157,
@@ -125,6 +128,9 @@ impl fmt::Display for Error {
             }
             ErrorKind::InvalidSignature => f.write_str("signature does not verify"),
             ErrorKind::Expired => f.write_str("token has expired"),
+            ErrorKind::MissingExpiry => {
+                f.write_str("token has no exp claim, so it would never expire")
+            }
             ErrorKind::NotYetValid => f.write_str("token is not valid yet (nbf is in the future)"),
             ErrorKind::IssuedInFuture => f.write_str("token was issued in the future (iat)"),
             ErrorKind::InvalidIssuer => f.write_str("token's issuer (iss) is not accepted"),

@@ -127,8 +127,10 @@ impl Header {
     }
 }
 
-/// How strictly [`decode`] checks a token. The default is the reference's: HS256 only, `exp` and
-/// `nbf` checked with no leeway against the system clock, tokens up to 16 KiB.
+/// How strictly [`decode`] checks a token. The default: HS256 only, `exp` required, `exp` and
+/// `nbf` checked with no leeway against the system clock, tokens up to 16 KiB. (The reference
+/// accepts a token without `exp`, one that never expires; [`Validation::require_exp`] turns
+/// that back on for callers that must.)
 ///
 /// ```
 /// use twilio_token::{Algorithm, Validation};
@@ -162,7 +164,7 @@ impl Default for Validation {
             leeway: 0,
             validate_exp: true,
             validate_nbf: true,
-            require_exp: false,
+            require_exp: true,
             validate_iat: false,
             issuers: Vec::new(),
             audiences: Vec::new(),
@@ -197,7 +199,8 @@ impl Validation {
         self
     }
 
-    /// Refuse tokens without an `exp` claim (default off, like the reference).
+    /// Refuse tokens without an `exp` claim (default on; the reference accepts them, and so does
+    /// `require_exp(false)`).
     pub fn require_exp(mut self, on: bool) -> Self {
         self.require_exp = on;
         self
@@ -612,7 +615,7 @@ fn check_times(times: &strict::Times, v: &Validation) -> Result<()> {
             return err(ErrorKind::Expired);
         }
         strict::Claim::Absent if v.require_exp => {
-            return err(ErrorKind::InvalidClaim("exp is required"));
+            return err(ErrorKind::MissingExpiry);
         }
         _ => {}
     }

@@ -27,7 +27,7 @@ fn decode_regressions() {
 fn decode_keeps_digits_and_decode_as_reads_the_same_number() {
     let token = decode_check::sign(br#"{"a":2.10,"z":-0,"big":123456789012345678901234567890}"#);
     let key = DecodingKey::from_secret(decode_check::KEY);
-    let v = Validation::default();
+    let v = Validation::default().require_exp(false);
     let map = decode(&token, &key, &v).unwrap().claims;
     assert_eq!(map["a"].to_string(), "2.10");
     assert_eq!(map["big"].to_string(), "123456789012345678901234567890");

@@ -295,7 +295,7 @@ fn exp_and_nbf_are_checked_like_pyjwt() {
     );
     check(&hs256(HEADER, &exp(NOW + 1))).unwrap();
     check(&hs256(HEADER, r#"{"exp":1700000000.5}"#)).unwrap();
-    let nbf = |t: i64| format!(r#"{{"nbf":{t}}}"#);
+    let nbf = |t: i64| format!(r#"{{"exp":{},"nbf":{t}}}"#, NOW + 3600);
     check(&hs256(HEADER, &nbf(NOW))).unwrap();
     assert_eq!(
         check(&hs256(HEADER, &nbf(NOW + 1))).unwrap_err(),
@@ -314,19 +314,39 @@ fn exp_and_nbf_are_checked_like_pyjwt() {
         &lenient,
     )
     .unwrap();
-    // exp is optional unless asked for.
-    check(&hs256(HEADER, "{}")).unwrap();
-    let strict = Validation::default().at(NOW).require_exp(true);
-    assert!(matches!(
+    // A token without exp would never expire: refused by default, with the expiry's Twilio
+    // code, and accepted only when the caller opts out (the reference accepts it).
+    let refused = decode(
+        &hs256(HEADER, "{}"),
+        &DecodingKey::from_secret(SECRET),
+        &Validation::default().at(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(refused.kind(), &ErrorKind::MissingExpiry);
+    assert_eq!(refused.twilio_code(), Some(20104));
+    assert!(refused.to_string().contains("no exp"), "{refused}");
+    assert_eq!(
+        check(&hs256(HEADER, &format!(r#"{{"nbf":{NOW}}}"#))).unwrap_err(),
+        ErrorKind::MissingExpiry
+    );
+    let lax = Validation::default().at(NOW).require_exp(false);
+    decode(
+        &hs256(HEADER, "{}"),
+        &DecodingKey::from_secret(SECRET),
+        &lax,
+    )
+    .unwrap();
+    // The opt-out still checks an exp that is there.
+    assert_eq!(
         decode(
-            &hs256(HEADER, "{}"),
+            &hs256(HEADER, &exp(NOW)),
             &DecodingKey::from_secret(SECRET),
-            &strict
+            &lax
         )
         .unwrap_err()
         .kind(),
-        ErrorKind::InvalidClaim(_)
-    ));
+        &ErrorKind::Expired
+    );
 }
 
 #[test]

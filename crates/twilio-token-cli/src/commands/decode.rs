@@ -38,6 +38,9 @@ pub struct Args {
     /// Check exp and nbf as if the clock read this Unix time.
     #[arg(long)]
     at: Option<i64>,
+    /// Accept a verified token that has no exp (one that never expires); refused by default.
+    #[arg(long)]
+    allow_no_exp: bool,
     /// Print a summary for people (identity, grants, time left) instead of JSON.
     #[arg(long)]
     explain: bool,
@@ -95,7 +98,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 .algorithms(&algorithms)
                 .issuers(&args.issuers)
                 .audiences(&args.audiences)
-                .leeway(args.leeway);
+                .leeway(args.leeway)
+                .require_exp(!args.allow_no_exp);
             if let Some(t) = args.at {
                 validation = validation.at(t);
             }
