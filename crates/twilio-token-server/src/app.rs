@@ -2,7 +2,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -19,7 +18,7 @@ use twilio_token::{AccessToken, EncodingKey};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::exchange::{ExchangeError, Exchanger, Refusal};
-use crate::limiter::Limiter;
+use crate::limiter::{LoginLimits, Outcome};
 use crate::metrics::{Login, Metrics};
 use crate::page;
 use crate::passwords::Hasher;
@@ -39,8 +38,7 @@ pub struct AppState<S> {
     sessions: Sessions,
     session_cache: SessionCache,
     hasher: Hasher,
-    by_user: Limiter<String>,
-    by_address: Limiter<IpAddr>,
+    limits: LoginLimits,
     max_body: usize,
     request_timeout: std::time::Duration,
     demo: bool,
@@ -80,8 +78,7 @@ impl<S: UserStore> AppState<S> {
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
             session_cache: SessionCache::new(config.session_cache),
             hasher: Hasher::new(config.hash_threads),
-            by_user: Limiter::new(config.user_limit),
-            by_address: Limiter::new(config.address_limit),
+            limits: LoginLimits::new(config.user_limit, config.address_limit),
             max_body: config.max_body,
             demo: config.demo,
             request_timeout: config.request_timeout,
@@ -367,32 +364,26 @@ async fn login<S: UserStore>(
     password: String,
     room: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let now = Instant::now();
-    if let Some(wait) = state
-        .by_user
-        .check(&username, now)
-        .max(state.by_address.check(&address, now))
-    {
+    // Counted before anything is hashed, so guesses sent at once cannot all pass the check.
+    let reservation = state.limits.reserve(&username, address).map_err(|wait| {
         state.metrics.login(Login::Limited);
         tracing::warn!(user = %username, %address, "login refused by the rate limit");
-        return Err(ApiError::TooManyRequests { retry_after: wait });
-    }
+        ApiError::TooManyRequests { retry_after: wait }
+    })?;
     if username.len() > MAX_NAME || password.len() > MAX_PASSWORD {
-        return Err(fail(state, &username, address));
+        state.limits.settle(reservation, Outcome::Failed);
+        return Err(failed(state, &username, address));
     }
-    let user = state.store.user(&username).await?;
-    // Unknown users are checked against a dummy hash: the same answer in about the same time.
-    let phc = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = state
-        .hasher
-        .verify(password, phc)
-        .await
-        .map_err(|_| ApiError::Busy)?;
-    let user = match user {
-        Some(user) if matches && !user.disabled => user,
-        _ => return Err(fail(state, &username, address)),
+    let checked = check_password(state, &username, password).await;
+    let outcome = match &checked {
+        Ok(Some(_)) => Outcome::Succeeded,
+        Ok(None) => Outcome::Failed,
+        Err(_) => Outcome::NotChecked,
     };
-    state.by_user.reset(&username);
+    state.limits.settle(reservation, outcome);
+    let Some(user) = checked? else {
+        return Err(failed(state, &username, address));
+    };
     state.metrics.login(Login::Ok);
 
     let session = state.sessions.create();
@@ -409,10 +400,25 @@ async fn login<S: UserStore>(
     Ok(response)
 }
 
-fn fail<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
-    let now = Instant::now();
-    state.by_user.fail(&username.to_owned(), now);
-    state.by_address.fail(&address, now);
+/// The enabled user whose password this is, or `None`.
+async fn check_password<S: UserStore>(
+    state: &AppState<S>,
+    username: &str,
+    password: String,
+) -> Result<Option<crate::store::User>, ApiError> {
+    let user = state.store.user(username).await?;
+    // Unknown users are checked against a dummy hash: the same answer in about the same time.
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state
+        .hasher
+        .verify(password, phc)
+        .await
+        .map_err(|_| ApiError::Busy)?;
+    state.metrics.password_check();
+    Ok(user.filter(|u| matches && !u.disabled))
+}
+
+fn failed<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
     state.metrics.login(Login::Failed);
     tracing::info!(user = %username, %address, "login failed");
     ApiError::Unauthorized

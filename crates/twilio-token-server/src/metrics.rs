@@ -33,6 +33,7 @@ const REFUSALS: usize = Refusal::ALL.len();
 pub struct Metrics {
     tokens: [AtomicU64; 6],
     logins: [AtomicU64; 3],
+    password_checks: AtomicU64,
     refreshes: AtomicU64,
     exchanges: [AtomicU64; EXCHANGE_RESULTS.len() + REFUSALS],
     jwks_fetches: [AtomicU64; 2],
@@ -54,6 +55,11 @@ impl Metrics {
     /// Counts a login attempt.
     pub fn login(&self, outcome: Login) {
         self.logins[outcome as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Counts a password hashed and compared with a stored (or the dummy) hash.
+    pub fn password_check(&self) {
+        self.password_checks.fetch_add(1, Relaxed);
     }
 
     /// Counts a refresh through a session.
@@ -113,6 +119,15 @@ impl Metrics {
                 n.load(Relaxed)
             );
         }
+        out.push_str(
+            "# HELP twilio_token_password_checks_total Passwords hashed to check a login.\n",
+        );
+        out.push_str("# TYPE twilio_token_password_checks_total counter\n");
+        let _ = writeln!(
+            out,
+            "twilio_token_password_checks_total {}",
+            self.password_checks.load(Relaxed)
+        );
         out.push_str("# HELP twilio_token_refreshes_total Tokens issued through a session.\n");
         out.push_str("# TYPE twilio_token_refreshes_total counter\n");
         let _ = writeln!(
@@ -181,6 +196,7 @@ mod tests {
         m.token(["video", "voice"]);
         m.token(["video"]);
         m.login(Login::Failed);
+        m.password_check();
         m.observe(Duration::from_micros(700));
         m.exchange(Err(Some(Refusal::Audience)));
         m.exchange(Ok(()));
@@ -193,6 +209,7 @@ mod tests {
         assert!(text.contains("twilio_token_tokens_issued_total{grant=\"video\"} 2\n"));
         assert!(text.contains("twilio_token_tokens_issued_total{grant=\"voice\"} 1\n"));
         assert!(text.contains("twilio_token_logins_total{result=\"failed\"} 1\n"));
+        assert!(text.contains("twilio_token_password_checks_total 1\n"));
         assert!(text.contains("twilio_token_request_duration_seconds_bucket{le=\"0.0005\"} 0\n"));
         assert!(text.contains("twilio_token_request_duration_seconds_bucket{le=\"0.001\"} 1\n"));
         assert!(text.contains("twilio_token_request_duration_seconds_count 1\n"));
