@@ -166,6 +166,215 @@ fn oversized_headers_and_bodies_are_refused_before_they_are_read() {
     assert_eq!(raw(to, &chunked), 413);
 }
 
+/// A client that sends from `address` (any of 127.0.0.0/8).
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A counter's value in the server's `/metrics`.
+async fn counter(server: &common::Server, name: &str) -> u64 {
+    let text = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {text}"))
+}
+
+/// Logins for `users` sent all at once from `client`: the status of each, with its
+/// `Retry-After` when it has one.
+async fn logins_at_once(
+    server: &common::Server,
+    client: &reqwest::Client,
+    users: impl Iterator<Item = String>,
+    password: &str,
+) -> Vec<(StatusCode, Option<u64>)> {
+    let requests = users.map(|user| {
+        client
+            .post(server.url("/token"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+    });
+    futures_join_all(requests)
+        .await
+        .into_iter()
+        .map(|response| {
+            let response = response.unwrap();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse().unwrap());
+            (response.status(), retry)
+        })
+        .collect()
+}
+
+/// Runs the futures at once (each on its own task), in order.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+const CHECKS: &str = "twilio_token_password_checks_total";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guesses_sent_at_once_reach_the_password_check_at_most_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice");
+    add_user(dir.path(), "bob");
+    let server = start(dir.path(), &[]);
+    let attacker = client_from("127.0.0.1");
+    let guesses = (0..50).map(|_| "alice".to_owned());
+    let answers = logins_at_once(&server, &attacker, guesses, "guess").await;
+    let refused = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::UNAUTHORIZED)
+        .count();
+    let checks = counter(&server, CHECKS).await;
+    assert!(checks <= 5, "{checks} guesses reached the hash");
+    assert_eq!(refused as u64, checks, "{answers:?}");
+    for (status, retry) in &answers {
+        if *status != StatusCode::UNAUTHORIZED {
+            assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS, "{answers:?}");
+            assert!(retry.is_some_and(|s| (1..=900).contains(&s)), "{answers:?}");
+        }
+    }
+    // Locked: the right password waits too, and is not hashed.
+    let right = logins_at_once(
+        &server,
+        &attacker,
+        ["alice".to_owned()].into_iter(),
+        PASSWORD,
+    );
+    assert_eq!(right.await[0].0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(counter(&server, CHECKS).await, checks);
+    // Another user from another address logs in.
+    let from = client_from("127.0.0.2");
+    let bob = logins_at_once(&server, &from, ["bob".to_owned()].into_iter(), PASSWORD);
+    assert_eq!(bob.await[0].0, StatusCode::OK);
+
+    // The per-address limit (50) holds the same way: 80 names guessed at once from one address.
+    let before = counter(&server, CHECKS).await;
+    let names = (0..80).map(|i| format!("user{i}"));
+    let answers = logins_at_once(&server, &client_from("127.0.0.3"), names, "123456").await;
+    let hashed = counter(&server, CHECKS).await - before;
+    assert!(
+        hashed <= 50,
+        "{hashed} guesses from one address reached the hash"
+    );
+    let limited = answers
+        .iter()
+        .filter(|(status, retry)| *status == StatusCode::TOO_MANY_REQUESTS && retry.is_some())
+        .count();
+    assert_eq!(limited as u64, 80 - hashed, "{answers:?}");
+    // Bob, from an address of his own, is not locked out by it.
+    let from = client_from("127.0.0.4");
+    let bob = logins_at_once(&server, &from, ["bob".to_owned()].into_iter(), PASSWORD);
+    assert_eq!(bob.await[0].0, StatusCode::OK);
+}
+
+/// Writes the whole of `request` before reading anything (as most HTTP libraries do), then
+/// reads the answer: its status line and its body.
+fn body_first(address: SocketAddr, request: &[u8]) -> Result<(String, String), std::io::Error> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(request)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    Ok((status, body))
+}
+
+#[test]
+fn a_client_that_sends_its_whole_body_first_still_reads_the_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let to = address(&server);
+    let body = vec![b'x'; 2 << 20];
+    let mut request = format!(
+        "POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let mut read = 0;
+    for i in 0..20 {
+        let (status, body) = body_first(to, &request).unwrap_or_else(|e| panic!("post {i}: {e}"));
+        assert_eq!(status, "HTTP/1.1 413 Payload Too Large", "post {i}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"], "payload_too_large");
+        read += 1;
+    }
+    assert_eq!(read, 20);
+    // The same for a head too large: 431, read after the whole head was sent.
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    for i in 0..20 {
+        let (status, _) =
+            body_first(to, head.as_bytes()).unwrap_or_else(|e| panic!("head {i}: {e}"));
+        assert!(status.starts_with("HTTP/1.1 431"), "head {i}: {status}");
+    }
+}
+
+#[test]
+fn expect_100_continue_is_refused_before_the_body_and_draining_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let to = address(&server);
+    let mut stream = TcpStream::connect(to).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    // The refusal comes first, and no 100 Continue invites the body.
+    let mut answer = [0u8; 4096];
+    let n = stream.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    // A client that then trickles its body cannot hold the connection past the linger bound.
+    let answered = Instant::now();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let held = loop {
+        if stream.write_all(&[b'x'; 1024]).is_err() || answered.elapsed() > Duration::from_secs(15)
+        {
+            break answered.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        held >= Duration::from_secs(2),
+        "closed after {held:?}, before the client could read"
+    );
+    assert!(held < Duration::from_secs(6), "held for {held:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn credential_stuffing_across_many_users_is_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();

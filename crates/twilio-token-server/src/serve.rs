@@ -1,6 +1,15 @@
 //! The listener: HTTP/1.1 with a deadline and a size cap for request headers, a cap on the
 //! connections one client address may hold and on all connections (slow clients cannot hold
-//! the server's connections), and a graceful shutdown that finishes requests in flight.
+//! the server's connections), a lingering close, and a graceful shutdown that finishes requests
+//! in flight.
+//!
+//! The lingering close is nginx's: a connection the server ends while the client may still be
+//! sending (a 413 for a body too large, a 431 for a head too large) is shut for writing, and
+//! what the client still sends is read and thrown away, up to [`LINGER_BYTES`] or
+//! [`LINGER_TIME`], before the socket is closed. Closing a socket with unread data makes the
+//! kernel send a reset, which destroys the answer in the client's buffers before a client that
+//! writes its whole body first (most HTTP libraries) has read it. hyper closes its end of the
+//! connection itself, so the listener keeps a second handle on each socket for this.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,7 +24,8 @@ use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 /// Told of every response before it is sent: the request's method and path, the response and
@@ -87,6 +97,11 @@ impl Drop for ClientSlot {
 /// How long in-flight requests get to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(30);
 
+/// The longest a closing connection is read from before it is closed.
+pub const LINGER_TIME: Duration = Duration::from_secs(3);
+/// The most a closing connection reads before it is closed.
+pub const LINGER_BYTES: usize = 4 << 20;
+
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
     listener: TcpListener,
@@ -131,6 +146,9 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let Some((stream, linger)) = with_second_handle(stream) else {
+            continue;
+        };
         let app = app.clone();
         let observe = observe.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -153,7 +171,11 @@ pub async fn serve(
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // Resets and timeouts end connections; they are not the server's errors.
-            let _ = connection.await;
+            let ended = connection.await;
+            // A client that timed out sending its head is slow, not sending a body: no linger.
+            if !ended.is_err_and(|e| e.is_timeout()) {
+                lingering_close(linger).await;
+            }
             drop((slot, permit));
         });
     }
@@ -164,6 +186,37 @@ pub async fn serve(
         () = tokio::time::sleep(DRAIN) => tracing::warn!("connections still open after {DRAIN:?}; closing"),
     }
     Ok(())
+}
+
+/// The stream, and a second handle on its socket for [`lingering_close`].
+fn with_second_handle(stream: TcpStream) -> Option<(TcpStream, std::net::TcpStream)> {
+    let made = stream.into_std().and_then(|stream| {
+        let second = stream.try_clone()?;
+        Ok((TcpStream::from_std(stream)?, second))
+    });
+    made.inspect_err(|e| tracing::warn!(error = %e, "connection dropped: cannot set it up"))
+        .ok()
+}
+
+/// Shuts `stream` for writing, then reads and discards what the client still sends until it
+/// closes its end, or [`LINGER_BYTES`] or [`LINGER_TIME`] is reached.
+async fn lingering_close(stream: std::net::TcpStream) {
+    // The peer may already be gone; then there is nothing to wait for.
+    if stream.shutdown(std::net::Shutdown::Write).is_err() {
+        return;
+    }
+    let Ok(mut stream) = TcpStream::from_std(stream) else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + LINGER_TIME;
+    let mut discarded = 0;
+    let mut buf = vec![0u8; 16 * 1024];
+    while discarded < LINGER_BYTES {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => discarded += n,
+            _ => break,
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
