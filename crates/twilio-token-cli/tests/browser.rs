@@ -432,3 +432,66 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     .await;
     b.screenshot("server-unreachable").await;
 }
+
+/// A page of another origin that posts a sign-in form to `action` as soon as it loads: the
+/// login CSRF an attacker's site would try. Served on a thread from a loopback port of its own.
+fn attacker_page(action: &str) -> String {
+    let page = format!(
+        "<!doctype html><title>win a prize</title>\
+         <form method=post action=\"{action}\">\
+         <input name=username value=demo><input name=password value=demo-password></form>\
+         <script>document.forms[0].submit()</script>"
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n")
+                && std::io::Read::read(&mut stream, &mut byte).is_ok_and(|n| n == 1)
+            {
+                head.push(byte[0]);
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_on_another_origin_cannot_sign_the_browser_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"roles":{"user":{"grants":[{"video":{"room":"My Room"}}]}}}"#,
+    )
+    .unwrap();
+    let server = demo_server(dir.path(), &policy);
+    let mut b = Browser::start("cross-origin").await;
+    b.go(&attacker_page(&format!("{}/token", server.url))).await;
+    b.wait_for(
+        "the refusal",
+        Duration::from_secs(10),
+        "return document.body.innerText.includes('cross_site')",
+    )
+    .await;
+    b.screenshot("cross-origin-form-refused").await;
+    // The browser holds no session: the real page asks for a password.
+    b.go(&format!("{}/", server.url)).await;
+    b.wait_for(
+        "the form",
+        Duration::from_secs(10),
+        "return !document.getElementById('signin').hidden",
+    )
+    .await;
+    assert!(!b.visible("#session").await);
+    b.screenshot("no-session-after-the-attack").await;
+}

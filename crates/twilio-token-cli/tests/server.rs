@@ -685,3 +685,185 @@ async fn slow_clients_are_cut_off_and_cors_is_for_named_origins_only() {
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_another_origin_cannot_sign_in_or_out() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "mallory", "attacker's own password", "user");
+    let s = Server::start(dir.path(), &["--cors-origin", "https://app.example.com"]);
+    let own = s.process.url.clone();
+    let c = client();
+    let form = [
+        ("username", "mallory"),
+        ("password", "attacker's own password"),
+    ];
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = c.post(s.url(path)).form(&form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    // A cross-site form post, the way a browser sends it.
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")],
+        &[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        &[("sec-fetch-site", "cross-site")],
+    ] {
+        for path in ["/token", "/logout"] {
+            let response = post(path, headers).await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{path} {headers:?}"
+            );
+            assert!(response.headers().get(SET_COOKIE).is_none());
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "cross_site", "{body}");
+        }
+    }
+    // The server's own origin, a named CORS origin, a proxy's forwarded host, and clients that
+    // are not browsers (no Origin) sign in.
+    for headers in [
+        &[("origin", own.as_str()), ("sec-fetch-site", "same-origin")][..],
+        &[("origin", "https://app.example.com")],
+        &[
+            ("origin", "https://tokens.example.com"),
+            ("x-forwarded-host", "tokens.example.com"),
+        ],
+        &[("sec-fetch-site", "same-origin")],
+        &[],
+    ] {
+        let response = post("/token", headers).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{headers:?}");
+    }
+    let response = post("/logout", &[("origin", own.as_str())]).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_have_no_colour_in_a_file_and_json_lines_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    for format in ["text", "json"] {
+        let s = Server::start(dir.path(), &["--log-format", format]);
+        let login = login_json(&s, "alice", "correct horse battery").await;
+        assert_eq!(login.status(), StatusCode::OK);
+        let cookie = session_cookie(&login);
+        let token = login.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let refresh = client()
+            .post(s.url("/token"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refresh.status(), StatusCode::OK);
+        assert_eq!(
+            login_json(&s, "alice", "wrong password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let log = s.log();
+        assert!(!log.contains('\x1b'), "colour escapes in a log file: {log}");
+        assert!(log.lines().count() >= 4, "{log}");
+        let cookie_value = cookie.split_once('=').unwrap().1;
+        for secret in [
+            "correct horse",
+            "wrong password",
+            SECRET,
+            &token,
+            cookie_value,
+        ] {
+            assert!(!log.contains(secret), "{format} log holds a secret: {log}");
+        }
+        if format == "json" {
+            let lines: Vec<Value> = log
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+                .collect();
+            let request = lines
+                .iter()
+                .find(|l| l["message"] == "request" && l["path"] == "/token")
+                .unwrap_or_else(|| panic!("{log}"));
+            assert_eq!(request["level"], "INFO");
+            assert_eq!(request["method"], "POST");
+            assert!(
+                request["status"].is_u64() && request["micros"].is_u64(),
+                "{request}"
+            );
+            assert!(request["timestamp"].is_string());
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l["message"] == "login failed" && l["user"] == "alice")
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_files_are_private_and_a_readable_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |suffix: &str| {
+        let file = dir.path().join(format!("users.db{suffix}"));
+        std::fs::metadata(file).unwrap().permissions().mode() & 0o777
+    };
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    assert_eq!(mode(""), 0o600);
+    {
+        let s = Server::start(dir.path(), &[]);
+        assert_eq!(
+            login_json(&s, "alice", "correct horse battery")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(suffix), 0o600, "users.db{suffix}");
+        }
+    }
+    // A file other users can read stops the server and the users command, naming it.
+    for (suffix, bits) in [("", 0o644), ("-wal", 0o640)] {
+        let file = dir.path().join(format!("users.db{suffix}"));
+        if !file.exists() {
+            std::fs::write(&file, b"").unwrap();
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(bits)).unwrap();
+        let out = common::serve_command(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "users.db{suffix} is open to other local users (mode {bits:o})"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains("--allow-readable-database"), "{stderr}");
+        let out = users(dir.path(), &["list"], "");
+        assert_eq!(out.status.code(), Some(2));
+        // Unless the flag says it is intended.
+        let out = users(dir.path(), &["list", "--allow-readable-database"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("alice"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let s = Server::start(dir.path(), &[]);
+    assert_eq!(
+        login_json(&s, "alice", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

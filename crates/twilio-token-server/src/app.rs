@@ -40,6 +40,8 @@ pub struct AppState<S> {
     hasher: Hasher,
     limits: LoginLimits,
     max_body: usize,
+    /// Origins besides the server's own that may post credentials (the CORS origins).
+    allowed_origins: Vec<HeaderValue>,
     request_timeout: std::time::Duration,
     demo: bool,
     /// The identity providers whose ID tokens are exchanged, if any.
@@ -80,6 +82,7 @@ impl<S: UserStore> AppState<S> {
             hasher: Hasher::new(config.hash_threads),
             limits: LoginLimits::new(config.user_limit, config.address_limit),
             max_body: config.max_body,
+            allowed_origins: config.cors_origins.clone(),
             demo: config.demo,
             request_timeout: config.request_timeout,
             metrics,
@@ -163,12 +166,44 @@ async fn token<S: UserStore>(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (axum::http::request::Parts { headers, .. }, body) = request.into_parts();
+    same_origin(&state, &headers)?;
     // A bare refresh, the most frequent request, keeps its future small (so cheap to allocate):
     // the body read, the password and the exchange paths are boxed apart from it.
     if !declares_body(&headers) && !headers.contains_key(header::AUTHORIZATION) {
         return refresh(&state, &headers, None).await;
     }
     Box::pin(token_with_body(&state, peer, &headers, body)).await
+}
+
+/// Refuses a request that a page of another origin made a browser send (login CSRF: a
+/// cross-site form posted with the attacker's own credentials would leave the victim's browser
+/// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
+/// it, `Sec-Fetch-Site`); the server's own origin, whose host is the request's `Host` (or a
+/// proxy's `X-Forwarded-Host`, which a cross-site form cannot set), and the CORS origins pass.
+/// Requests with neither header are not a browser's, and pass.
+fn same_origin<S>(state: &AppState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return match headers.get("sec-fetch-site") {
+            Some(site) if site.as_bytes() == b"cross-site" => Err(ApiError::CrossSite),
+            _ => Ok(()),
+        };
+    };
+    if state.allowed_origins.contains(origin) {
+        return Ok(());
+    }
+    let origin = origin.as_bytes();
+    let authority = origin
+        .strip_prefix(b"https://")
+        .or_else(|| origin.strip_prefix(b"http://"));
+    let own = |name: &str| {
+        headers
+            .get(name)
+            .is_some_and(|host| authority.is_some_and(|a| a.eq_ignore_ascii_case(host.as_bytes())))
+    };
+    match own("host") || own("x-forwarded-host") {
+        true => Ok(()),
+        false => Err(ApiError::CrossSite),
+    }
 }
 
 /// `POST /token` with a body or an `Authorization` header.
@@ -507,6 +542,7 @@ async fn logout<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    same_origin(&state, &headers)?;
     if let Some(id_hash) = state.sessions.from_request(&headers) {
         state.session_cache.remove(&id_hash);
         state.store.remove_session(&id_hash).await?;

@@ -23,6 +23,8 @@ pub enum ApiError {
     KeysUnavailable,
     /// Authenticated, but the policy does not allow what was asked (a room, say).
     Forbidden(String),
+    /// A browser sent the request for a page of another origin (login CSRF).
+    CrossSite,
     /// The body could not be read as the content type it claims.
     BadRequest(String),
     /// The body is neither JSON nor a form.
@@ -59,6 +61,12 @@ impl IntoResponse for ApiError {
                 "missing or invalid credentials".to_owned(),
             ),
             ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.clone()),
+            ApiError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "cross_site",
+                "a page of another origin may not sign in or out here (see --cors-origin)"
+                    .to_owned(),
+            ),
             ApiError::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", why.clone()),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

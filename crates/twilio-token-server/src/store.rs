@@ -2,6 +2,7 @@
 //! and its SQLite implementation (a file, with migrations).
 
 use std::future::Future;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -28,6 +29,14 @@ pub struct User {
 pub enum StoreError {
     /// A user of that name exists already.
     Exists,
+    /// A database file other local users can read or write (it holds password hashes, session
+    /// hashes and the cookie key).
+    Readable {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The database failed.
     Database(String),
 }
@@ -36,6 +45,11 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Exists => f.write_str("a user of that name exists already"),
+            StoreError::Readable { path, mode } => write!(
+                f,
+                "{path} is open to other local users (mode {mode:03o}); it holds password hashes \
+                 and the cookie key: chmod 600 it"
+            ),
             StoreError::Database(e) => write!(f, "database error: {e}"),
         }
     }
@@ -106,9 +120,19 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
-    /// and brings its schema up to date.
+    /// and brings its schema up to date. A new file is made readable by its owner only; an
+    /// existing one that other users can read is refused ([`StoreError::Readable`]).
     pub async fn open(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+        Self::open_with(url, false).await
+    }
+
+    /// [`open`](Self::open), accepting a file that other users can read when `allow_readable`.
+    pub async fn open_with(url: &str, allow_readable: bool) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?;
+        if options.get_filename() != Path::new(":memory:") {
+            private_file(options.get_filename(), allow_readable)?;
+        }
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -130,6 +154,45 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
+/// files the same mode), or checks that an existing one and those files are.
+fn private_file(path: &Path, allow_readable: bool) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(StoreError::Database(format!(
+                "cannot create {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    if allow_readable {
+        return Ok(());
+    }
+    let name = path.as_os_str().to_owned();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = name.clone();
+        file.push(suffix);
+        if let Ok(metadata) = std::fs::metadata(&file) {
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(StoreError::Readable {
+                    path: Path::new(&file).display().to_string(),
+                    mode,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn now() -> i64 {

@@ -24,6 +24,41 @@ pub struct Credentials {
 
 use crate::Failure;
 
+/// The user database, shared by `serve` and `users`.
+#[derive(clap::Args)]
+pub struct Database {
+    /// The user database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://twilio-token.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Open a database file that other local users can read (refused otherwise: it holds
+    /// password hashes and the cookie-signing key).
+    #[arg(long, env = "TWILIO_TOKEN_ALLOW_READABLE_DATABASE", global = true)]
+    pub allow_readable_database: bool,
+}
+
+impl Database {
+    /// Opens the store at `url` (this database's, or the demo's).
+    pub async fn open(&self, url: &str) -> Result<twilio_token_server::SqliteStore, Failure> {
+        use twilio_token_server::store::StoreError;
+        twilio_token_server::SqliteStore::open_with(url, self.allow_readable_database)
+            .await
+            .map_err(|e| {
+                let hint = match e {
+                    StoreError::Readable { .. } => " (or --allow-readable-database if intended)",
+                    _ => "",
+                };
+                Failure::Usage(format!(
+                    "--database-url: cannot open the database: {e}{hint}"
+                ))
+            })
+    }
+}
+
 /// The text of `path`, or of standard input for `-`.
 pub fn read_input(path: &str, what: &str) -> Result<String, Failure> {
     let mut text = String::new();

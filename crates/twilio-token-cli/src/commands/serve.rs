@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use twilio_token_server::config::Secret;
-use twilio_token_server::{Config, Settings, SqliteStore, UserStore};
+use twilio_token_server::{Config, Settings, UserStore};
 
 use crate::Failure;
 
@@ -13,9 +13,8 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, env = "TWILIO_TOKEN_BIND", default_value = "127.0.0.1:5000")]
     bind: String,
-    /// The user database.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://twilio-token.db")]
-    database_url: String,
+    #[command(flatten)]
+    database: super::Database,
     #[command(flatten)]
     credentials: super::Credentials,
     /// Policy file: which grants each role's tokens carry (default: a video grant for "My Room").
@@ -49,10 +48,22 @@ pub struct Args {
         default_value_t = 256
     )]
     max_connections_per_client: usize,
+    /// Log lines as text (coloured only on a terminal) or as one JSON object per line.
+    #[arg(long, env = "TWILIO_TOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Run with a throwaway database, a demo user and a placeholder key: no Twilio account
     /// needed, and the tokens are useless to Twilio.
     #[arg(long)]
     demo: bool,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// For people.
+    Text,
+    /// For log shippers: one JSON object per line, the event's fields at its top level.
+    Json,
 }
 
 const DEMO_USER: &str = "demo";
@@ -60,13 +71,7 @@ const DEMO_PASSWORD: &str = "demo-password";
 
 /// Runs until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> Result<(), Failure> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs(args.log_format);
     let read = |flag: &str, path: &Option<PathBuf>| -> Result<_, Failure> {
         let Some(path) = path else { return Ok(None) };
         let text = std::fs::read_to_string(path)
@@ -89,7 +94,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         demo: args.demo,
         max_connections_per_client: args.max_connections_per_client,
     };
-    let mut database_url = args.database_url;
+    let mut database_url = args.database.database_url.clone();
     let demo_dir = if args.demo {
         let dir = std::env::temp_dir().join(format!("twilio-token-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)
@@ -114,9 +119,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
     let result = runtime.block_on(async {
-        let store = SqliteStore::open(&database_url).await.map_err(|e| {
-            Failure::Usage(format!("--database-url: cannot open the database: {e}"))
-        })?;
+        let store = args.database.open(&database_url).await?;
         if demo_dir.is_some() {
             let hash = twilio_token_server::passwords::hash(DEMO_PASSWORD);
             store
@@ -149,6 +152,21 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
+}
+
+/// Logs to stderr, at `RUST_LOG`'s levels (default `info`). Never a secret, password, token or
+/// cookie: the server logs none, whatever the format.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 fn demo_banner(dir: &std::path::Path) -> String {

@@ -10,14 +10,8 @@ use crate::Failure;
 /// Arguments of `users`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The user database.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://twilio-token.db",
-        global = true
-    )]
-    database_url: String,
+    #[command(flatten)]
+    database: super::Database,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,9 +63,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let store = SqliteStore::open(&args.database_url).await.map_err(|e| {
-            Failure::Usage(format!("--database-url: cannot open the database: {e}"))
-        })?;
+        let store = args.database.open(&args.database.database_url).await?;
         let result = command(&store, args.command).await;
         store.close().await;
         result
