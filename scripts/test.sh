@@ -3,12 +3,13 @@
 # integration, doc tests); the golden fixtures checked against twilio-python; and the live
 # cross-check of the binary against twilio-python and PyJWT.
 #
-# Then the dependency check (cargo deny: licences, duplicate versions, sources) and every fuzz
-# target for a short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
+# Then schemathesis against the live server (scripts/api_fuzz.sh), the dependency checks (cargo
+# deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
+# short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
-# twilio-python, PyJWT and cryptography from PyPI, Debian's Chromium and ChromeDriver for the
-# browser test, and cargo-deny and cargo-fuzz from crates.io.
+# twilio-python, PyJWT, cryptography and schemathesis from PyPI, Debian's Chromium and
+# ChromeDriver for the browser test, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,8 +44,12 @@ cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
 
-echo "== dependencies: licences, duplicate versions, sources"
+echo "== schemathesis against the live server"
+bash scripts/api_fuzz.sh target/debug/twilio-token "$venv/bin/python"
+
+echo "== dependencies: advisories, licences, duplicate versions, sources"
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
+bash scripts/advisories.sh
 cargo deny check bans licenses sources
 
 echo "== fuzz targets, ${FUZZ_SECONDS:-15}s each"

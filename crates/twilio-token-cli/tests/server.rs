@@ -769,7 +769,18 @@ async fn logs_have_no_colour_in_a_file_and_json_lines_on_request() {
             login_json(&s, "alice", "wrong password").await.status(),
             StatusCode::UNAUTHORIZED
         );
+        // A name that tries to forge a log line (found by schemathesis: names were logged raw).
+        let forged = "mallory\n2026-01-01T00:00:00Z  INFO login user=admin\u{0}";
+        assert_eq!(
+            login_json(&s, forged, "wrong password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
         let log = s.log();
+        assert!(!log.lines().any(|l| l.starts_with("2026-01-01")), "{log}");
+        assert!(
+            !log.bytes().any(|b| b < 0x20 && b != b'\n'),
+            "control bytes in the log: {log:?}"
+        );
         assert!(!log.contains('\x1b'), "colour escapes in a log file: {log}");
         assert!(log.lines().count() >= 4, "{log}");
         let cookie_value = cookie.split_once('=').unwrap().1;

@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64_simd::STANDARD as B64;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -94,13 +93,7 @@ impl<S: UserStore> AppState<S> {
 /// The application, with CORS for the configured origins only. (Header and body deadlines are
 /// the listener's and `POST /token`'s body read; metrics, logs and `nosniff` are [`observer`]'s.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
-    let mut app = Router::new()
-        .route("/token", post(token::<S>))
-        .route("/logout", post(logout::<S>))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/api/info", get(info::<S>))
-        .route("/metrics", get(metrics::<S>))
-        .merge(page::router());
+    let mut app = routes::<S>().router;
     if !config.cors_origins.is_empty() {
         // Named origins only: credentials are never offered to a wildcard.
         app = app.layer(
@@ -115,8 +108,83 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
     app.with_state(state)
 }
 
+/// Every route, the page's included: what `GET /openapi.json` documents (a test holds the two
+/// together).
+pub fn routes<S: UserStore>() -> Routes<Arc<AppState<S>>> {
+    Routes::default()
+        .route(Method::POST, "/token", token::<S>)
+        .route(Method::POST, "/logout", logout::<S>)
+        .route(Method::GET, "/healthz", || async { "ok\n" })
+        .route(Method::GET, "/api/info", info::<S>)
+        .route(Method::GET, "/metrics", metrics::<S>)
+        .route(Method::GET, "/openapi.json", openapi)
+        .merge(page::routes())
+}
+
+/// A router that keeps the list of its routes.
+pub struct Routes<S> {
+    /// The router.
+    pub router: Router<S>,
+    /// Its routes: method and path.
+    pub list: Vec<(Method, &'static str)>,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
+    fn default() -> Self {
+        Routes {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    /// Adds `handler` for `method` on `path`.
+    pub fn route<H: axum::handler::Handler<T, S>, T: 'static>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        let filter = axum::routing::MethodFilter::try_from(method.clone())
+            .expect("routes use standard methods");
+        self.router = self.router.route(path, axum::routing::on(filter, handler));
+        self.list.push((method, path));
+        self
+    }
+
+    /// Adds `other`'s routes.
+    pub fn merge(mut self, other: Routes<S>) -> Self {
+        self.router = self.router.merge(other.router);
+        self.list.extend(other.list);
+        self
+    }
+
+    /// Wraps every route added so far in `layer`.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as tower::Service<Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
+        self
+    }
+}
+
+/// The server's OpenAPI 3.1 document.
+pub const OPENAPI: &str = include_str!("../assets/openapi.json");
+
+/// `GET /openapi.json`.
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
 /// Counts and logs every request (method, path, status and latency; never headers or bodies),
-/// and marks every response `nosniff`.
+/// and marks every response `nosniff`. (Names a client chose are logged through
+/// `escape_debug`, so that none can write a line of its own into the log.)
 pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer {
     Arc::new(
         move |method: &Method,
@@ -381,7 +449,7 @@ async fn exchange<S>(
         }
         Err(ExchangeError::Refused(refusal, message)) => {
             state.metrics.exchange(Err(Some(refusal)));
-            tracing::info!(check = refusal.as_str(), %message, "ID token refused");
+            tracing::info!(check = refusal.as_str(), message = %message.escape_debug(), "ID token refused");
             return Err(ApiError::TokenRefused {
                 check: refusal.as_str(),
                 message,
@@ -402,7 +470,7 @@ async fn login<S: UserStore>(
     // Counted before anything is hashed, so guesses sent at once cannot all pass the check.
     let reservation = state.limits.reserve(&username, address).map_err(|wait| {
         state.metrics.login(Login::Limited);
-        tracing::warn!(user = %username, %address, "login refused by the rate limit");
+        tracing::warn!(user = %username.escape_debug(), %address, "login refused by the rate limit");
         ApiError::TooManyRequests { retry_after: wait }
     })?;
     if username.len() > MAX_NAME || password.len() > MAX_PASSWORD {
@@ -431,7 +499,7 @@ async fn login<S: UserStore>(
     response
         .headers_mut()
         .insert(header::SET_COOKIE, session.set_cookie);
-    tracing::info!(user = %user.name, "login");
+    tracing::info!(user = %user.name.escape_debug(), "login");
     Ok(response)
 }
 
@@ -455,7 +523,7 @@ async fn check_password<S: UserStore>(
 
 fn failed<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
     state.metrics.login(Login::Failed);
-    tracing::info!(user = %username, %address, "login failed");
+    tracing::info!(user = %username.escape_debug(), %address, "login failed");
     ApiError::Unauthorized
 }
 

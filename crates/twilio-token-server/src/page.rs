@@ -2,11 +2,11 @@
 //! no build step. Its responses carry a strict Content-Security-Policy: the page loads only
 //! its own script and style, talks only to this server, and cannot be framed.
 
-use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::Routes;
 
 const INDEX: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
@@ -43,13 +43,13 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 
 /// The page's routes (`/`, `/app.js`, `/app.css`), each response with the CSP and its
 /// companions (`nosniff`, which every response carries, is the server's observer's).
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Routes<S> {
     let set =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
-    Router::new()
-        .route("/", get(index))
-        .route("/app.js", get(script))
-        .route("/app.css", get(style))
+    Routes::default()
+        .route(Method::GET, "/", index)
+        .route(Method::GET, "/app.js", script)
+        .route(Method::GET, "/app.css", style)
         .layer(set(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,
