@@ -129,7 +129,8 @@ impl SqliteStore {
     /// [`open`](Self::open), accepting a file that other users can read when `allow_readable`.
     pub async fn open_with(url: &str, allow_readable: bool) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?;
-        if options.get_filename() != Path::new(":memory:") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
             private_file(options.get_filename(), allow_readable)?;
         }
         let options = options
