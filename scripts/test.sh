@@ -7,8 +7,11 @@
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
 # short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
 #
+# The Python drop-in (crates/twilio-token-py) is built into a wheel by pip and maturin, installed
+# into the virtual environment, and its pytest suite run against the installed package.
+#
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
-# twilio-python, PyJWT, cryptography and schemathesis from PyPI, Debian's Chromium and
+# twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
 # ChromeDriver for the browser test, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +46,11 @@ echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
+
+echo "== Python drop-in: the wheel built and installed from the checkout, then its tests"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./crates/twilio-token-py
+python=$(cd "$venv/bin" && pwd)/python
+(cd crates/twilio-token-py/tests && "$python" -m pytest -q -p no:cacheprovider)
 
 echo "== schemathesis against the live server"
 bash scripts/api_fuzz.sh target/debug/twilio-token "$venv/bin/python"

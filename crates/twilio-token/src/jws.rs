@@ -11,8 +11,17 @@ use crate::error::{ErrorKind, Result, err};
 use crate::key::{EncodingKey, KeySource};
 use crate::strict;
 
-/// Joins the already serialised header and payload into a signed compact JWS.
-pub(crate) fn sign(
+/// Joins the already serialised header and payload into a signed compact JWS: base64url of each,
+/// and the signature of both with `key` under `alg`. For callers that write their own JSON (the
+/// Python binding writes it as PyJWT does); the token types of this crate write theirs.
+///
+/// ```
+/// use twilio_token::{Algorithm, EncodingKey, jws};
+/// let token = jws::sign(br#"{"alg":"HS256"}"#, br#"{"iss":"me"}"#, Algorithm::HS256, &EncodingKey::from_secret(b"s"))?;
+/// assert!(token.starts_with("eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJtZSJ9."));
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+pub fn sign(
     header_json: &[u8],
     payload_json: &[u8],
     alg: Algorithm,

@@ -1,0 +1,846 @@
+//! `twilio_token._native`: the work behind the Python package `twilio_token.jwt`.
+//!
+//! The package keeps twilio-python's classes in Python (so that user code subclasses them as it
+//! does the reference's) and calls three functions here: `encode`, which writes the header and
+//! the payload as PyJWT does (`json.dumps` with `separators=(",", ":")`, the header's keys
+//! sorted, `ensure_ascii`) and signs them; `access_token`, the same steps as
+//! `AccessToken.to_jwt` for the built-in class, run here; and `decode`, which checks a token
+//! strictly, and its claims as PyJWT does for the reference against the clock the caller read,
+//! and returns its header and payload as Python dicts. Every clock read is the Python side's
+//! `time.time()` or `datetime.now()`, where the reference reads them.
+//!
+//! Python values that the JSON writer does not know (a string with a lone surrogate, keys other
+//! than strings, NaN, nesting deeper than [`MAX_DEPTH`]) are handed to Python's own
+//! `json.dumps`, so that the output, or the exception, is always the reference's.
+
+use std::collections::VecDeque;
+use std::fmt::Display;
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyModule, PyString, PyTuple, PyType,
+};
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Number, Value};
+use twilio_token::{
+    Algorithm, DecodingKey, EncodingKey, ErrorKind, Header, PyFormatter, Validation, dangerous, jws,
+};
+
+/// Nesting deeper than this is left to `json.dumps` (which finds circular references).
+pub const MAX_DEPTH: usize = 128;
+
+/// The marker of a value the writer leaves to Python.
+const UNSUPPORTED: &str = "left to json.dumps";
+
+/// A Python value, serialised as `json.dumps` would.
+struct Json<'a, 'py> {
+    value: &'a Bound<'py, PyAny>,
+    sort_keys: bool,
+    depth: usize,
+}
+
+impl Json<'_, '_> {
+    fn inner<'a, 'py>(&self, value: &'a Bound<'py, PyAny>) -> Json<'a, 'py> {
+        Json {
+            value,
+            sort_keys: self.sort_keys,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl Serialize for Json<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let value = self.value;
+        let unsupported = || S::Error::custom(UNSUPPORTED);
+        if self.depth > MAX_DEPTH {
+            return Err(unsupported());
+        }
+        if value.is_none() {
+            return s.serialize_unit();
+        }
+        // bool before int: True is an int in Python.
+        if let Ok(b) = value.cast::<PyBool>() {
+            return s.serialize_bool(b.is_true());
+        }
+        if let Ok(text) = value.cast::<PyString>() {
+            return s.serialize_str(&text.to_cow().map_err(|_| unsupported())?);
+        }
+        if let Ok(int) = value.cast::<PyInt>() {
+            if let Ok(n) = int.extract::<i64>() {
+                return s.serialize_i64(n);
+            }
+            // Beyond 64 bits: int's own digits, as json.dumps writes them.
+            let digits = value
+                .py()
+                .get_type::<PyInt>()
+                .call_method1("__repr__", (value,))
+                .and_then(|r| r.extract::<String>())
+                .map_err(|_| unsupported())?;
+            let number: Number = digits.parse().map_err(|_| unsupported())?;
+            return number.serialize(s);
+        }
+        if let Ok(float) = value.cast::<PyFloat>() {
+            let f = float.value();
+            // NaN and the infinities are json.dumps's own spellings.
+            if !f.is_finite() {
+                return Err(unsupported());
+            }
+            return s.serialize_f64(f);
+        }
+        if let Ok(dict) = value.cast::<PyDict>() {
+            let mut entries = Vec::with_capacity(dict.len());
+            for (key, item) in dict.iter() {
+                let key = key.cast_into::<PyString>().map_err(|_| unsupported())?;
+                entries.push((key, item));
+            }
+            let mut keys = Vec::with_capacity(entries.len());
+            for (key, _) in &entries {
+                keys.push(key.to_cow().map_err(|_| unsupported())?);
+            }
+            let mut order: Vec<usize> = (0..entries.len()).collect();
+            if self.sort_keys {
+                // Code point order, as Python sorts str: UTF-8 keeps it.
+                order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+            }
+            let mut map = s.serialize_map(Some(entries.len()))?;
+            for i in order {
+                map.serialize_entry(&*keys[i], &self.inner(&entries[i].1))?;
+            }
+            return map.end();
+        }
+        if let Ok(list) = value.cast::<PyList>() {
+            let mut seq = s.serialize_seq(Some(list.len()))?;
+            for item in list.iter() {
+                seq.serialize_element(&self.inner(&item))?;
+            }
+            return seq.end();
+        }
+        if let Ok(tuple) = value.cast::<PyTuple>() {
+            let mut seq = s.serialize_seq(Some(tuple.len()))?;
+            for item in tuple.iter() {
+                seq.serialize_element(&self.inner(&item))?;
+            }
+            return seq.end();
+        }
+        Err(unsupported())
+    }
+}
+
+/// `json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()`.
+fn dumps(value: &Bound<'_, PyAny>, sort_keys: bool) -> PyResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
+    let json = Json {
+        value,
+        sort_keys,
+        depth: 0,
+    };
+    match json.serialize(&mut serializer) {
+        Ok(()) => Ok(out),
+        Err(e) if e.to_string() == UNSUPPORTED => {
+            let py = value.py();
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "separators"), (",", ":"))?;
+            kwargs.set_item(intern!(py, "sort_keys"), sort_keys)?;
+            let text = py
+                .import("json")?
+                .call_method("dumps", (value,), Some(&kwargs))?;
+            Ok(text.extract::<String>()?.into_bytes())
+        }
+        Err(e) => Err(PyValueError::new_err(e.to_string())),
+    }
+}
+
+/// The bytes of a key given as `str` (UTF-8, as PyJWT encodes it) or `bytes`.
+fn key_bytes<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    if let Ok(text) = key.cast::<PyString>() {
+        return Ok(text.to_cow()?.into_owned().into_bytes().into());
+    }
+    if let Ok(bytes) = key.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().into());
+    }
+    Err(PyTypeError::new_err(format!(
+        "the key must be str or bytes, not {}",
+        key.get_type().name()?
+    )))
+}
+
+/// The keys made most recently, by algorithm family and key bytes. Making an HMAC key computes
+/// its hash states (and an HS256 key keeps the state after an access token's constant prefix),
+/// so a server that signs with one secret makes its key once.
+struct Keys<K> {
+    recent: Mutex<VecDeque<(Family, Vec<u8>, K)>>,
+}
+
+/// Keys kept per cache.
+const KEYS_KEPT: usize = 16;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Hmac,
+    Rsa,
+    Ec,
+    Ed,
+}
+
+impl Family {
+    fn of(alg: Algorithm) -> Family {
+        match alg {
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Family::Hmac,
+            Algorithm::ES256 | Algorithm::ES384 => Family::Ec,
+            Algorithm::EdDSA => Family::Ed,
+            _ => Family::Rsa,
+        }
+    }
+}
+
+impl<K: Clone> Keys<K> {
+    const fn new() -> Self {
+        Keys {
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The key for `bytes`, made by `make` unless it is kept.
+    fn get(&self, family: Family, bytes: &[u8], make: impl FnOnce() -> PyResult<K>) -> PyResult<K> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, key)) = recent.iter().find(|(f, b, _)| *f == family && b == bytes) {
+            return Ok(key.clone());
+        }
+        let key = make()?;
+        if recent.len() == KEYS_KEPT {
+            recent.pop_back();
+        }
+        recent.push_front((family, bytes.to_vec(), key.clone()));
+        Ok(key)
+    }
+}
+
+static SIGNING_KEYS: Keys<EncodingKey> = Keys::new();
+static VERIFYING_KEYS: Keys<DecodingKey> = Keys::new();
+
+fn signing_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<EncodingKey> {
+    let bytes = key_bytes(key)?;
+    let family = Family::of(alg);
+    SIGNING_KEYS.get(family, &bytes, || match family {
+        Family::Hmac => {
+            refuse_asymmetric_secret(&bytes)?;
+            Ok(EncodingKey::from_secret(&bytes))
+        }
+        Family::Ec => EncodingKey::from_ec_pem(&bytes).map_err(value_error),
+        Family::Ed => EncodingKey::from_ed_pem(&bytes).map_err(value_error),
+        Family::Rsa => EncodingKey::from_rsa_pem(&bytes).map_err(value_error),
+    })
+}
+
+fn verifying_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<DecodingKey> {
+    let bytes = key_bytes(key)?;
+    let family = Family::of(alg);
+    VERIFYING_KEYS.get(family, &bytes, || match family {
+        Family::Hmac => {
+            refuse_asymmetric_secret(&bytes)?;
+            Ok(DecodingKey::from_secret(&bytes))
+        }
+        Family::Ec => DecodingKey::from_ec_pem(&bytes).map_err(value_error),
+        Family::Ed => DecodingKey::from_ed_pem(&bytes).map_err(value_error),
+        Family::Rsa => DecodingKey::from_rsa_pem(&bytes).map_err(value_error),
+    })
+}
+
+/// Signs the header and payload JSON: HMAC at once, the slower signatures without the GIL.
+fn sign(
+    py: Python<'_>,
+    header: &[u8],
+    payload: &[u8],
+    alg: Algorithm,
+    key: &EncodingKey,
+) -> PyResult<String> {
+    match Family::of(alg) {
+        Family::Hmac => jws::sign(header, payload, alg, key),
+        _ => py.detach(|| jws::sign(header, payload, alg, key)),
+    }
+    .map_err(value_error)
+}
+
+/// PyJWT refuses a PEM or SSH key as an HMAC secret: a public key used as one is the
+/// algorithm-confusion attack.
+fn refuse_asymmetric_secret(secret: &[u8]) -> PyResult<()> {
+    let looks_asymmetric = secret.windows(11).any(|w| w == b"-----BEGIN ")
+        || [&b"ssh-"[..], b"ecdsa-sha2-"]
+            .iter()
+            .any(|prefix| secret.starts_with(prefix));
+    match looks_asymmetric {
+        true => Err(PyValueError::new_err(
+            "The specified key is an asymmetric key or x509 certificate and should not be used \
+             as an HMAC secret.",
+        )),
+        false => Ok(()),
+    }
+}
+
+fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
+    name.parse()
+        .map_err(|_| PyNotImplementedError::new_err("Algorithm not supported"))
+}
+
+fn value_error(e: impl Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// `jwt.encode(payload, key, algorithm=algorithm, headers=headers)`, byte for byte: the header
+/// is `{"typ": "JWT", "alg": ...}` updated with `headers` (whose `alg` wins), its keys sorted.
+#[pyfunction]
+#[pyo3(signature = (payload, key, algorithm, headers=None))]
+fn encode(
+    payload: &Bound<'_, PyDict>,
+    key: &Bound<'_, PyAny>,
+    algorithm: &str,
+    headers: Option<&Bound<'_, PyDict>>,
+) -> PyResult<String> {
+    let py = payload.py();
+    let mut alg_name = algorithm.to_owned();
+    let header = PyDict::new(py);
+    header.set_item(intern!(py, "typ"), "JWT")?;
+    if let Some(headers) = headers {
+        if let Some(alg) = headers
+            .get_item(intern!(py, "alg"))?
+            .filter(|a| a.is_truthy().unwrap_or(false))
+        {
+            alg_name = alg.extract()?;
+        }
+        header.set_item(intern!(py, "alg"), &alg_name)?;
+        if let Some(kid) = headers.get_item(intern!(py, "kid"))?
+            && !kid.is_instance_of::<PyString>()
+        {
+            return Err(PyTypeError::new_err(
+                "Key ID header parameter must be a string",
+            ));
+        }
+        header.update(headers.as_mapping())?;
+        if header
+            .get_item(intern!(py, "b64"))?
+            .is_some_and(|b| b.is(PyBool::new(py, false)))
+        {
+            return Err(PyNotImplementedError::new_err(
+                "detached payloads (b64: false) are not supported",
+            ));
+        }
+        if header.contains("b64")? {
+            header.del_item("b64")?;
+        }
+        if !header
+            .get_item(intern!(py, "typ"))?
+            .is_some_and(|t| t.is_truthy().unwrap_or(false))
+        {
+            header.del_item("typ")?;
+        }
+    } else {
+        header.set_item(intern!(py, "alg"), &alg_name)?;
+    }
+    let alg = parse_algorithm(&alg_name)?;
+    let header_json = dumps(header.as_any(), true)?;
+    let payload_json = dumps(payload.as_any(), false)?;
+    let key = signing_key(alg, key)?;
+    sign(py, &header_json, &payload_json, alg, &key)
+}
+
+/// The built-in grant classes, by their place in [`GRANT_CLASSES`].
+static GRANT_TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+const GRANT_CLASSES: [&str; 6] = [
+    "VideoGrant",
+    "VoiceGrant",
+    "ChatGrant",
+    "SyncGrant",
+    "TaskRouterGrant",
+    "PlaybackGrant",
+];
+
+/// `(key, payload)` of a grant of a built-in class, as its `key` and `to_payload()` make them;
+/// `None` for any other class (a subclass may override either).
+fn builtin_grant<'py>(
+    grant: &Bound<'py, PyAny>,
+) -> PyResult<Option<(&'static str, Bound<'py, PyAny>)>> {
+    let py = grant.py();
+    let types = GRANT_TYPES.get_or_try_init(py, || -> PyResult<_> {
+        let module = py.import("twilio_token.jwt.access_token.grants")?;
+        GRANT_CLASSES
+            .iter()
+            .map(|name| Ok(module.getattr(*name)?.cast_into::<PyType>()?.unbind()))
+            .collect()
+    })?;
+    let class = grant.get_type();
+    let Some(kind) = types.iter().position(|t| class.is(t.bind(py))) else {
+        return Ok(None);
+    };
+    let payload = PyDict::new(py);
+    // Each field that is set (truthy), in the reference's order.
+    let fields = |names: &[&str]| -> PyResult<()> {
+        for name in names {
+            let name = PyString::intern(py, name);
+            let value = grant.getattr(&name)?;
+            if value.is_truthy()? {
+                payload.set_item(name, value)?;
+            }
+        }
+        Ok(())
+    };
+    let key = match kind {
+        0 => {
+            fields(&["room"])?;
+            "video"
+        }
+        1 => {
+            if grant
+                .getattr(intern!(py, "incoming_allow"))?
+                .is(PyBool::new(py, true))
+            {
+                let incoming = PyDict::new(py);
+                incoming.set_item(intern!(py, "allow"), true)?;
+                payload.set_item(intern!(py, "incoming"), incoming)?;
+            }
+            let application = grant.getattr(intern!(py, "outgoing_application_sid"))?;
+            if application.is_truthy()? {
+                let outgoing = PyDict::new(py);
+                outgoing.set_item(intern!(py, "application_sid"), application)?;
+                let params = grant.getattr(intern!(py, "outgoing_application_params"))?;
+                if params.is_truthy()? {
+                    outgoing.set_item(intern!(py, "params"), params)?;
+                }
+                payload.set_item(intern!(py, "outgoing"), outgoing)?;
+            }
+            fields(&["push_credential_sid", "endpoint_id"])?;
+            "voice"
+        }
+        2 => {
+            fields(&[
+                "service_sid",
+                "endpoint_id",
+                "deployment_role_sid",
+                "push_credential_sid",
+            ])?;
+            "chat"
+        }
+        3 => {
+            fields(&["service_sid", "endpoint_id"])?;
+            "data_sync"
+        }
+        4 => {
+            fields(&["workspace_sid", "worker_sid", "role"])?;
+            "task_router"
+        }
+        _ => return Ok(Some(("player", grant.getattr(intern!(py, "grant"))?))),
+    };
+    Ok(Some((key, payload.into_any())))
+}
+
+/// `int(time.time())`, with `time.time` looked up at each call (as a test's `mock.patch` of
+/// it expects).
+fn now_int<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let time = TIME.get_or_try_init(py, || Ok::<_, PyErr>(py.import("time")?.unbind()))?;
+    let now = time.bind(py).getattr(intern!(py, "time"))?.call0()?;
+    // int() of a float truncates toward zero; anything else is Python's to convert.
+    if let Ok(float) = now.cast_exact::<PyFloat>() {
+        let f = float.value();
+        if f.abs() < 1e15 {
+            return Ok((f.trunc() as i64).into_pyobject(py)?.into_any());
+        }
+    }
+    py.get_type::<PyInt>().call1((now,))
+}
+
+/// The key and value of each member of an object, serialised in this order.
+struct Members<'a, 'py>(&'a [(&'a str, &'a Bound<'py, PyAny>)]);
+
+impl Serialize for Members<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            let json = Json {
+                value,
+                sort_keys: false,
+                depth: 1,
+            };
+            map.serialize_entry(key, &json)?;
+        }
+        map.end()
+    }
+}
+
+/// `members` as a JSON object, or `None` where a value is one the writer leaves to Python.
+fn write_members(members: &[(&str, &Bound<'_, PyAny>)]) -> PyResult<Option<Vec<u8>>> {
+    let mut out = Vec::with_capacity(512);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
+    match Members(members).serialize(&mut serializer) {
+        Ok(()) => Ok(Some(out)),
+        Err(e) if e.to_string() == UNSUPPORTED => Ok(None),
+        Err(e) => Err(value_error(e)),
+    }
+}
+
+/// `AccessToken.to_jwt(ttl)` for a token of the built-in class, step for step as the reference
+/// runs it (the same attributes read, `time.time()` called at the same points, a grant of another
+/// class asked for its `key` and `to_payload()`), with the JSON written here instead of built as
+/// dicts by the interpreter.
+#[pyfunction]
+#[pyo3(signature = (token, ttl=None))]
+fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    let py = token.py();
+    let secret = token.getattr(intern!(py, "secret_key"))?;
+    if !secret.is_truthy()? {
+        return Err(PyValueError::new_err(
+            "JWT does not have a signing key configured.",
+        ));
+    }
+    let cty = PyString::new(py, "twilio-fpa;v=1").into_any();
+    let typ = PyString::new(py, "JWT").into_any();
+    let region = token.getattr(intern!(py, "region"))?;
+    let twr = region.is_truthy()? && region.is_instance_of::<PyString>();
+    let algorithm = token.getattr(intern!(py, "algorithm"))?;
+
+    let jti_time = now_int(py)?;
+    let key_sid = token.getattr(intern!(py, "signing_key_sid"))?;
+    let grants = PyDict::new(py);
+    for grant in token.getattr(intern!(py, "grants"))?.try_iter()? {
+        let grant = grant?;
+        match builtin_grant(&grant)? {
+            Some((key, payload)) => grants.set_item(key, payload)?,
+            None => grants.set_item(
+                grant.getattr(intern!(py, "key"))?,
+                grant.call_method0(intern!(py, "to_payload"))?,
+            )?,
+        }
+    }
+    let identity = token.getattr(intern!(py, "identity"))?;
+    if identity.is_truthy()? {
+        grants.set_item(intern!(py, "identity"), identity)?;
+    }
+    let jti = PyString::new(py, &format!("{}-{}", key_sid.str()?, jti_time.str()?)).into_any();
+    let issuer = token.getattr(intern!(py, "issuer"))?;
+    let mut exp = now_int(py)?.add(token.getattr(intern!(py, "ttl"))?)?;
+    let mut nbf = token.getattr(intern!(py, "nbf"))?;
+    if !nbf.is_none() && nbf.eq(token.getattr(intern!(py, "GENERATE"))?)? {
+        nbf = now_int(py)?;
+    }
+    let valid_until = token.getattr(intern!(py, "valid_until"))?;
+    if valid_until.is_truthy()? {
+        exp = valid_until;
+    }
+    let subject = token.getattr(intern!(py, "subject"))?;
+    if let Some(ttl) = ttl.filter(|t| t.is_truthy().unwrap_or(false)) {
+        exp = now_int(py)?.add(ttl)?;
+    }
+
+    // The reference's key orders: the header sorted, the payload as its dict was filled.
+    let mut header = vec![("alg", &algorithm), ("cty", &cty)];
+    if twr {
+        header.push(("twr", &region));
+    }
+    header.push(("typ", &typ));
+    let grants = grants.into_any();
+    let mut payload = vec![
+        ("jti", &jti),
+        ("grants", &grants),
+        ("iss", &issuer),
+        ("exp", &exp),
+    ];
+    if !nbf.is_none() {
+        payload.push(("nbf", &nbf));
+    }
+    if subject.is_truthy()? {
+        payload.push(("sub", &subject));
+    }
+    let fast = match algorithm.cast::<PyString>() {
+        Ok(name) => match (write_members(&header)?, write_members(&payload)?) {
+            (Some(header), Some(payload)) => {
+                Some((parse_algorithm(&name.to_cow()?)?, header, payload))
+            }
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    match fast {
+        Some((alg, header, payload)) => {
+            sign(py, &header, &payload, alg, &signing_key(alg, &secret)?)
+        }
+        // A value only json.dumps can write, or an algorithm that is not a str: the general path.
+        None => {
+            let as_dict = |members: &[(&str, &Bound<'_, PyAny>)]| -> PyResult<Bound<'_, PyDict>> {
+                let dict = PyDict::new(py);
+                for (key, value) in members {
+                    dict.set_item(*key, *value)?;
+                }
+                Ok(dict)
+            };
+            encode(
+                &as_dict(&payload)?,
+                &secret,
+                &algorithm.extract::<String>()?,
+                Some(&as_dict(&header)?),
+            )
+        }
+    }
+}
+
+/// Checks `token` strictly (with `verify`, its signature by `key` under `algorithm` too) and
+/// its claims as the reference asks PyJWT to, against `now` (the caller's clock, in seconds):
+/// `exp` and `nbf` always; `iat`, `aud`, `sub` and `jti` when verifying. Returns `(header,
+/// payload)` as new dicts. Every failure is a `ValueError` saying why.
+#[pyfunction]
+fn decode<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyAny>,
+    algorithm: &str,
+    verify: bool,
+    now: f64,
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+    let token = match token.cast::<PyBytes>() {
+        Ok(bytes) => std::str::from_utf8(bytes.as_bytes())
+            .map_err(|_| value_error("Invalid token type. Token must be a str or bytes"))?
+            .to_owned(),
+        Err(_) => token
+            .cast::<PyString>()
+            .map_err(|_| value_error("Invalid token type. Token must be a str or bytes"))?
+            .to_cow()?
+            .into_owned(),
+    };
+    let alg = parse_algorithm(algorithm)?;
+    let (header, payload) = if verify {
+        let key = verifying_key(alg, key)?;
+        let validation = Validation::default()
+            .algorithms(&[alg])
+            .validate_exp(false)
+            .validate_nbf(false)
+            .require_exp(false);
+        // The claims straight into Python objects; a token with an integer beyond 64 bits
+        // (which that reader has as a float) is read again through the map, which keeps every
+        // digit.
+        let read = match Family::of(alg) {
+            Family::Hmac => twilio_token::decode_as::<PyObject>(&token, &key, &validation),
+            _ => py.detach(|| twilio_token::decode_as::<PyObject>(&token, &key, &validation)),
+        };
+        match read {
+            Ok(data) => (
+                data.header,
+                data.claims.0.into_bound(py).cast_into::<PyDict>()?,
+            ),
+            Err(e) if !matches!(e.kind(), ErrorKind::InvalidClaim(_)) => {
+                return Err(value_error(e));
+            }
+            Err(_) => {
+                let data = twilio_token::decode(&token, &key, &validation).map_err(value_error)?;
+                (data.header, to_dict(py, &data.claims)?)
+            }
+        }
+    } else {
+        let data = dangerous::decode_unverified(&token).map_err(value_error)?;
+        if data.header.alg != alg {
+            return Err(value_error(format!(
+                "Incorrect decoding algorithm {}, expecting {algorithm}.",
+                data.header.alg.as_str()
+            )));
+        }
+        (data.header, to_dict(py, &data.claims)?)
+    };
+    check_claims(&payload, verify, now)?;
+    Ok((header_dict(py, &header)?, payload))
+}
+
+/// PyJWT's claim checks, as the reference asks for them.
+fn check_claims(payload: &Bound<'_, PyDict>, verified: bool, now: f64) -> PyResult<()> {
+    let py = payload.py();
+    // The reader lets only numbers through as exp, nbf and iat; PyJWT compares int() of them.
+    let time = |name: &Bound<'_, PyString>| -> PyResult<Option<f64>> {
+        match payload.get_item(name)? {
+            Some(value) => Ok(Some(value.extract::<f64>()?.trunc())),
+            None => Ok(None),
+        }
+    };
+    if verified && time(intern!(py, "iat"))?.is_some_and(|iat| iat > now) {
+        return Err(value_error("The token is not yet valid (iat)"));
+    }
+    if time(intern!(py, "nbf"))?.is_some_and(|nbf| nbf > now) {
+        return Err(value_error("The token is not yet valid (nbf)"));
+    }
+    if time(intern!(py, "exp"))?.is_some_and(|exp| exp <= now) {
+        return Err(value_error("Signature has expired"));
+    }
+    if verified {
+        if let Some(aud) = payload.get_item(intern!(py, "aud"))?
+            && aud.is_truthy()?
+        {
+            return Err(value_error("Invalid audience"));
+        }
+        let not_str = |name: &Bound<'_, PyString>| -> PyResult<bool> {
+            Ok(payload
+                .get_item(name)?
+                .is_some_and(|v| !v.is_instance_of::<PyString>()))
+        };
+        if not_str(intern!(py, "sub"))? {
+            return Err(value_error("Subject must be a string"));
+        }
+        if not_str(intern!(py, "jti"))? {
+            return Err(value_error("JWT ID must be a string"));
+        }
+    }
+    Ok(())
+}
+
+/// The header as a new dict. Tokens of one kind share their header, so the dicts of the few
+/// headers seen last are kept and copied.
+fn header_dict<'py>(py: Python<'py>, header: &Header) -> PyResult<Bound<'py, PyDict>> {
+    static HEADERS: Mutex<Vec<(String, Py<PyDict>)>> = Mutex::new(Vec::new());
+    let json = header.json();
+    let mut kept = HEADERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, dict)) = kept.iter().find(|(j, _)| j == json) {
+        return dict.bind(py).copy();
+    }
+    let dict = to_dict(py, &header.to_map())?;
+    // Only flat headers: a copy of a nested one would share its inner objects.
+    let flat = dict
+        .values()
+        .iter()
+        .all(|v| !v.is_instance_of::<PyDict>() && !v.is_instance_of::<PyList>());
+    if flat {
+        if kept.len() == KEYS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((json.to_owned(), dict.copy()?.unbind()));
+    }
+    Ok(dict)
+}
+
+/// A JSON value read straight into a Python object, as `json.loads` makes it.
+struct PyObject(Py<PyAny>);
+
+impl<'de> Deserialize<'de> for PyObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PyVisitor)
+    }
+}
+
+struct PyVisitor;
+
+/// A Python error while building objects, as a reader's error.
+fn python<E: de::Error>(e: PyErr) -> E {
+    E::custom(e)
+}
+
+impl<'de> Visitor<'de> for PyVisitor {
+    type Value = PyObject;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| PyObject(py.None())))
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            PyObject(PyBool::new(py, b).to_owned().into_any().unbind())
+        }))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            let Ok(int) = n.into_pyobject(py);
+            PyObject(int.into_any().unbind())
+        }))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            let Ok(int) = n.into_pyobject(py);
+            PyObject(int.into_any().unbind())
+        }))
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<PyObject, E> {
+        // An integer literal beyond 64 bits arrives as a float: the caller reads it again.
+        if f.fract() == 0.0 && f.abs() >= 9.2e18 {
+            return Err(E::custom("an integer beyond 64 bits"));
+        }
+        Ok(Python::attach(|py| {
+            PyObject(PyFloat::new(py, f).into_any().unbind())
+        }))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            PyObject(PyString::new(py, s).into_any().unbind())
+        }))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<PyObject, A::Error> {
+        let list = Python::attach(|py| PyList::empty(py).unbind());
+        while let Some(PyObject(item)) = seq.next_element()? {
+            Python::attach(|py| list.bind(py).append(item)).map_err(python)?;
+        }
+        Ok(PyObject(list.into_any()))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PyObject, A::Error> {
+        let dict = Python::attach(|py| PyDict::new(py).unbind());
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let PyObject(value) = map.next_value()?;
+            Python::attach(|py| dict.bind(py).set_item(&*key, value)).map_err(python)?;
+        }
+        Ok(PyObject(dict.into_any()))
+    }
+}
+
+/// A JSON object as `json.loads` makes it.
+fn to_dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in map {
+        dict.set_item(key, to_python(py, value)?)?;
+    }
+    Ok(dict)
+}
+
+fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into_pyobject(py)?.into_any(),
+            None => {
+                let literal = n.as_str();
+                if literal.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    py.get_type::<PyInt>().call1((literal,))?
+                } else {
+                    // Rust and Python both round a decimal literal to the nearest double.
+                    let f: f64 = literal.parse().map_err(value_error)?;
+                    PyFloat::new(py, f).into_any()
+                }
+            }
+        },
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_python(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => to_dict(py, map)?.into_any(),
+    })
+}
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(access_token, m)?)?;
+    Ok(())
+}
