@@ -3,6 +3,10 @@
 # integration, doc tests); the golden fixtures checked against twilio-python; and the live
 # cross-check of the binary against twilio-python and PyJWT.
 #
+# The server's suites (server, abuse, exchange) run twice: on SQLite, then on a throwaway
+# PostgreSQL server that scripts/postgres.sh starts on a loopback port (installing Debian's
+# postgresql where it is missing).
+#
 # Then schemathesis against the live server (scripts/api_fuzz.sh), the dependency checks (cargo
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
 # short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
@@ -41,6 +45,14 @@ echo "== golden fixtures are what twilio-python mints"
 
 echo "== cargo test"
 cargo test --locked --workspace
+
+echo "== the server's suites again, on PostgreSQL"
+pgdir=$(mktemp -d)
+trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
+postgres=$(bash scripts/postgres.sh start "$pgdir")
+echo "PostgreSQL at $postgres"
+TWILIO_TOKEN_TEST_POSTGRES=$postgres \
+    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange
 
 echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli

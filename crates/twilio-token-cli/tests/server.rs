@@ -586,11 +586,12 @@ fn users_commands_refuse_bad_input_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
     // The hash is stored, never the password.
     add_user(dir.path(), "alice", "correct horse battery", "user");
-    let db = std::fs::read(dir.path().join("users.db")).unwrap();
-    let wal = std::fs::read(dir.path().join("users.db-wal")).unwrap_or_default();
-    for bytes in [db, wal] {
-        assert!(!bytes.windows(21).any(|w| w == b"correct horse battery"));
-    }
+    let stored = common::stored(dir.path());
+    assert!(
+        stored.contains("alice") && stored.contains("$argon2id$"),
+        "{stored}"
+    );
+    assert!(!stored.contains("correct horse battery"));
 }
 
 #[test]
@@ -822,6 +823,10 @@ async fn logs_have_no_colour_in_a_file_and_json_lines_on_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_database_files_are_private_and_a_readable_one_is_refused() {
     use std::os::unix::fs::PermissionsExt;
+    if common::postgres().is_some() {
+        // This is the SQLite file's test: PostgreSQL keeps its own files.
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mode = |suffix: &str| {
         let file = dir.path().join(format!("users.db{suffix}"));
@@ -880,4 +885,279 @@ async fn the_database_files_are_private_and_a_readable_one_is_refused() {
             .status(),
         StatusCode::OK
     );
+}
+
+/// The value of a `Set-Cookie` header: `name=value`.
+fn cookie_of(response: &reqwest::Response) -> String {
+    let set = response.headers()[SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_started_together_on_one_database_share_users_sessions_and_the_cookie_key() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three servers at once on an empty database: one migration, one cookie key.
+    let servers: Vec<Server> = std::thread::scope(|s| {
+        let started: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| Server::start(dir.path(), &[])))
+            .collect();
+        started.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let login = login_json(&servers[0], "alice", "correct horse battery").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookie = cookie_of(&login);
+    let refresh = |s: &Server| {
+        client()
+            .post(s.url("/token"))
+            .header(COOKIE, &cookie)
+            .send()
+    };
+    for s in &servers {
+        let response = refresh(s).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{}", s.log());
+    }
+    // A logout on one is honoured by the others once their session cache (1 s) lets go.
+    let out = client()
+        .post(servers[0].url("/logout"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for s in &servers {
+        assert_eq!(refresh(s).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_copy_moves_every_user_into_another_database_once() {
+    let from = tempfile::tempdir().unwrap();
+    let to = tempfile::tempdir().unwrap();
+    // The source is a SQLite file, as a deployment moving to PostgreSQL has.
+    let source = format!("sqlite://{}", from.path().join("old.db").display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(bin())
+            .arg("users")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for (name, role) in [("alice", "user"), ("bob", "support"), ("carol", "user")] {
+        let out = run(
+            &[
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+                "--database-url",
+                &source,
+            ],
+            &format!("{name}'s password\n"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        run(&["disable", "carol", "--database-url", &source], "")
+            .status
+            .success()
+    );
+    let destination = database(to.path());
+    let copy = || run(&["copy", "--from", &source, "--to", &destination], "");
+    let first = copy();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("copied 3 users; 0 were there already")
+    );
+    let second = copy();
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("copied 0 users; 3 were there already")
+    );
+    let list = users(to.path(), &["list"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "alice\tuser\tenabled\nbob\tsupport\tenabled\ncarol\tuser\tdisabled\n"
+    );
+    // The copied hashes log in on a server of the destination.
+    let s = Server::start(to.path(), &[]);
+    assert_eq!(
+        login_json(&s, "alice", "alice's password").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_json(&s, "carol", "carol's password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn a_database_that_is_not_up_is_waited_for_then_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://token:s3cret-pw@127.0.0.1:{port}/tokens");
+    let started = std::time::Instant::now();
+    let out = Command::new(bin())
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--database-wait",
+            "2",
+        ])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY)
+        .env("TWILIO_API_KEY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let waited = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--database-url") && stderr.contains("127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret-pw"), "{stderr}");
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+}
+
+/// A 503 that came within the 2 s bound, with its `Retry-After` and JSON error.
+async fn unavailable_in_time(response: reqwest::Response, took: Duration, s: &Server) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        s.log()
+    );
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert_eq!(response.headers()[RETRY_AFTER], "2");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+}
+
+/// `scripts/postgres.sh COMMAND DIR`: its output.
+fn postgres_script(command: &str, dir: &Path) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args([command, &dir.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
+    if common::postgres().is_none() {
+        // The PostgreSQL pass runs it: a SQLite file does not go away.
+        return;
+    }
+    // A PostgreSQL server of its own, to stop and start again.
+    let pg = tempfile::tempdir().unwrap();
+    let server = postgres_script("start", pg.path());
+    let out = common::psql(&format!("{server}/postgres"), "CREATE DATABASE outage");
+    assert!(out.status.success());
+    let url = format!("{server}/outage");
+    let dir = tempfile::tempdir().unwrap();
+    let add = Command::new(bin())
+        .args([
+            "users",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--database-url",
+            &url,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery\n")?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(add.success());
+    let stderr = dir.path().join("server.log");
+    let mut command = Command::new(bin());
+    command
+        .current_dir(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY)
+        .env("TWILIO_API_KEY_SECRET", SECRET)
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    let s = Server {
+        process: common::Server::spawn(command),
+        stderr,
+    };
+    let login = login_json(&s, "alice", "correct horse battery").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookie = cookie_of(&login);
+
+    postgres_script("stop", pg.path());
+    // Past the session cache's second, a refresh must ask the database too.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refresh = || {
+        client()
+            .post(s.url("/token"))
+            .header(COOKIE, &cookie)
+            .send()
+    };
+    let started = std::time::Instant::now();
+    let response = login_json(&s, "alice", "correct horse battery").await;
+    unavailable_in_time(response, started.elapsed(), &s).await;
+    let started = std::time::Instant::now();
+    let response = refresh().await.unwrap();
+    unavailable_in_time(response, started.elapsed(), &s).await;
+    // The server kept running, and recovers by itself once the database is back.
+    postgres_script("resume", pg.path());
+    let started = std::time::Instant::now();
+    loop {
+        let status = refresh().await.unwrap().status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < Duration::from_secs(10), "no recovery");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        login_json(&s, "alice", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    postgres_script("stop", pg.path());
 }

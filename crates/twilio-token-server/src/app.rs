@@ -473,7 +473,9 @@ async fn login<S: UserStore>(
         tracing::warn!(user = %username.escape_debug(), %address, "login refused by the rate limit");
         ApiError::TooManyRequests { retry_after: wait }
     })?;
-    if username.len() > MAX_NAME || password.len() > MAX_PASSWORD {
+    // No user has such a name (`users add` refuses control characters), and PostgreSQL cannot
+    // even be asked about a NUL.
+    if username.len() > MAX_NAME || password.len() > MAX_PASSWORD || username.contains('\0') {
         state.limits.settle(reservation, Outcome::Failed);
         return Err(failed(state, &username, address));
     }

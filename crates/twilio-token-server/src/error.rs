@@ -40,6 +40,8 @@ pub enum ApiError {
     Timeout,
     /// The password-hashing pool is saturated; try again shortly.
     Busy,
+    /// The user database cannot be reached; try again shortly.
+    StoreUnavailable,
     /// Something on our side failed; details are in the log, not the response.
     Internal,
 }
@@ -93,6 +95,11 @@ impl IntoResponse for ApiError {
                 "busy",
                 "the server is busy; try again shortly".to_owned(),
             ),
+            ApiError::StoreUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the user database cannot be reached; try again shortly".to_owned(),
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -126,6 +133,9 @@ impl IntoResponse for ApiError {
             ApiError::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            ApiError::StoreUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
             ApiError::KeysUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
@@ -137,7 +147,15 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        tracing::error!(error = %e, "user store failed");
-        ApiError::Internal
+        match e {
+            crate::store::StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "user store unavailable");
+                ApiError::StoreUnavailable
+            }
+            _ => {
+                tracing::error!(error = %e, "user store failed");
+                ApiError::Internal
+            }
+        }
     }
 }

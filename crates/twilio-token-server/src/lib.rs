@@ -1,7 +1,7 @@
 //! The twilio-token server: a browser or mobile app asks `POST /token` with its user's
 //! credentials and gets a Twilio access token back, or a 401.
 //!
-//! Users live in SQLite with argon2id password hashes; which grants a token carries is policy,
+//! Users live in SQLite or PostgreSQL with argon2id password hashes; which grants a token carries is policy,
 //! not code; a successful login also sets a signed, HttpOnly session cookie so the app can
 //! refresh its token without keeping the password. An app that signs its users in with an
 //! identity provider can instead send the provider's ID token as `Authorization: Bearer`.
@@ -10,7 +10,8 @@
 //!
 //! - [`config`]: settings, checked once at start, naming whatever is wrong.
 //! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status.
-//! - [`store`]: the [`UserStore`] trait and its SQLite implementation.
+//! - [`store`]: the [`UserStore`] trait, its SQLite and PostgreSQL implementations, and
+//!   [`Store`], whichever a database URL names.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
@@ -38,7 +39,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use config::{Config, Settings};
-pub use store::{SqliteStore, UserStore};
+pub use store::{PgStore, SqliteStore, Store, UserStore};
 
 /// Runs the server for `config` on `listener` until `shutdown` completes.
 pub async fn run<S: UserStore>(

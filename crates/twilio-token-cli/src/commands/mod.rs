@@ -27,10 +27,12 @@ use crate::Failure;
 /// The user database, shared by `serve` and `users`.
 #[derive(clap::Args)]
 pub struct Database {
-    /// The user database.
+    /// The user database: sqlite://PATH, or postgres://USER[:PASSWORD]@HOST:PORT/DB for a
+    /// fleet of servers sharing one database.
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://twilio-token.db",
         global = true
     )]
@@ -39,13 +41,27 @@ pub struct Database {
     /// password hashes and the cookie-signing key).
     #[arg(long, env = "TWILIO_TOKEN_ALLOW_READABLE_DATABASE", global = true)]
     pub allow_readable_database: bool,
+    /// Seconds to wait for a PostgreSQL server that is not up yet before giving up.
+    #[arg(
+        long,
+        env = "TWILIO_TOKEN_DATABASE_WAIT",
+        default_value_t = 15,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub database_wait: u64,
 }
 
 impl Database {
-    /// Opens the store at `url` (this database's, or the demo's).
-    pub async fn open(&self, url: &str) -> Result<twilio_token_server::SqliteStore, Failure> {
+    /// Opens the store at `url` (this database's, or the demo's). No message holds the URL,
+    /// which may hold a password.
+    pub async fn open(&self, url: &str) -> Result<twilio_token_server::Store, Failure> {
         use twilio_token_server::store::StoreError;
-        twilio_token_server::SqliteStore::open_with(url, self.allow_readable_database)
+        let options = twilio_token_server::store::OpenOptions {
+            allow_readable: self.allow_readable_database,
+            wait: std::time::Duration::from_secs(self.database_wait),
+        };
+        twilio_token_server::Store::open(url, options)
             .await
             .map_err(|e| {
                 let hint = match e {

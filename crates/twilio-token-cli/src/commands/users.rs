@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use twilio_token_server::store::StoreError;
-use twilio_token_server::{SqliteStore, UserStore, passwords};
+use twilio_token_server::{Store, UserStore, passwords};
 
 use crate::Failure;
 
@@ -49,6 +49,17 @@ enum Command {
         /// Login name.
         name: String,
     },
+    /// Copy every user (password hash, role, disabled or not) from one database into another,
+    /// e.g. a SQLite file into PostgreSQL. Users the destination has already are left as they
+    /// are, so running it twice adds nothing; sessions are not copied (users log in again).
+    Copy {
+        /// The database to copy from.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The database to copy into.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Enable a disabled user.
     Enable {
         /// Login name.
@@ -63,6 +74,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
+        if let Command::Copy { from, to } = &args.command {
+            return copy(&args.database, from, to).await;
+        }
         let store = args.database.open(&args.database.database_url).await?;
         let result = command(&store, args.command).await;
         store.close().await;
@@ -70,7 +84,55 @@ pub fn run(args: Args) -> Result<(), Failure> {
     })
 }
 
-async fn command(store: &SqliteStore, command: Command) -> Result<(), Failure> {
+/// The store at `url`, its errors naming `flag`.
+async fn open_as(database: &super::Database, flag: &str, url: &str) -> Result<Store, Failure> {
+    database.open(url).await.map_err(|failure| match failure {
+        Failure::Usage(e) | Failure::Invalid(e) => {
+            Failure::Usage(e.replacen("--database-url", flag, 1))
+        }
+    })
+}
+
+/// `users copy`: every user of `from` that `to` lacks.
+async fn copy(database: &super::Database, from: &str, to: &str) -> Result<(), Failure> {
+    let source = open_as(database, "--from", from).await?;
+    let destination = open_as(database, "--to", to).await?;
+    let db = |e: StoreError| Failure::Invalid(e.to_string());
+    let (mut copied, mut present) = (0, 0);
+    for user in source.users().await.map_err(db)? {
+        match destination
+            .add_user(&user.name, &user.password_hash, &user.role)
+            .await
+        {
+            Ok(()) => {
+                if user.disabled {
+                    destination
+                        .set_disabled(&user.name, true)
+                        .await
+                        .map_err(db)?;
+                }
+                copied += 1;
+            }
+            Err(StoreError::Exists) => {
+                present += 1;
+                let there = destination.user(&user.name).await.map_err(db)?;
+                if there.is_some_and(|t| {
+                    (&t.password_hash, &t.role, t.disabled)
+                        != (&user.password_hash, &user.role, user.disabled)
+                }) {
+                    eprintln!("kept {} as the destination has it (it differs)", user.name);
+                }
+            }
+            Err(e) => return Err(db(e)),
+        }
+    }
+    source.close().await;
+    destination.close().await;
+    eprintln!("copied {copied} users; {present} were there already");
+    Ok(())
+}
+
+async fn command(store: &Store, command: Command) -> Result<(), Failure> {
     let db = |e: StoreError| Failure::Invalid(e.to_string());
     let found = |name: &str, found: bool| {
         if found {
@@ -124,6 +186,11 @@ async fn command(store: &SqliteStore, command: Command) -> Result<(), Failure> {
         Command::Enable { name } => {
             found(&name, store.set_disabled(&name, false).await.map_err(db)?)?;
             eprintln!("enabled {name}");
+        }
+        Command::Copy { .. } => {
+            return Err(Failure::Usage(
+                "users copy opens its own --from and --to".into(),
+            ));
         }
     }
     Ok(())

@@ -17,9 +17,75 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_twilio-token"))
 }
 
-/// The test database in `dir`.
+/// The PostgreSQL server the tests run against as well (a URL without a database, e.g.
+/// `postgres://postgres@127.0.0.1:5433`), when `TWILIO_TOKEN_TEST_POSTGRES` names one:
+/// scripts/test.sh starts one and runs the server's suites a second time with it.
+pub fn postgres() -> Option<String> {
+    std::env::var("TWILIO_TOKEN_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The test database of `dir`: a SQLite file in it or, on PostgreSQL, a database of its own
+/// (created on first use, named after `dir`).
 pub fn database(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("users.db").display())
+    let Some(server) = postgres() else {
+        return format!("sqlite://{}", dir.join("users.db").display());
+    };
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    let name = format!("t{:016x}", hasher.finish());
+    static CREATED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    if !created.contains(&name) {
+        let out = psql(
+            &format!("{server}/postgres"),
+            &format!("CREATE DATABASE {name}"),
+        );
+        assert!(
+            out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        created.push(name.clone());
+    }
+    format!("{server}/{name}")
+}
+
+/// `psql URL -c SQL`, its output unaligned.
+pub fn psql(url: &str, sql: &str) -> std::process::Output {
+    Command::new("psql")
+        .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql is installed (scripts/test.sh installs PostgreSQL)")
+}
+
+/// Everything the test database of `dir` holds, as text: the SQLite file's bytes, or the rows
+/// of the PostgreSQL database's tables.
+pub fn stored(dir: &Path) -> String {
+    match postgres() {
+        None => ["users.db", "users.db-wal"]
+            .iter()
+            .map(|f| {
+                String::from_utf8_lossy(&std::fs::read(dir.join(f)).unwrap_or_default())
+                    .into_owned()
+            })
+            .collect(),
+        Some(_) => {
+            let out = psql(
+                &database(dir),
+                "SELECT string_agg(t::text, E'\\n') FROM (SELECT u::text AS t FROM users u \
+                 UNION ALL SELECT s::text FROM sessions s UNION ALL SELECT k::text FROM settings k) x",
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    }
 }
 
 /// `twilio-token users ...` against the test database, with `stdin` as its input.

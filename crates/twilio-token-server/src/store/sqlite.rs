@@ -1,7 +1,5 @@
-//! Where users and sessions live: a small trait, so that the handlers do not know the database,
-//! and its SQLite implementation (a file, with migrations).
+//! The SQLite store: one file, WAL journal, migrations applied on open.
 
-use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,108 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-/// A user as stored: the password only as its argon2id PHC string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// Row id.
-    pub id: i64,
-    /// Login name, also the token identity.
-    pub name: String,
-    /// The argon2id PHC string.
-    pub password_hash: String,
-    /// Which policy role the user's tokens follow.
-    pub role: String,
-    /// A disabled user cannot log in or refresh.
-    pub disabled: bool,
-}
-
-/// A store failure (the database is unreachable, a constraint failed, ...).
-#[derive(Debug)]
-pub enum StoreError {
-    /// A user of that name exists already.
-    Exists,
-    /// A database file other local users can read or write (it holds password hashes, session
-    /// hashes and the cookie key).
-    Readable {
-        /// The file.
-        path: String,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The database failed.
-    Database(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Exists => f.write_str("a user of that name exists already"),
-            StoreError::Readable { path, mode } => write!(
-                f,
-                "{path} is open to other local users (mode {mode:03o}); it holds password hashes \
-                 and the cookie key: chmod 600 it"
-            ),
-            StoreError::Database(e) => write!(f, "database error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Exists,
-            _ => StoreError::Database(e.to_string()),
-        }
-    }
-}
-
-type Result<T> = std::result::Result<T, StoreError>;
-
-/// Users, sessions and server settings. Changing a user's password or disabling it ends its
-/// sessions, in the same transaction.
-pub trait UserStore: Send + Sync + 'static {
-    /// Adds a user; [`StoreError::Exists`] if the name is taken.
-    fn add_user(
-        &self,
-        name: &str,
-        password_hash: &str,
-        role: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
-    /// A user by name.
-    fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
-    /// Every user, by name.
-    fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
-    /// Sets a password hash and ends the user's sessions; false if there is no such user.
-    fn set_password(
-        &self,
-        name: &str,
-        password_hash: &str,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// Disables or enables a user, ending its sessions; false if there is no such user.
-    fn set_disabled(&self, name: &str, disabled: bool)
-    -> impl Future<Output = Result<bool>> + Send;
-    /// Removes a user and its sessions; false if there is no such user.
-    fn remove_user(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Records a session (by the hash of its id) until `expires_at`.
-    fn add_session(
-        &self,
-        id_hash: &[u8],
-        user_id: i64,
-        expires_at: i64,
-    ) -> impl Future<Output = Result<()>> + Send;
-    /// The enabled user of an unexpired session.
-    fn session_user(
-        &self,
-        id_hash: &[u8],
-        now: i64,
-    ) -> impl Future<Output = Result<Option<User>>> + Send;
-    /// Ends a session.
-    fn remove_session(&self, id_hash: &[u8]) -> impl Future<Output = Result<()>> + Send;
-    /// A server secret, made by `make` and stored on first use (the same value on every start).
-    fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
-}
+use super::{Result, StoreError, User, UserStore, now};
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
 #[derive(Debug, Clone)]
@@ -144,10 +41,17 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        // SQLite's migrator takes no lock: of processes that open a new file at once, all but
+        // the first find the tables made under them and fail. Run again, they see the migration
+        // applied.
+        let mut tries = 0;
+        while let Err(e) = sqlx::migrate!("./migrations/sqlite").run(&pool).await {
+            tries += 1;
+            if tries == 5 {
+                return Err(StoreError::Database(e.to_string()));
+            }
+            tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+        }
         Ok(SqliteStore { pool })
     }
 
@@ -194,10 +98,6 @@ fn private_file(path: &Path, allow_readable: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    twilio_token::now()
 }
 
 fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<User> {

@@ -1,0 +1,219 @@
+//! Where users and sessions live: a small trait, so that the handlers do not know the database,
+//! with one implementation per backend, each with its own migrations: [`SqliteStore`] (one file,
+//! the embedded default) and [`PgStore`] (PostgreSQL, shared by a fleet of servers). [`Store`]
+//! is whichever a `--database-url` names.
+
+use std::future::Future;
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A user as stored: the password only as its argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name, also the token identity.
+    pub name: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// Which policy role the user's tokens follow.
+    pub role: String,
+    /// A disabled user cannot log in or refresh.
+    pub disabled: bool,
+}
+
+/// A store failure (the database is unreachable, a constraint failed, ...).
+#[derive(Debug)]
+pub enum StoreError {
+    /// A user of that name exists already.
+    Exists,
+    /// A database file other local users can read or write (it holds password hashes, session
+    /// hashes and the cookie key).
+    Readable {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The database cannot be reached (it is down, or every connection is busy): worth
+    /// trying again shortly.
+    Unavailable(String),
+    /// The database failed.
+    Database(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Exists => f.write_str("a user of that name exists already"),
+            StoreError::Readable { path, mode } => write!(
+                f,
+                "{path} is open to other local users (mode {mode:03o}); it holds password hashes \
+                 and the cookie key: chmod 600 it"
+            ),
+            StoreError::Unavailable(e) => write!(f, "database unavailable: {e}"),
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Exists,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            // PostgreSQL shutting down or restarting (admin_shutdown, cannot_connect_now...).
+            sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P")) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+/// The result of a store operation.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Users, sessions and server settings. Changing a user's password or disabling it ends its
+/// sessions, in the same transaction.
+pub trait UserStore: Send + Sync + 'static {
+    /// Adds a user; [`StoreError::Exists`] if the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        role: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A user by name.
+    fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Every user, by name.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Sets a password hash and ends the user's sessions; false if there is no such user.
+    fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Disables or enables a user, ending its sessions; false if there is no such user.
+    fn set_disabled(&self, name: &str, disabled: bool)
+    -> impl Future<Output = Result<bool>> + Send;
+    /// Removes a user and its sessions; false if there is no such user.
+    fn remove_user(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Records a session (by the hash of its id) until `expires_at`.
+    fn add_session(
+        &self,
+        id_hash: &[u8],
+        user_id: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The enabled user of an unexpired session.
+    fn session_user(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Ends a session.
+    fn remove_session(&self, id_hash: &[u8]) -> impl Future<Output = Result<()>> + Send;
+    /// A server secret, made by `make` and stored on first use (the same value on every start).
+    fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
+}
+
+/// The store a database URL names: `sqlite://PATH` (or `sqlite::memory:`), or
+/// `postgres://USER@HOST:PORT/DB` (`postgresql://` too).
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(PgStore),
+}
+
+/// How a [`Store`] is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Accept a SQLite file that other local users can read.
+    pub allow_readable: bool,
+    /// How long to wait for a PostgreSQL server to come up.
+    pub wait: std::time::Duration,
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str, options: OpenOptions) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Store::Postgres(PgStore::open(url, options.wait).await?));
+        }
+        if url.starts_with("sqlite:") {
+            let store = SqliteStore::open_with(url, options.allow_readable).await?;
+            return Ok(Store::Sqlite(store));
+        }
+        Err(StoreError::Database(
+            "the URL is neither sqlite://PATH nor postgres://USER@HOST:PORT/DB".into(),
+        ))
+    }
+
+    /// Closes the store, finishing what is in flight.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Calls the same method on whichever backend the store is.
+macro_rules! delegate {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(s) => s.$method($($arg),*).await,
+            Store::Postgres(p) => p.$method($($arg),*).await,
+        }
+    };
+}
+
+impl UserStore for Store {
+    async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
+        delegate!(self.add_user(name, password_hash, role))
+    }
+    async fn user(&self, name: &str) -> Result<Option<User>> {
+        delegate!(self.user(name))
+    }
+    async fn users(&self) -> Result<Vec<User>> {
+        delegate!(self.users())
+    }
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        delegate!(self.set_password(name, password_hash))
+    }
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
+        delegate!(self.set_disabled(name, disabled))
+    }
+    async fn remove_user(&self, name: &str) -> Result<bool> {
+        delegate!(self.remove_user(name))
+    }
+    async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
+        delegate!(self.add_session(id_hash, user_id, expires_at))
+    }
+    async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+        delegate!(self.session_user(id_hash, now))
+    }
+    async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
+        delegate!(self.remove_session(id_hash))
+    }
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        delegate!(self.secret(key, make))
+    }
+}
+
+fn now() -> i64 {
+    twilio_token::now()
+}

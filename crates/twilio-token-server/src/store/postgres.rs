@@ -1,0 +1,222 @@
+//! The PostgreSQL store: one database that every server of a fleet shares, migrations applied
+//! on open (sqlx's migrator takes an advisory lock, so servers started together migrate once).
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgPool, Row};
+
+use super::{Result, StoreError, User, UserStore, now};
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST:PORT/DB`), waiting
+    /// with backoff up to `wait` for the server to come up, and brings its schema up to date.
+    /// No error names the password.
+    pub async fn open(url: &str, wait: Duration) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|_| {
+            StoreError::Database("the URL is not a postgres://USER@HOST:PORT/DB URL".into())
+        })?;
+        let place = format!(
+            "PostgreSQL at {}:{} (database {:?})",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        );
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match PgConnection::connect_with(&options).await {
+                Ok(connection) => {
+                    let _ = connection.close().await;
+                    break;
+                }
+                Err(e) if started.elapsed() + pause < wait => {
+                    tracing::warn!(error = %e, "waiting for {place}");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    return Err(StoreError::Database(format!(
+                        "cannot reach {place} (waited {:.1} s): {e}",
+                        started.elapsed().as_secs_f64()
+                    )));
+                }
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // A database that is gone is an answer in time (a 503), not a hang.
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_lazy_with(options);
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        // An older server in a rolling deploy meets migrations it does not know: they only add.
+        migrator.set_ignore_missing(true);
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(PgStore { pool })
+    }
+
+    /// Closes the pool, finishing what is in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn user_from(row: &PgRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        role: row.try_get("role")?,
+        disabled: row.try_get("disabled")?,
+    })
+}
+
+impl UserStore for PgStore {
+    async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (name, password_hash, role, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT id, name, password_hash, role, disabled FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        // Byte order, as SQLite sorts, whatever the database's locale.
+        let rows = sqlx::query(
+            "SELECT id, name, password_hash, role, disabled FROM users ORDER BY name COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE name = $3")
+                .bind(password_hash)
+                .bind(now())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        end_sessions(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed =
+            sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE name = $3")
+                .bind(disabled)
+                .bind(now())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        end_sessions(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        end_sessions(&mut tx, name).await?;
+        let removed = sqlx::query("DELETE FROM users WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed == 1)
+    }
+
+    async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Expired sessions go as new ones come, so the table does not grow without bound.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.password_hash, u.role, u.disabled FROM sessions s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND NOT u.disabled",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        // Servers started together agree: the first insert wins, every one reads it back.
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(make)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+}
+
+async fn end_sessions(tx: &mut sqlx::PgConnection, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)")
+        .bind(name)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
