@@ -46,7 +46,7 @@ cat > "$work/issuers.json" <<'EOF'
 EOF
 
 "$bin" serve --bind 127.0.0.1:0 --policy "$work/policy.json" --issuers "$work/issuers.json" \
-    --cors-origin https://app.example.com >"$work/listening" 2>"$work/server.log" &
+    --cors-origin https://app.example.com --drain-seconds 0 >"$work/listening" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do
     grep -q '^listening on ' "$work/listening" && break

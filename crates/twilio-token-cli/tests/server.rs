@@ -40,12 +40,17 @@ impl Server {
 
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.process.child.wait().unwrap()
+    }
+
+    /// Sends SIGTERM, without waiting.
+    fn signal_term(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.process.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
-        self.process.child.wait().unwrap()
     }
 
     fn log(&self) -> String {
@@ -460,7 +465,7 @@ async fn a_restart_keeps_users_and_sessions_and_shutdown_finishes_requests() {
     for name in ["alice", "bob", "carol"] {
         add_user(dir.path(), name, "correct horse battery", "user");
     }
-    let s = Server::start(dir.path(), &[]);
+    let s = Server::start(dir.path(), &["--drain-seconds", "0"]);
     let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
     // Logins in flight when SIGTERM arrives still finish.
     let url = s.url("/token");
@@ -1142,6 +1147,11 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     let response = refresh().await.unwrap();
     unavailable_in_time(response, started.elapsed(), &s).await;
     // The server kept running, and recovers by itself once the database is back.
+    let readyz = || client().get(s.url("/readyz")).send();
+    assert_eq!(
+        readyz().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     postgres_script("resume", pg.path());
     let started = std::time::Instant::now();
     loop {
@@ -1160,4 +1170,126 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
         StatusCode::OK
     );
     postgres_script("stop", pg.path());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_turns_readyz_away_serves_through_the_drain_then_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    let s = Server::start(dir.path(), &["--drain-seconds", "2"]);
+    let readyz = || client().get(s.url("/readyz")).send();
+    let ready = readyz().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.text().await.unwrap(), "ready\n");
+    s.signal_term();
+    let told = std::time::Instant::now();
+    // At once, /readyz sends the load balancer away...
+    let started = std::time::Instant::now();
+    loop {
+        let response = readyz().await.unwrap();
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(response.headers()[RETRY_AFTER], "2");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "/readyz still 200"
+        );
+    }
+    // ...while requests are still served, through the drain period.
+    assert_eq!(
+        login_json(&s, "alice", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        client()
+            .get(s.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert!(told.elapsed() < Duration::from_secs(2));
+    let status = tokio::task::spawn_blocking(move || {
+        let mut s = s;
+        s.process.child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+    let took = told.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guesses_spread_over_servers_sharing_postgresql_reach_the_hash_five_times_in_all() {
+    if common::postgres().is_none() {
+        // A SQLite file serves one server; the PostgreSQL pass runs this.
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+    add_user(dir.path(), "bob", "correct horse battery", "user");
+    let servers: Vec<Server> = (0..3).map(|_| Server::start(dir.path(), &[])).collect();
+    let checks = || async {
+        let mut total = 0;
+        for s in &servers {
+            let text = s.metrics().await;
+            total += text
+                .lines()
+                .find_map(|l| l.strip_prefix("twilio_token_password_checks_total "))
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap();
+        }
+        total
+    };
+    // One after another, rotated across the three.
+    for i in 0..9 {
+        let status = login_json(&servers[i % 3], "alice", "guess").await.status();
+        let expected = if i < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(status, expected, "guess {i}");
+    }
+    assert_eq!(checks().await, 5);
+    // Thirty at once across the three, for another user.
+    let guesses: Vec<_> = (0..30)
+        .map(|i| {
+            let url = servers[i % 3].url("/token");
+            tokio::spawn(async move {
+                client()
+                    .post(url)
+                    .json(&json!({"username": "bob", "password": "guess"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    assert_eq!(checks().await, 10, "{statuses:?}");
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 25, "{statuses:?}");
+    // The right password, on any server, waits too.
+    assert_eq!(
+        login_json(&servers[2], "bob", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -47,6 +47,8 @@ pub struct AppState<S> {
     exchanger: Option<Exchanger>,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Set once the server is told to stop: `/readyz` answers 503 from then on.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl<S: UserStore> AppState<S> {
@@ -86,7 +88,14 @@ impl<S: UserStore> AppState<S> {
             request_timeout: config.request_timeout,
             metrics,
             store,
+            draining: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Makes `/readyz` answer 503 from now on.
+    pub fn begin_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -115,6 +124,7 @@ pub fn routes<S: UserStore>() -> Routes<Arc<AppState<S>>> {
         .route(Method::POST, "/token", token::<S>)
         .route(Method::POST, "/logout", logout::<S>)
         .route(Method::GET, "/healthz", || async { "ok\n" })
+        .route(Method::GET, "/readyz", readyz::<S>)
         .route(Method::GET, "/api/info", info::<S>)
         .route(Method::GET, "/metrics", metrics::<S>)
         .route(Method::GET, "/openapi.json", openapi)
@@ -199,6 +209,20 @@ pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer
             tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
         },
     )
+}
+
+/// `GET /readyz`: whether a load balancer should send this server requests: not while it
+/// drains before stopping, nor while its database does not answer. (`/healthz` says only that
+/// the process serves.)
+async fn readyz<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> Response {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return ApiError::NotReady("the server is stopping").into_response();
+    }
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping());
+    match ping.await {
+        Ok(Ok(())) => "ready\n".into_response(),
+        _ => ApiError::NotReady("the user database does not answer").into_response(),
+    }
 }
 
 /// `GET /api/info`: what the page needs to know about the server.
@@ -468,15 +492,21 @@ async fn login<S: UserStore>(
     room: Option<&str>,
 ) -> Result<Response, ApiError> {
     // Counted before anything is hashed, so guesses sent at once cannot all pass the check.
-    let reservation = state.limits.reserve(&username, address).map_err(|wait| {
-        state.metrics.login(Login::Limited);
-        tracing::warn!(user = %username.escape_debug(), %address, "login refused by the rate limit");
-        ApiError::TooManyRequests { retry_after: wait }
-    })?;
+    let limits = &state.limits;
+    let reservation = limits
+        .reserve(&state.store, &username, address)
+        .await?
+        .map_err(|wait| {
+            state.metrics.login(Login::Limited);
+            tracing::warn!(user = %username.escape_debug(), %address, "login refused by the rate limit");
+            ApiError::TooManyRequests { retry_after: wait }
+        })?;
     // No user has such a name (`users add` refuses control characters), and PostgreSQL cannot
     // even be asked about a NUL.
     if username.len() > MAX_NAME || password.len() > MAX_PASSWORD || username.contains('\0') {
-        state.limits.settle(reservation, Outcome::Failed);
+        limits
+            .settle(&state.store, reservation, Outcome::Failed)
+            .await?;
         return Err(failed(state, &username, address));
     }
     let checked = check_password(state, &username, password).await;
@@ -485,7 +515,7 @@ async fn login<S: UserStore>(
         Ok(None) => Outcome::Failed,
         Err(_) => Outcome::NotChecked,
     };
-    state.limits.settle(reservation, outcome);
+    limits.settle(&state.store, reservation, outcome).await?;
     let Some(user) = checked? else {
         return Err(failed(state, &username, address));
     };

@@ -62,6 +62,8 @@ pub struct Settings {
     pub demo: bool,
     /// `--max-connections-per-client`.
     pub max_connections_per_client: usize,
+    /// `--drain-seconds`: how long a server told to stop keeps serving, `/readyz` saying 503.
+    pub drain_seconds: u64,
 }
 
 /// The checked configuration.
@@ -102,6 +104,9 @@ pub struct Config {
     pub hash_threads: usize,
     /// Whether tokens are signed with the demo's placeholder key.
     pub demo: bool,
+    /// How long a server told to stop keeps serving (with `/readyz` at 503, so that a load
+    /// balancer moves its clients away) before it stops accepting and finishes what is in flight.
+    pub drain: Duration,
 }
 
 /// A setting that is missing or malformed, by name.
@@ -187,6 +192,9 @@ impl Config {
                 "--max-connections-per-client must be at least 1".into(),
             ));
         }
+        if s.drain_seconds > 3600 {
+            return Err(ConfigError("--drain-seconds must be at most 3600".into()));
+        }
         if s.session_ttl == 0 || s.session_ttl > 90 * 86_400 {
             return Err(ConfigError("--session-ttl must be 1 s to 90 days".into()));
         }
@@ -218,6 +226,7 @@ impl Config {
             },
             hash_threads: cores,
             demo: s.demo,
+            drain: Duration::from_secs(s.drain_seconds),
         })
     }
 }

@@ -42,6 +42,8 @@ pub enum ApiError {
     Busy,
     /// The user database cannot be reached; try again shortly.
     StoreUnavailable,
+    /// `/readyz`: this server should not be sent requests now, for this reason.
+    NotReady(&'static str),
     /// Something on our side failed; details are in the log, not the response.
     Internal,
 }
@@ -100,6 +102,11 @@ impl IntoResponse for ApiError {
                 "unavailable",
                 "the user database cannot be reached; try again shortly".to_owned(),
             ),
+            ApiError::NotReady(why) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                (*why).to_owned(),
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -133,7 +140,7 @@ impl IntoResponse for ApiError {
             ApiError::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
-            ApiError::StoreUnavailable => {
+            ApiError::StoreUnavailable | ApiError::NotReady(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             }
             ApiError::KeysUnavailable => {

@@ -18,7 +18,8 @@
 //! - [`exchange`]: identity providers' ID tokens traded for access tokens; [`jwks`]: their
 //!   keys, fetched and cached.
 //! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy.
-//! - [`serve`]: the listener, header deadlines and graceful shutdown.
+//! - [`serve`]: the listener, header deadlines and graceful shutdown (after the drain period
+//!   that [`run`] gives a server told to stop).
 
 pub mod app;
 pub mod config;
@@ -50,7 +51,16 @@ pub async fn run<S: UserStore>(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
     let router = app::router(Arc::clone(&state), config);
-    let observe = app::observer(state);
+    let observe = app::observer(Arc::clone(&state));
+    let drain = config.drain;
+    // Told to stop, the server first says so at /readyz and keeps serving for the drain
+    // period, so that a load balancer moves its clients away before anything is refused.
+    let shutdown = async move {
+        shutdown.await;
+        state.begin_draining();
+        tracing::info!("draining for {drain:?}: /readyz answers 503");
+        tokio::time::sleep(drain).await;
+    };
     serve::serve(listener, router, config.limits, observe, shutdown).await?;
     Ok(())
 }

@@ -48,6 +48,10 @@ pub struct Args {
         default_value_t = 256
     )]
     max_connections_per_client: usize,
+    /// Seconds a server told to stop (SIGTERM, Ctrl-C) keeps serving with /readyz at 503, so
+    /// that a load balancer moves its clients away, before it finishes what is in flight and exits.
+    #[arg(long, env = "TWILIO_TOKEN_DRAIN_SECONDS", default_value_t = 5)]
+    drain_seconds: u64,
     /// Log lines as text (coloured only on a terminal) or as one JSON object per line.
     #[arg(long, env = "TWILIO_TOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -93,6 +97,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         max_ttl: args.max_ttl,
         demo: args.demo,
         max_connections_per_client: args.max_connections_per_client,
+        drain_seconds: args.drain_seconds,
     };
     let mut database_url = args.database.database_url.clone();
     let demo_dir = if args.demo {

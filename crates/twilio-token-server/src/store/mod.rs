@@ -5,6 +5,8 @@
 
 use std::future::Future;
 
+use crate::limiter::Limit;
+
 mod postgres;
 mod sqlite;
 
@@ -126,6 +128,20 @@ pub trait UserStore: Send + Sync + 'static {
     fn remove_session(&self, id_hash: &[u8]) -> impl Future<Output = Result<()>> + Send;
     /// A server secret, made by `make` and stored on first use (the same value on every start).
     fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
+    /// Whether the database answers.
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Counts a login attempt against `key` unless its window already holds `limit.failures`:
+    /// `None` when counted, `Some(seconds to wait)` when refused (and then nothing is counted).
+    /// Check and count are one atomic step, whatever else runs at once.
+    fn reserve_attempt(
+        &self,
+        key: &str,
+        limit: Limit,
+    ) -> impl Future<Output = Result<Option<u64>>> + Send;
+    /// Takes one counted attempt of `key` back.
+    fn release_attempt(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Forgets the attempts of `key`.
+    fn clear_attempts(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The store a database URL names: `sqlite://PATH` (or `sqlite::memory:`), or
@@ -211,6 +227,18 @@ impl UserStore for Store {
     }
     async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
         delegate!(self.secret(key, make))
+    }
+    async fn ping(&self) -> Result<()> {
+        delegate!(self.ping())
+    }
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
+        delegate!(self.reserve_attempt(key, limit))
+    }
+    async fn release_attempt(&self, key: &str) -> Result<()> {
+        delegate!(self.release_attempt(key))
+    }
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        delegate!(self.clear_attempts(key))
     }
 }
 

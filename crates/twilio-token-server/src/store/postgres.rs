@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
 use super::{Result, StoreError, User, UserStore, now};
+use crate::limiter::Limit;
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -160,9 +161,13 @@ impl UserStore for PgStore {
 
     async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        // Expired sessions go as new ones come, so the table does not grow without bound.
+        // Expired sessions and long-past login windows go as new sessions come, so that
+        // neither table grows without bound.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_limits WHERE window_start < now() - interval '1 day'")
             .execute(&mut *tx)
             .await?;
         sqlx::query("INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)")
@@ -191,6 +196,63 @@ impl UserStore for PgStore {
     async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
+        // One statement, under the row's lock: a new window, or one more attempt in the
+        // current window while it holds fewer than the limit; no row back means refused. The
+        // window is the database's clock, the same for every server.
+        let window = limit.window.as_secs_f64();
+        let counted = sqlx::query(
+            "INSERT INTO login_limits AS l (key, window_start, attempts) VALUES ($1, now(), 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
+                              THEN now() ELSE l.window_start END, \
+               attempts = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
+                          THEN 1 ELSE l.attempts + 1 END \
+             WHERE l.window_start <= now() - make_interval(secs => $2) OR l.attempts < $3 \
+             RETURNING attempts",
+        )
+        .bind(key)
+        .bind(window)
+        .bind(i32::try_from(limit.failures).unwrap_or(i32::MAX))
+        .fetch_optional(&self.pool)
+        .await?;
+        if counted.is_some() {
+            return Ok(None);
+        }
+        let wait: Option<f64> = sqlx::query_scalar(
+            "SELECT extract(epoch FROM window_start + make_interval(secs => $2) - now())::float8 \
+             FROM login_limits WHERE key = $1",
+        )
+        .bind(key)
+        .bind(window)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Some(wait.map_or(1, |w| w.ceil().max(1.0) as u64)))
+    }
+
+    async fn release_attempt(&self, key: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE login_limits SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_limits WHERE key = $1")
+            .bind(key)
             .execute(&self.pool)
             .await?;
         Ok(())

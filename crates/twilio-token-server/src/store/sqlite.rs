@@ -2,17 +2,21 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use super::{Result, StoreError, User, UserStore, now};
+use crate::limiter::{Limit, Limiter};
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Login attempts, in this process's memory: a SQLite file serves one server.
+    attempts: Arc<Limiter<String>>,
 }
 
 impl SqliteStore {
@@ -52,7 +56,13 @@ impl SqliteStore {
             }
             tokio::time::sleep(Duration::from_millis(50 * tries)).await;
         }
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            attempts: Arc::new(Limiter::new(Limit {
+                failures: 0,
+                window: Duration::ZERO,
+            })),
+        })
     }
 
     /// Closes the pool, finishing what is in flight.
@@ -201,6 +211,29 @@ impl UserStore for SqliteStore {
             .bind(id_hash)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
+        let key = key.to_owned();
+        Ok(self
+            .attempts
+            .reserve_under(&key, limit, Instant::now())
+            .err())
+    }
+
+    async fn release_attempt(&self, key: &str) -> Result<()> {
+        self.attempts.release(&key.to_owned(), None);
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        self.attempts.reset(&key.to_owned());
         Ok(())
     }
 
