@@ -35,7 +35,9 @@ pub struct AppState<S> {
     api_key_sid: String,
     key: EncodingKey,
     sessions: Sessions,
-    session_cache: SessionCache,
+    session_cache: Arc<SessionCache>,
+    /// Whether the store tells the session cache of revocations made by other servers.
+    watching_revocations: bool,
     hasher: Hasher,
     limits: LoginLimits,
     max_body: usize,
@@ -64,6 +66,7 @@ impl<S: UserStore> AppState<S> {
             )
             .await?;
         let metrics = Arc::new(Metrics::default());
+        let session_cache = Arc::new(SessionCache::new(config.session_cache));
         let exchanger = match config.issuers.is_empty() {
             true => None,
             false => {
@@ -79,7 +82,8 @@ impl<S: UserStore> AppState<S> {
             api_key_sid: config.api_key_sid.clone(),
             key: EncodingKey::from_secret(config.api_key_secret.expose().as_bytes()),
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
-            session_cache: SessionCache::new(config.session_cache),
+            watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
+            session_cache,
             hasher: Hasher::new(config.hash_threads),
             limits: LoginLimits::new(config.user_limit, config.address_limit),
             max_body: config.max_body,
@@ -212,11 +216,15 @@ pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer
 }
 
 /// `GET /readyz`: whether a load balancer should send this server requests: not while it
-/// drains before stopping, nor while its database does not answer. (`/healthz` says only that
+/// drains before stopping, nor while its database or (on PostgreSQL) its revocation listener
+/// is not up. (`/healthz` says only that
 /// the process serves.)
 async fn readyz<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> Response {
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return ApiError::NotReady("the server is stopping").into_response();
+    }
+    if state.watching_revocations && !state.session_cache.trusted() {
+        return ApiError::NotReady("the revocation listener is not up").into_response();
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping());
     match ping.await {

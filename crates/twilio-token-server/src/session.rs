@@ -141,11 +141,14 @@ fn id_hash(id: &[u8; 32]) -> IdHash {
 ///
 /// An entry is trusted for `freshness` after it was read: logout removes it at once, and a
 /// password change or a disable made by another process (`twilio-token users ...`) reaches a
-/// running server within that time.
+/// running server within that time. On PostgreSQL the store tells the cache of every revocation
+/// as it commits ([`UserStore::watch_revocations`](crate::store::UserStore::watch_revocations));
+/// while it cannot (its notification connection is lost), the cache holds nothing.
 #[derive(Debug)]
 pub struct SessionCache {
     entries: std::sync::Mutex<std::collections::HashMap<IdHash, Cached, BuildIdHasher>>,
     freshness: std::time::Duration,
+    trusted: std::sync::atomic::AtomicBool,
 }
 
 /// A session's user and when it was read from the store.
@@ -180,11 +183,15 @@ impl SessionCache {
         SessionCache {
             entries: std::sync::Mutex::default(),
             freshness,
+            trusted: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
     /// The session's user, if it was read from the store within the freshness time.
     pub fn get(&self, id_hash: &IdHash) -> Option<Arc<crate::store::User>> {
+        if !self.trusted() {
+            return None;
+        }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(id_hash)
@@ -194,6 +201,9 @@ impl SessionCache {
 
     /// Remembers a session's user, as just read from the store.
     pub fn put(&self, id_hash: IdHash, user: Arc<crate::store::User>) {
+        if !self.trusted() {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_CACHED {
             entries.clear();
@@ -207,6 +217,41 @@ impl SessionCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id_hash);
+    }
+
+    /// Forgets every session of the user named `name` (a password change, a disable).
+    pub fn remove_user(&self, name: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (user, _)| user.name != name);
+    }
+
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Whether entries are kept and used: false while revocations may be missed.
+    pub fn trusted(&self) -> bool {
+        self.trusted.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Starts or stops trusting entries; stopping forgets them all, since what was revoked
+    /// meanwhile is not known.
+    pub fn set_trusted(&self, trusted: bool) {
+        if !trusted {
+            self.trusted
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
+        self.clear();
+        if trusted {
+            self.trusted
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 }
 

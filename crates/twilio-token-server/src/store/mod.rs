@@ -5,7 +5,10 @@
 
 use std::future::Future;
 
+use std::sync::Arc;
+
 use crate::limiter::Limit;
+use crate::session::SessionCache;
 
 mod postgres;
 mod sqlite;
@@ -142,6 +145,11 @@ pub trait UserStore: Send + Sync + 'static {
     fn release_attempt(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
     /// Forgets the attempts of `key`.
     fn clear_attempts(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Keeps `cache` told, from now on, of the sessions that any server sharing this database
+    /// ends (logout, a password change, a disable, a removal), and untrusted while it may miss
+    /// one. Whether it does: a SQLite file serves one server, whose own logouts reach its
+    /// cache directly.
+    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool;
 }
 
 /// The store a database URL names: `sqlite://PATH` (or `sqlite::memory:`), or
@@ -239,6 +247,12 @@ impl UserStore for Store {
     }
     async fn clear_attempts(&self, key: &str) -> Result<()> {
         delegate!(self.clear_attempts(key))
+    }
+    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool {
+        match self {
+            Store::Sqlite(s) => s.watch_revocations(cache),
+            Store::Postgres(p) => p.watch_revocations(cache),
+        }
     }
 }
 

@@ -2,13 +2,15 @@
 //! on open (sqlx's migrator takes an advisory lock, so servers started together migrate once).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
 use super::{Result, StoreError, User, UserStore, now};
 use crate::limiter::Limit;
+use crate::session::SessionCache;
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -194,10 +196,14 @@ impl UserStore for PgStore {
     }
 
     async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        let hex: String = id_hash.iter().map(|b| format!("{b:02x}")).collect();
+        notify(&mut tx, &format!("session:{hex}")).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -250,6 +256,41 @@ impl UserStore for PgStore {
         Ok(())
     }
 
+    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool {
+        let pool = self.pool.clone();
+        cache.set_trusted(false);
+        tokio::spawn(async move {
+            loop {
+                // A connection of its own (not through PgBouncer's transaction pooling, which
+                // breaks LISTEN); once it listens, nothing revoked from then on is missed.
+                let listening = async {
+                    let mut listener = PgListener::connect_with(&pool).await?;
+                    listener.listen(REVOKED).await?;
+                    Ok::<_, sqlx::Error>(listener)
+                };
+                let mut listener = match listening.await {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for revocations; sessions are read from the database");
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                        continue;
+                    }
+                };
+                cache.set_trusted(true);
+                // try_recv: None or an error means the connection was lost, and notifications
+                // with it, so the cache stops being trusted until a new listener is up.
+                while let Ok(Some(notification)) = listener.try_recv().await {
+                    apply(&cache, notification.payload());
+                }
+                cache.set_trusted(false);
+                tracing::warn!(
+                    "lost the revocation listener; sessions are read from the database until it is back"
+                );
+            }
+        });
+        true
+    }
+
     async fn clear_attempts(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_limits WHERE key = $1")
             .bind(key)
@@ -275,10 +316,47 @@ impl UserStore for PgStore {
     }
 }
 
+/// Ends the sessions of the user `name`, and tells every server so when `tx` commits.
 async fn end_sessions(tx: &mut sqlx::PgConnection, name: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)")
         .bind(name)
-        .execute(tx)
+        .execute(&mut *tx)
+        .await?;
+    notify(tx, &format!("user:{name}")).await
+}
+
+/// The channel on which revocations are told to every server.
+const REVOKED: &str = "twilio_token_revoked";
+
+/// Tells every listening server of a revocation when `connection`'s transaction commits
+/// (PostgreSQL delivers a notification only on commit, and never one of a rolled-back
+/// transaction). Only revocations notify: a notifying commit takes a global lock.
+async fn notify(connection: &mut sqlx::PgConnection, what: &str) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(REVOKED)
+        .bind(what)
+        .execute(connection)
         .await?;
     Ok(())
+}
+
+/// What a revocation's notification ended, applied to `cache`.
+fn apply(cache: &SessionCache, payload: &str) {
+    if let Some(name) = payload.strip_prefix("user:") {
+        cache.remove_user(name);
+    } else if let Some(hex) = payload.strip_prefix("session:") {
+        let mut id_hash = [0u8; 32];
+        let decoded = (0..32).all(|i| {
+            hex.get(2 * i..2 * i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+                .map(|b| id_hash[i] = b)
+                .is_some()
+        });
+        if decoded {
+            cache.remove(&id_hash);
+        } else {
+            // Unreadable: forget everything rather than keep what it may have ended.
+            cache.clear();
+        }
+    }
 }

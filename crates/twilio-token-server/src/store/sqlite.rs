@@ -10,6 +10,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::{Result, StoreError, User, UserStore, now};
 use crate::limiter::{Limit, Limiter};
+use crate::session::SessionCache;
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
 #[derive(Debug, Clone)]
@@ -235,6 +236,10 @@ impl UserStore for SqliteStore {
     async fn clear_attempts(&self, key: &str) -> Result<()> {
         self.attempts.reset(&key.to_owned());
         Ok(())
+    }
+
+    fn watch_revocations(&self, _cache: Arc<SessionCache>) -> bool {
+        false
     }
 
     async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
