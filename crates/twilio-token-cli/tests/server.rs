@@ -1064,22 +1064,6 @@ async fn unavailable_in_time(response: reqwest::Response, took: Duration, s: &Se
     assert_eq!(body["error"], "unavailable");
 }
 
-/// `scripts/postgres.sh COMMAND DIR`: its output.
-fn postgres_script(command: &str, dir: &Path) -> String {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .args([command, &dir.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     if common::postgres().is_none() {
@@ -1088,7 +1072,7 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     }
     // A PostgreSQL server of its own, to stop and start again.
     let pg = tempfile::tempdir().unwrap();
-    let server = postgres_script("start", pg.path());
+    let server = common::postgres_script("start", pg.path());
     let out = common::psql(&format!("{server}/postgres"), "CREATE DATABASE outage");
     assert!(out.status.success());
     let url = format!("{server}/outage");
@@ -1131,7 +1115,7 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     assert_eq!(login.status(), StatusCode::OK);
     let cookie = cookie_of(&login);
 
-    postgres_script("stop", pg.path());
+    common::postgres_script("stop", pg.path());
     // Past the session cache's second, a refresh must ask the database too.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let refresh = || {
@@ -1152,7 +1136,7 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
         readyz().await.unwrap().status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    postgres_script("resume", pg.path());
+    common::postgres_script("resume", pg.path());
     let started = std::time::Instant::now();
     loop {
         let status = refresh().await.unwrap().status();
@@ -1169,7 +1153,7 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
             .status(),
         StatusCode::OK
     );
-    postgres_script("stop", pg.path());
+    common::postgres_script("stop", pg.path());
 }
 
 #[tokio::test(flavor = "multi_thread")]

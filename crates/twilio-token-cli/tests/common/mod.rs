@@ -188,3 +188,20 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// `scripts/postgres.sh COMMAND DIR` (start, stop, resume a PostgreSQL server of a test's own):
+/// its output.
+pub fn postgres_script(command: &str, dir: &Path) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args([command, &dir.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
