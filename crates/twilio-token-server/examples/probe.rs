@@ -1,7 +1,7 @@
-//! A light latency probe: `GET /healthz` every 20 ms over one keep-alive connection for the
-//! given seconds, then prints `requests p50 p90 p99 max` in milliseconds. Used by
-//! `scripts/loadtest.sh` to watch the server while another generator floods it.
-//! Usage: `probe HOST:PORT SECONDS`.
+//! A light latency probe: `GET /healthz` (or `/readyz`) every 20 ms over one keep-alive
+//! connection for the given seconds, then prints `requests p50 p90 p99 max` in milliseconds.
+//! Used by `scripts/loadtest.sh` to watch the server while another generator floods it.
+//! Usage: `probe HOST:PORT SECONDS [healthz|readyz]`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,9 +11,13 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let address = args.next().expect("HOST:PORT");
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let (path, body): (&str, &[u8]) = match args.next().as_deref() {
+        Some("readyz") => ("/readyz", b"ready\n"),
+        _ => ("/healthz", b"ok\n"),
+    };
     let mut stream = TcpStream::connect(&address)?;
     stream.set_nodelay(true)?;
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n");
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut latencies = Vec::new();
     let mut buffer = [0u8; 1024];
@@ -21,8 +25,8 @@ fn main() -> std::io::Result<()> {
         let started = Instant::now();
         stream.write_all(request.as_bytes())?;
         let mut response = Vec::new();
-        // Headers, then the 3-byte body "ok\n".
-        while !(response.windows(4).any(|w| w == b"\r\n\r\n") && response.ends_with(b"ok\n")) {
+        // Headers, then the body.
+        while !(response.windows(4).any(|w| w == b"\r\n\r\n") && response.ends_with(body)) {
             let n = stream.read(&mut buffer)?;
             if n == 0 {
                 return Err(std::io::Error::other("connection closed"));
