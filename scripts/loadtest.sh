@@ -21,7 +21,21 @@ cargo build --release --locked --quiet -p twilio-token-server --example ceiling 
 
 bin=target/release/twilio-token
 db="sqlite://$work/users.db"
-echo "correct horse battery" | "$bin" users add load --password-stdin --database-url "$db" 2>/dev/null
+# The refresh uses load's session; the login floods rotate over load0..load63 (a username is
+# limited to 5 attempts at once, as an attacker's guesses are).
+users=64
+add_users() {
+    echo "correct horse battery" | "$bin" users add load --password-stdin --database-url "$1" 2>/dev/null
+    local adders=()
+    for i in $(seq 0 $((users - 1))); do
+        echo "correct horse battery" | "$bin" users add "load$i" --password-stdin --database-url "$1" 2>/dev/null &
+        adders+=("$!")
+    done
+    for adder in "${adders[@]}"; do
+        wait "$adder"
+    done
+}
+add_users "$db"
 
 TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_API_KEY_SID=SK0123456789abcdef0123456789abcdef \
 TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
@@ -37,6 +51,7 @@ cookie=$(curl -s -D - -o /dev/null -X POST "$server/token" -H 'content-type: app
 
 start "$work/ceiling" target/release/examples/ceiling
 ceiling=$url
+ceiling_pid=$pid
 
 # The same server on PostgreSQL.
 pgdir=$(mktemp -d)
@@ -44,7 +59,7 @@ pg=$(bash scripts/postgres.sh start "$pgdir")
 trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"; cleanup' EXIT
 psql "$pg/postgres" -XAtqc "CREATE DATABASE load"
 pgdb="$pg/load"
-echo "correct horse battery" | "$bin" users add load --password-stdin --database-url "$pgdb" 2>/dev/null
+add_users "$pgdb"
 TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_API_KEY_SID=SK0123456789abcdef0123456789abcdef \
 TWILIO_API_KEY_SECRET=load-test-secret RUST_LOG=warn \
     start "$work/pgserver" "$bin" serve --bind 127.0.0.1:0 --database-url "$pgdb" --drain-seconds 0
@@ -66,16 +81,16 @@ median() { sort -n -k1,1 "$1" | sed -n 3p; }
 read -r a_rps a_p50 a_p90 a_p99 a_bad < <(median "$work/a.lines")
 read -r c_rps c_p50 c_p90 c_p99 c_bad < <(median "$work/c.lines")
 read -r d_rps d_p50 d_p90 d_p99 d_bad < <(median "$work/d.lines")
-kill "$pid"
+kill "$ceiling_pid"
 # The password flood and, beside it, a probe asking GET /healthz every 20 ms.
 target/release/examples/probe "${server#http://}" "$seconds" > "$work/health.line" &
 health=$!
-read -r b_rps b_p50 b_p90 b_p99 b_bad < <(run login -t1 -c32 -d"${seconds}s" -s scripts/load/post-login.lua "$server/token")
+read -r b_rps b_p50 b_p90 b_p99 b_bad < <(USERS=$users run login -t1 -c32 -d"${seconds}s" -s scripts/load/post-login.lua "$server/token")
 wait "$health"
 read -r h_n h_p50 h_p90 h_p99 h_max < "$work/health.line"
 target/release/examples/probe "${pgserver#http://}" "$seconds" readyz > "$work/ready.line" &
 ready=$!
-read -r e_rps e_p50 e_p90 e_p99 e_bad < <(run pglogin -t1 -c32 -d"${seconds}s" -s scripts/load/post-login.lua "$pgserver/token")
+read -r e_rps e_p50 e_p90 e_p99 e_bad < <(USERS=$users run pglogin -t1 -c32 -d"${seconds}s" -s scripts/load/post-login.lua "$pgserver/token")
 wait "$ready"
 read -r r_n r_p50 r_p90 r_p99 r_max < "$work/ready.line"
 kill "$pgserver_pid"

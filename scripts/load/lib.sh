@@ -45,6 +45,6 @@ run() {
         function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
         /Requests\/sec/ { rps = $2 }
         $1 == "50%" { p50 = ms($2) } $1 == "90%" { p90 = ms($2) } $1 == "99%" { p99 = ms($2) }
-        /Non-2xx/ { bad = $4 }
+        /Non-2xx/ { bad = $NF }
         END { printf "%.0f %.3f %.3f %.3f %d\n", rps, p50, p90, p99, bad }' "$work/$name.wrk"
 }
