@@ -120,33 +120,16 @@ impl UserStore for PgStore {
     }
 
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let changed =
+        let update =
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE name = $3")
-                .bind(password_hash)
-                .bind(now())
-                .bind(name)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        end_sessions(&mut tx, name).await?;
-        tx.commit().await?;
-        Ok(changed == 1)
+                .bind(password_hash);
+        self.update_ending_sessions(update, name).await
     }
 
     async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let changed =
-            sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE name = $3")
-                .bind(disabled)
-                .bind(now())
-                .bind(name)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        end_sessions(&mut tx, name).await?;
-        tx.commit().await?;
-        Ok(changed == 1)
+        let update = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE name = $3")
+            .bind(disabled);
+        self.update_ending_sessions(update, name).await
     }
 
     async fn remove_user(&self, name: &str) -> Result<bool> {
@@ -313,6 +296,27 @@ impl UserStore for PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("value")?)
+    }
+}
+
+impl PgStore {
+    /// Runs `update` (whose `updated_at` and `name` are still to bind) on the user `name` and
+    /// ends its sessions, in one transaction; false if there is no such user.
+    async fn update_ending_sessions<'q>(
+        &self,
+        update: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        name: &'q str,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = update
+            .bind(now())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        end_sessions(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 }
 
