@@ -13,8 +13,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(policy) = Policy::from_json(text, 86_400) {
         for role in ["user", "support", ""] {
             for room in [None, Some("team-a")] {
-                let mut token = AccessToken::new("AC1", "SK1", "secret").identity("alice");
-                if let Ok(ttl) = policy.apply(&mut token, role, room) {
+                let token = AccessToken::new("AC1", "SK1", "secret").identity("alice");
+                if let Ok((token, ttl)) = policy.apply(token, role, room) {
                     let _ = token.ttl(ttl).to_jwt_at(1_700_000_000);
                 }
             }

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use twilio_token::jwk::{Jwk, JwkSet};
-use twilio_token::{Algorithm, DecodingKey, Validation, decode};
+use twilio_token::{Algorithm, Claims, DecodingKey, Validation, decode};
 
 const TOKEN: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ4In0.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(set) = JwkSet::from_json(data) {
         assert!(set.keys().len() <= 64);
         let v = Validation::default().algorithms(Algorithm::ASYMMETRIC);
-        let _ = decode(TOKEN, &set, &v);
+        let _ = decode::<Claims>(TOKEN, &set, &v);
     }
 });

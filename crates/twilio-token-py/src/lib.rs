@@ -28,7 +28,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
 use twilio_token::{
-    Algorithm, DecodingKey, EncodingKey, ErrorKind, Header, PyFormatter, Validation, dangerous, jws,
+    Algorithm, DecodingKey, EncodingKey, Header, PyFormatter, Validation, dangerous, jws,
 };
 
 /// Nesting deeper than this is left to `json.dumps` (which finds circular references).
@@ -619,26 +619,16 @@ fn decode<'py>(
             .validate_exp(false)
             .validate_nbf(false)
             .require_exp(false);
-        // The claims straight into Python objects; a token with an integer beyond 64 bits
-        // (which that reader has as a float) is read again through the map, which keeps every
-        // digit.
+        // The claims straight into Python objects, integers exact up to 128 bits.
         let read = match Family::of(alg) {
-            Family::Hmac => twilio_token::decode_as::<PyObject>(&token, &key, &validation),
-            _ => py.detach(|| twilio_token::decode_as::<PyObject>(&token, &key, &validation)),
+            Family::Hmac => twilio_token::decode::<PyObject>(&token, &key, &validation),
+            _ => py.detach(|| twilio_token::decode::<PyObject>(&token, &key, &validation)),
         };
-        match read {
-            Ok(data) => (
-                data.header,
-                data.claims.0.into_bound(py).cast_into::<PyDict>()?,
-            ),
-            Err(e) if !matches!(e.kind(), ErrorKind::InvalidClaim(_)) => {
-                return Err(value_error(e));
-            }
-            Err(_) => {
-                let data = twilio_token::decode(&token, &key, &validation).map_err(value_error)?;
-                (data.header, to_dict(py, &data.claims)?)
-            }
-        }
+        let data = read.map_err(value_error)?;
+        (
+            data.header,
+            data.claims.0.into_bound(py).cast_into::<PyDict>()?,
+        )
     } else {
         let data = dangerous::decode_unverified(&token).map_err(value_error)?;
         if data.header.alg != alg {
@@ -764,11 +754,21 @@ impl<'de> Visitor<'de> for PyVisitor {
         }))
     }
 
+    fn visit_u128<E: de::Error>(self, n: u128) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            let Ok(int) = n.into_pyobject(py);
+            PyObject(int.into_any().unbind())
+        }))
+    }
+
+    fn visit_i128<E: de::Error>(self, n: i128) -> Result<PyObject, E> {
+        Ok(Python::attach(|py| {
+            let Ok(int) = n.into_pyobject(py);
+            PyObject(int.into_any().unbind())
+        }))
+    }
+
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<PyObject, E> {
-        // An integer literal beyond 64 bits arrives as a float: the caller reads it again.
-        if f.fract() == 0.0 && f.abs() >= 9.2e18 {
-            return Err(E::custom("an integer beyond 64 bits"));
-        }
         Ok(Python::attach(|py| {
             PyObject(PyFloat::new(py, f).into_any().unbind())
         }))

@@ -32,7 +32,6 @@ async fn main() -> std::io::Result<()> {
         listener,
         app,
         twilio_token_server::serve::Limits::default(),
-        twilio_token_server::serve::unobserved(),
         twilio_token_server::serve::shutdown_signal(),
     )
     .await

@@ -5,25 +5,30 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64_simd::STANDARD as B64;
-use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use twilio_token::{AccessToken, EncodingKey};
 
 use crate::config::Config;
+use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest};
 use crate::error::ApiError;
 use crate::exchange::{ExchangeError, Exchanger, Refusal};
 use crate::limiter::{LoginLimits, Outcome};
 use crate::metrics::{Login, Metrics};
+use crate::observe::ObserveLayer;
 use crate::page;
 use crate::passwords::Hasher;
 use crate::policy::Policy;
-use crate::session::{SessionCache, Sessions};
+use crate::session::{IdHash, SessionCache, Sessions};
 use crate::store::UserStore;
+
+/// See [`AppState::body_limits`].
+pub(crate) struct BodyLimits {
+    pub max: usize,
+    pub timeout: std::time::Duration,
+}
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -31,10 +36,10 @@ pub struct AppState<S> {
     /// Users and sessions.
     pub store: S,
     policy: Policy,
-    account_sid: String,
-    api_key_sid: String,
+    account_sid: Arc<str>,
+    api_key_sid: Arc<str>,
     key: EncodingKey,
-    sessions: Sessions,
+    pub(crate) sessions: Sessions,
     session_cache: Arc<SessionCache>,
     /// Whether the store tells the session cache of revocations made by other servers.
     watching_revocations: bool,
@@ -78,8 +83,8 @@ impl<S: UserStore> AppState<S> {
         Ok(AppState {
             exchanger,
             policy: config.policy.clone(),
-            account_sid: config.account_sid.clone(),
-            api_key_sid: config.api_key_sid.clone(),
+            account_sid: config.account_sid.as_str().into(),
+            api_key_sid: config.api_key_sid.as_str().into(),
             key: EncodingKey::from_secret(config.api_key_secret.expose().as_bytes()),
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
             watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
@@ -103,8 +108,50 @@ impl<S: UserStore> AppState<S> {
     }
 }
 
-/// The application, with CORS for the configured origins only. (Header and body deadlines are
-/// the listener's and `POST /token`'s body read; metrics, logs and `nosniff` are [`observer`]'s.)
+impl<S> AppState<S> {
+    /// Refuses a request that a page of another origin made a browser send (login CSRF: a
+    /// cross-site form posted with the attacker's own credentials would leave the victim's browser
+    /// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
+    /// it, `Sec-Fetch-Site`); the server's own origin, whose host is the request's `Host` (or a
+    /// proxy's `X-Forwarded-Host`, which a cross-site form cannot set), and the CORS origins pass.
+    /// Requests with neither header are not a browser's, and pass.
+    pub(crate) fn check_same_origin(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return match headers.get("sec-fetch-site") {
+                Some(site) if site.as_bytes() == b"cross-site" => Err(ApiError::CrossSite),
+                _ => Ok(()),
+            };
+        };
+        if self.allowed_origins.contains(origin) {
+            return Ok(());
+        }
+        let origin = origin.as_bytes();
+        let authority = origin
+            .strip_prefix(b"https://")
+            .or_else(|| origin.strip_prefix(b"http://"));
+        let own = |name: &str| {
+            headers.get(name).is_some_and(|host| {
+                authority.is_some_and(|a| a.eq_ignore_ascii_case(host.as_bytes()))
+            })
+        };
+        match own("host") || own("x-forwarded-host") {
+            true => Ok(()),
+            false => Err(ApiError::CrossSite),
+        }
+    }
+
+    /// How large a request body may be, and how long it may take to arrive.
+    pub(crate) fn body_limits(&self) -> BodyLimits {
+        BodyLimits {
+            max: self.max_body,
+            timeout: self.request_timeout,
+        }
+    }
+}
+
+/// The application, with CORS for the configured origins only, and every response counted,
+/// logged and marked `nosniff` by one layer ([`ObserveLayer`]). (Header deadlines are the listener's; body
+/// deadlines are `POST /token`'s body read.)
 pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router {
     let mut app = routes::<S>().router;
     if !config.cors_origins.is_empty() {
@@ -118,7 +165,8 @@ pub fn router<S: UserStore>(state: Arc<AppState<S>>, config: &Config) -> Router 
                 .max_age(std::time::Duration::from_secs(600)),
         );
     }
-    app.with_state(state)
+    app.layer(ObserveLayer::new(Arc::clone(&state.metrics)))
+        .with_state(state)
 }
 
 /// Every route, the page's included: what `GET /openapi.json` documents (a test holds the two
@@ -196,25 +244,6 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// Counts and logs every request (method, path, status and latency; never headers or bodies),
-/// and marks every response `nosniff`. (Names a client chose are logged through
-/// `escape_debug`, so that none can write a line of its own into the log.)
-pub fn observer<S: UserStore>(state: Arc<AppState<S>>) -> crate::serve::Observer {
-    Arc::new(
-        move |method: &Method,
-              path: &str,
-              response: &mut Response,
-              latency: std::time::Duration| {
-            response.headers_mut().insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            state.metrics.observe(latency);
-            tracing::info!(%method, %path, status = response.status().as_u16(), micros = latency.as_micros() as u64, "request");
-        },
-    )
-}
-
 /// `GET /readyz`: whether a load balancer should send this server requests: not while it
 /// drains before stopping, nor while its database or (on PostgreSQL) its revocation listener
 /// is not up. (`/healthz` says only that
@@ -235,7 +264,11 @@ async fn readyz<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> Response
 
 /// `GET /api/info`: what the page needs to know about the server.
 async fn info<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {
-    axum::Json(serde_json::json!({"demo": state.demo}))
+    #[derive(serde::Serialize)]
+    struct Info {
+        demo: bool,
+    }
+    axum::Json(Info { demo: state.demo })
 }
 
 async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {
@@ -245,216 +278,25 @@ async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl In
     )
 }
 
-/// What a token request may carry, in any of its three forms.
-#[derive(Debug, Default, Deserialize)]
-struct TokenRequest {
-    username: Option<String>,
-    password: Option<String>,
-    /// A video room to ask for; the policy decides.
-    room: Option<String>,
-}
-
-/// Longest username and password looked at; longer ones are refused before any hashing.
-const MAX_NAME: usize = 256;
-const MAX_PASSWORD: usize = 1024;
-
-/// `POST /token`: a password login (JSON, form or Basic), an identity provider's ID token
-/// (`Authorization: Bearer`), or, without credentials, a refresh through the session cookie.
+/// `POST /token`: a password login, an identity provider's ID token, or, without credentials,
+/// a refresh through the session cookie (see [`TokenRequest`]).
 async fn token<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    request: TokenRequest,
 ) -> Result<Response, ApiError> {
-    let (axum::http::request::Parts { headers, .. }, body) = request.into_parts();
-    same_origin(&state, &headers)?;
-    // A bare refresh, the most frequent request, keeps its future small (so cheap to allocate):
-    // the body read, the password and the exchange paths are boxed apart from it.
-    if !declares_body(&headers) && !headers.contains_key(header::AUTHORIZATION) {
-        return refresh(&state, &headers, None).await;
-    }
-    Box::pin(token_with_body(&state, peer, &headers, body)).await
-}
-
-/// Refuses a request that a page of another origin made a browser send (login CSRF: a
-/// cross-site form posted with the attacker's own credentials would leave the victim's browser
-/// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
-/// it, `Sec-Fetch-Site`); the server's own origin, whose host is the request's `Host` (or a
-/// proxy's `X-Forwarded-Host`, which a cross-site form cannot set), and the CORS origins pass.
-/// Requests with neither header are not a browser's, and pass.
-fn same_origin<S>(state: &AppState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return match headers.get("sec-fetch-site") {
-            Some(site) if site.as_bytes() == b"cross-site" => Err(ApiError::CrossSite),
-            _ => Ok(()),
-        };
-    };
-    if state.allowed_origins.contains(origin) {
-        return Ok(());
-    }
-    let origin = origin.as_bytes();
-    let authority = origin
-        .strip_prefix(b"https://")
-        .or_else(|| origin.strip_prefix(b"http://"));
-    let own = |name: &str| {
-        headers
-            .get(name)
-            .is_some_and(|host| authority.is_some_and(|a| a.eq_ignore_ascii_case(host.as_bytes())))
-    };
-    match own("host") || own("x-forwarded-host") {
-        true => Ok(()),
-        false => Err(ApiError::CrossSite),
-    }
-}
-
-/// `POST /token` with a body or an `Authorization` header.
-async fn token_with_body<S: UserStore>(
-    state: &AppState<S>,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let body = read_body(state, headers, body).await?;
-    let mut request = parse_body(headers, &body)?;
-    let room = request.room.as_deref().filter(|r| !r.is_empty());
-    match authorization(headers)? {
-        Some(Authorization::Basic(username, password)) => {
-            request.username = Some(username);
-            request.password = Some(password);
+    let room = request.room.as_deref();
+    match request.credentials {
+        Credentials::Session(session) => refresh(&state, session, room).await,
+        Credentials::Password { username, password } => {
+            Box::pin(login(&state, peer.ip(), username, password, room)).await
         }
-        Some(Authorization::Bearer(token)) => return exchange(state, token, room).await,
-        None => {}
-    }
-    match (request.username, request.password) {
-        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
-            login(state, peer.ip(), username, password, room).await
-        }
-        (None, None) => refresh(state, headers, room).await,
-        // Half a set of credentials is no credentials.
-        _ => {
+        Credentials::IdToken(token) => Box::pin(exchange(&state, &token, room)).await,
+        Credentials::Incomplete => {
             state.metrics.login(Login::Failed);
             Err(ApiError::Unauthorized)
         }
     }
-}
-
-/// Whether the request says it has a body: a non-zero `Content-Length`, or chunks.
-fn declares_body(headers: &HeaderMap) -> bool {
-    match headers.get(header::CONTENT_LENGTH) {
-        Some(length) => length.as_bytes() != b"0",
-        None => headers.contains_key(header::TRANSFER_ENCODING),
-    }
-}
-
-/// The request body, within the size limit and the time limit. A request without a body
-/// skips the read, and with it the cost of a timer.
-async fn read_body<S>(
-    state: &AppState<S>,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Bytes, ApiError> {
-    if !declares_body(headers) {
-        return Ok(Bytes::new());
-    }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.max_body as u64) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    match tokio::time::timeout(
-        state.request_timeout,
-        axum::body::to_bytes(body, state.max_body),
-    )
-    .await
-    {
-        Err(_) => Err(ApiError::Timeout),
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) if is_length_limit(&e) => Err(ApiError::PayloadTooLarge),
-        Ok(Err(_)) => Err(ApiError::BadRequest(
-            "the request body could not be read".into(),
-        )),
-    }
-}
-
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
-}
-
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError> {
-    if body.is_empty() {
-        return Ok(TokenRequest::default());
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match content_type.as_str() {
-        "application/json" => serde_json::from_slice(body).map_err(|e| {
-            ApiError::BadRequest(format!("malformed JSON body ({})", json_error_class(&e)))
-        }),
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
-            .map_err(|_| ApiError::BadRequest("malformed form body".into())),
-        _ => Err(ApiError::UnsupportedMediaType),
-    }
-}
-
-/// Names serde_json's error class without quoting the input (which may hold a password).
-fn json_error_class(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Io => "unreadable",
-        serde_json::error::Category::Syntax => "not JSON",
-        serde_json::error::Category::Data => "fields of the wrong type",
-        serde_json::error::Category::Eof => "truncated",
-    }
-}
-
-/// What an `Authorization` header carries.
-enum Authorization<'a> {
-    /// A username and password.
-    Basic(String, String),
-    /// An identity provider's ID token.
-    Bearer(&'a str),
-}
-
-/// The request's `Authorization`, if it has one.
-fn authorization(headers: &HeaderMap) -> Result<Option<Authorization<'_>>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let malformed = || ApiError::BadRequest("malformed Authorization header".into());
-    let value = value.to_str().map_err(|_| malformed())?;
-    let Some((scheme, credentials)) = value.split_once(' ') else {
-        return Err(malformed());
-    };
-    let credentials = credentials.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(Some(Authorization::Bearer(credentials)));
-    }
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(ApiError::BadRequest(
-            "only Basic and Bearer authorization are accepted".into(),
-        ));
-    }
-    let decoded = B64.decode_to_vec(credentials).map_err(|_| malformed())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let (user, password) = decoded.split_once(':').ok_or_else(malformed)?;
-    Ok(Some(Authorization::Basic(
-        user.to_owned(),
-        password.to_owned(),
-    )))
 }
 
 /// An identity provider's ID token, exchanged for an access token for its identity.
@@ -569,10 +411,10 @@ fn failed<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
 
 async fn refresh<S: UserStore>(
     state: &AppState<S>,
-    headers: &HeaderMap,
+    session: Option<IdHash>,
     room: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let Some(id_hash) = state.sessions.from_request(headers) else {
+    let Some(id_hash) = session else {
         return Err(ApiError::Unauthorized);
     };
     let user = match state.session_cache.get(&id_hash) {
@@ -596,6 +438,14 @@ async fn refresh<S: UserStore>(
     mint(state, &user.name, &user.role, room)
 }
 
+/// The body of a minted token's response.
+#[derive(serde::Serialize)]
+struct TokenResponse<'a> {
+    token: &'a str,
+    identity: &'a str,
+    expires_at: i64,
+}
+
 /// The access token for `identity`, as the policy of `role` says.
 fn mint<S>(
     state: &AppState<S>,
@@ -603,38 +453,29 @@ fn mint<S>(
     role: &str,
     room: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let mut token =
-        AccessToken::with_key(&state.account_sid, &state.api_key_sid, state.key.clone())
-            .identity(identity);
-    let ttl = state
+    let token = AccessToken::with_key(
+        state.account_sid.clone(),
+        state.api_key_sid.clone(),
+        state.key.clone(),
+    )
+    .identity(identity);
+    let (token, ttl) = state
         .policy
-        .apply(&mut token, role, room)
+        .apply(token, role, room)
         .map_err(ApiError::Forbidden)?;
     let now = twilio_token::now();
     let token = token.ttl(ttl);
-    // The token is base64url and dots; only the identity may need JSON escaping.
-    let mut body = String::with_capacity(512 + identity.len());
-    body.push_str("{\"token\":\"");
-    token.append_jwt_at(now, &mut body).map_err(|e| {
+    let jwt = token.to_jwt_at(now).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
         ApiError::Internal
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
-    body.push_str("\",\"identity\":");
-    // serde_json escapes exactly these bytes; other identities are copied as they are.
-    if identity
-        .bytes()
-        .any(|b| b < 0x20 || b == b'"' || b == b'\\')
-    {
-        body.push_str(&serde_json::to_string(identity).map_err(|_| ApiError::Internal)?);
-    } else {
-        body.push('"');
-        body.push_str(identity);
-        body.push('"');
-    }
-    body.push_str(",\"expires_at\":");
-    body.push_str(itoa::Buffer::new().format(now + i64::from(ttl)));
-    body.push('}');
+    let body = serde_json::to_vec(&TokenResponse {
+        token: &jwt,
+        identity,
+        expires_at: now + i64::from(ttl),
+    })
+    .map_err(|_| ApiError::Internal)?;
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(
@@ -650,7 +491,7 @@ async fn logout<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    same_origin(&state, &headers)?;
+    state.check_same_origin(&headers)?;
     if let Some(id_hash) = state.sessions.from_request(&headers) {
         state.session_cache.remove(&id_hash);
         state.store.remove_session(&id_hash).await?;

@@ -2,7 +2,6 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 /// A failed request. The message is safe to show the client: it never holds a password, a
 /// secret, a token or a stored hash.
@@ -22,7 +21,7 @@ pub enum ApiError {
     /// The identity provider's keys cannot be fetched, and none are cached.
     KeysUnavailable,
     /// Authenticated, but the policy does not allow what was asked (a room, say).
-    Forbidden(String),
+    Forbidden(crate::policy::Refusal),
     /// A browser sent the request for a page of another origin (login CSRF).
     CrossSite,
     /// The body could not be read as the content type it claims.
@@ -48,6 +47,18 @@ pub enum ApiError {
     Internal,
 }
 
+/// The JSON body of every error response.
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    /// A stable code: `unauthorized`, `forbidden`, `too_many_requests`, ...
+    error: &'static str,
+    /// What went wrong, for a person.
+    message: String,
+    /// For a refused ID token: the check it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'static str>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, error, message) = match &self {
@@ -64,7 +75,7 @@ impl IntoResponse for ApiError {
                 "unauthorized",
                 "missing or invalid credentials".to_owned(),
             ),
-            ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.clone()),
+            ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.to_string()),
             ApiError::CrossSite => (
                 StatusCode::FORBIDDEN,
                 "cross_site",
@@ -113,10 +124,15 @@ impl IntoResponse for ApiError {
                 "internal error".to_owned(),
             ),
         };
-        let mut body = json!({"error": error, "message": message});
-        if let ApiError::TokenRefused { check, .. } = &self {
-            body["check"] = (*check).into();
-        }
+        let check = match &self {
+            ApiError::TokenRefused { check, .. } => Some(*check),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error,
+            message,
+            check,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match self {

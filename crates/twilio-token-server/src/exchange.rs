@@ -298,7 +298,7 @@ impl std::fmt::Debug for Exchanger {
 
 impl Exchanger {
     /// An exchanger for these issuers; `count_fetch` hears of each key fetch (ok or not).
-    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Result<Self, String> {
+    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Result<Self, crate::jwks::Error> {
         let client = crate::jwks::client()?;
         Ok(Exchanger {
             issuers: issuers
@@ -345,28 +345,33 @@ impl Exchanger {
             .keys(&self.count_fetch)
             .await
             .map_err(|_| ExchangeError::KeysUnavailable)?;
-        let claims = match twilio_token::decode(token, &*keys, &issuer.validation) {
-            Ok(data) => data.claims,
-            // The provider may have rotated its keys since they were fetched: one more try,
-            // if a fetch now brings the kid.
-            Err(e) if *e.kind() == ErrorKind::UnknownKey => {
-                match cache
-                    .refresh_for_unknown_kid(&keys, &self.count_fetch)
-                    .await
-                {
-                    Some(fresh) if fresh_has_kid(&fresh, &peek.header.kid) => {
-                        twilio_token::decode(token, &*fresh, &issuer.validation)
+        let claims =
+            match twilio_token::decode::<twilio_token::Claims>(token, &*keys, &issuer.validation) {
+                Ok(data) => data.claims,
+                // The provider may have rotated its keys since they were fetched: one more try,
+                // if a fetch now brings the kid.
+                Err(e) if *e.kind() == ErrorKind::UnknownKey => {
+                    match cache
+                        .refresh_for_unknown_kid(&keys, &self.count_fetch)
+                        .await
+                    {
+                        Some(fresh) if fresh_has_kid(&fresh, &peek.header.kid) => {
+                            twilio_token::decode::<twilio_token::Claims>(
+                                token,
+                                &*fresh,
+                                &issuer.validation,
+                            )
                             .map_err(refusal)?
                             .claims
+                        }
+                        _ => return Err(refusal(e)),
                     }
-                    _ => return Err(refusal(e)),
                 }
-            }
-            Err(e) => return Err(refusal(e)),
-        };
+                Err(e) => return Err(refusal(e)),
+            };
         let role = issuer.role_for(&claims).to_owned();
         let identity = identity(&claims, &issuer.identity_claim, needs_voice(&role))
-            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
+            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why.to_string()))?;
         Ok(Exchanged { identity, role })
     }
 }
@@ -395,20 +400,50 @@ const MAX_VOICE_IDENTITY: usize = 121;
 /// The longest identity for other products.
 const MAX_IDENTITY: usize = 256;
 
+/// Why a claim cannot be a Twilio identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityError {
+    /// The token has no string claim of that name.
+    Missing(String),
+    /// Empty, too long, or with control characters.
+    Unusable(String),
+    /// Not what Voice accepts.
+    NotVoice(String),
+}
+
+impl std::fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentityError::Missing(claim) => write!(
+                f,
+                "the token has no string claim {claim:?} to use as the identity"
+            ),
+            IdentityError::Unusable(claim) => write!(
+                f,
+                "claim {claim:?} is not a usable identity: it must be 1 to {MAX_IDENTITY} characters without control characters"
+            ),
+            IdentityError::NotVoice(claim) => write!(
+                f,
+                "claim {claim:?} cannot be a Twilio Voice identity: Voice allows only letters, digits and underscores, up to {MAX_VOICE_IDENTITY} characters"
+            ),
+        }
+    }
+}
+
 /// The identity from `claim`, checked as Twilio will check it.
-fn identity(claims: &Map<String, Value>, claim: &str, voice: bool) -> Result<String, String> {
+fn identity(
+    claims: &Map<String, Value>,
+    claim: &str,
+    voice: bool,
+) -> Result<String, IdentityError> {
     let Some(Value::String(identity)) = claims.get(claim) else {
-        return Err(format!(
-            "the token has no string claim {claim:?} to use as the identity"
-        ));
+        return Err(IdentityError::Missing(claim.to_owned()));
     };
     if identity.is_empty()
         || identity.chars().count() > MAX_IDENTITY
         || identity.chars().any(char::is_control)
     {
-        return Err(format!(
-            "claim {claim:?} is not a usable identity: it must be 1 to {MAX_IDENTITY} characters without control characters"
-        ));
+        return Err(IdentityError::Unusable(claim.to_owned()));
     }
     if voice
         && (identity.len() > MAX_VOICE_IDENTITY
@@ -416,9 +451,7 @@ fn identity(claims: &Map<String, Value>, claim: &str, voice: bool) -> Result<Str
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
     {
-        return Err(format!(
-            "claim {claim:?} cannot be a Twilio Voice identity: Voice allows only letters, digits and underscores, up to {MAX_VOICE_IDENTITY} characters"
-        ));
+        return Err(IdentityError::NotVoice(claim.to_owned()));
     }
     Ok(identity.clone())
 }
@@ -514,11 +547,9 @@ mod tests {
         let c = claims(serde_json::json!({"sub": "alice_1", "email": "alice@example.com", "n": 5}));
         assert_eq!(identity(&c, "sub", true).unwrap(), "alice_1");
         assert_eq!(identity(&c, "email", false).unwrap(), "alice@example.com");
-        assert!(
-            identity(&c, "email", true)
-                .unwrap_err()
-                .contains("Voice allows only")
-        );
+        let not_voice = identity(&c, "email", true).unwrap_err();
+        assert_eq!(not_voice, IdentityError::NotVoice("email".into()));
+        assert!(not_voice.to_string().contains("Voice allows only"));
         assert!(identity(&c, "n", false).is_err());
         assert!(identity(&c, "missing", false).is_err());
         let long = claims(serde_json::json!({"sub": "a".repeat(122)}));

@@ -16,6 +16,39 @@ use std::time::{Duration, Instant};
 use twilio_token::DecodingKey;
 use twilio_token::jwk::{Jwk, JwkSet};
 
+/// Why keys could not be read or fetched. The messages never quote a key or a URL's
+/// credentials.
+#[derive(Debug)]
+pub enum Error {
+    /// The configured location is not a URL.
+    NotAUrl(String),
+    /// The URL is neither https nor http to this machine (shown redacted).
+    NotHttps(String),
+    /// The keys themselves: not a JWK Set or PEM public key, or none that verifies.
+    Keys(String),
+    /// The HTTP client could not be started.
+    Client(String),
+    /// The fetch failed: no answer in time, a failed request or body, a non-2xx status, or a
+    /// document too large.
+    Fetch(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NotAUrl(why) => write!(f, "is not a URL: {why}"),
+            Error::NotHttps(url) => write!(
+                f,
+                "{url} must be an https URL (plain http only to a loopback address)"
+            ),
+            Error::Keys(why) | Error::Fetch(why) => f.write_str(why),
+            Error::Client(why) => write!(f, "cannot start the HTTP client: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
 /// The largest JWK Set document read; providers publish a few kilobytes.
 const MAX_DOCUMENT: usize = 256 * 1024;
 /// How long fetched keys are fresh when the response says nothing.
@@ -34,27 +67,24 @@ pub enum Source {
 
 impl Source {
     /// A source for `url`, which must be https, or http to 127.0.0.1, ::1 or localhost.
-    pub fn url(url: &str) -> Result<Source, String> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    pub fn url(url: &str) -> Result<Source, Error> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| Error::NotAUrl(e.to_string()))?;
         match allowed(&parsed) {
             true => Ok(Source::Url(parsed)),
-            false => Err(format!(
-                "{} must be an https URL (plain http only to a loopback address)",
-                redacted(&parsed)
-            )),
+            false => Err(Error::NotHttps(redacted(&parsed))),
         }
     }
 
     /// A source read from `text`: see [`key_file`].
-    pub fn file(text: &[u8]) -> Result<Source, String> {
+    pub fn file(text: &[u8]) -> Result<Source, Error> {
         key_file(text).map(|set| Source::Fixed(Arc::new(set)))
     }
 }
 
 /// The keys in a file: a JWK Set, or one PEM public key (RSA, P-256, P-384 or Ed25519).
-pub fn key_file(text: &[u8]) -> Result<JwkSet, String> {
+pub fn key_file(text: &[u8]) -> Result<JwkSet, Error> {
     if text.trim_ascii_start().starts_with(b"-----BEGIN") {
-        let key = DecodingKey::from_public_pem(text).map_err(|e| e.to_string())?;
+        let key = DecodingKey::from_public_pem(text).map_err(|e| Error::Keys(e.to_string()))?;
         return Ok(JwkSet::from_keys(vec![Jwk::new(key)]));
     }
     parse(text)
@@ -74,13 +104,15 @@ pub fn redacted(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
-fn parse(document: &[u8]) -> Result<JwkSet, String> {
-    let set = JwkSet::from_json(document).map_err(|e| e.to_string())?;
+fn parse(document: &[u8]) -> Result<JwkSet, Error> {
+    let set = JwkSet::from_json(document).map_err(|e| Error::Keys(e.to_string()))?;
     for skipped in set.skipped() {
         tracing::warn!(%skipped, "JWK skipped");
     }
     if set.keys().is_empty() {
-        return Err("the JWK Set has no key that can verify signatures".into());
+        return Err(Error::Keys(
+            "the JWK Set has no key that can verify signatures".into(),
+        ));
     }
     Ok(set)
 }
@@ -250,32 +282,36 @@ pub async fn fetch(
     client: &reqwest::Client,
     url: &reqwest::Url,
     timeout: Duration,
-) -> Result<(JwkSet, Duration), String> {
+) -> Result<(JwkSet, Duration), Error> {
+    let fetch_error = Error::Fetch;
     let work = async {
         let mut response = client
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| format!("request failed: {}", e.without_url()))?;
+            .map_err(|e| fetch_error(format!("request failed: {}", e.without_url())))?;
         if !response.status().is_success() {
-            return Err(format!("the server answered {}", response.status()));
+            return Err(fetch_error(format!(
+                "the server answered {}",
+                response.status()
+            )));
         }
         if response
             .content_length()
             .is_some_and(|n| n > MAX_DOCUMENT as u64)
         {
-            return Err("the document is larger than 256 KiB".into());
+            return Err(fetch_error("the document is larger than 256 KiB".into()));
         }
         let fresh_for = max_age(response.headers()).unwrap_or(DEFAULT_FRESH);
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("reading the body failed: {}", e.without_url()))?
+            .map_err(|e| fetch_error(format!("reading the body failed: {}", e.without_url())))?
         {
             if body.len() + chunk.len() > MAX_DOCUMENT {
-                return Err("the document is larger than 256 KiB".into());
+                return Err(fetch_error("the document is larger than 256 KiB".into()));
             }
             body.extend_from_slice(&chunk);
         }
@@ -283,7 +319,7 @@ pub async fn fetch(
     };
     tokio::time::timeout(timeout, work)
         .await
-        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+        .map_err(|_| fetch_error(format!("no answer within {} ms", timeout.as_millis())))?
 }
 
 /// `max-age` from `Cache-Control`; `no-cache` or `no-store` anywhere in it counts as zero.
@@ -307,7 +343,7 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The HTTP client for key fetches: rustls with the WebPKI roots, no cookies, and at most three
 /// redirects, each to a URL the configuration itself would allow (never https to http).
-pub fn client() -> Result<reqwest::Client, String> {
+pub fn client() -> Result<reqwest::Client, Error> {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() > 3 || !allowed(attempt.url()) {
             attempt.stop()
@@ -319,7 +355,7 @@ pub fn client() -> Result<reqwest::Client, String> {
         .redirect(redirects)
         .user_agent(concat!("twilio-token/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("cannot start the HTTP client: {e}"))
+        .map_err(|e| Error::Client(e.to_string()))
 }
 
 #[cfg(test)]
@@ -334,7 +370,9 @@ mod tests {
         assert!(Source::url("http://idp.example/jwks").is_err());
         assert!(Source::url("file:///etc/passwd").is_err());
         assert!(Source::url("not a url").is_err());
-        let e = Source::url("http://user:hunter2@idp.example/jwks?token=s3cret").unwrap_err();
+        let e = Source::url("http://user:hunter2@idp.example/jwks?token=s3cret")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2") && !e.contains("s3cret"), "{e}");
     }
 

@@ -14,20 +14,25 @@
 //!   [`Store`], whichever a database URL names.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
-//! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`.
+//! - [`credentials`]: what `POST /token` is asked with, as one extractor.
+//! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`;
+//!   [`observe`]: the layer that counts, logs and marks every response.
 //! - [`exchange`]: identity providers' ID tokens traded for access tokens; [`jwks`]: their
 //!   keys, fetched and cached.
 //! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy.
-//! - [`serve`]: the listener, header deadlines and graceful shutdown (after the drain period
-//!   that [`run`] gives a server told to stop).
+//! - [`serve`]: the listener, for what axum's own cannot do (header deadlines, per-client
+//!   connection limits, lingering close), and graceful shutdown (after the drain period that
+//!   [`run`] gives a server told to stop).
 
 pub mod app;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod exchange;
 pub mod jwks;
 pub mod limiter;
 pub mod metrics;
+pub mod observe;
 pub mod page;
 pub mod passwords;
 pub mod policy;
@@ -51,7 +56,6 @@ pub async fn run<S: UserStore>(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
     let router = app::router(Arc::clone(&state), config);
-    let observe = app::observer(Arc::clone(&state));
     let drain = config.drain;
     // Told to stop, the server first says so at /readyz and keeps serving for the drain
     // period, so that a load balancer moves its clients away before anything is refused.
@@ -61,6 +65,6 @@ pub async fn run<S: UserStore>(
         tracing::info!("draining for {drain:?}: /readyz answers 503");
         tokio::time::sleep(drain).await;
     };
-    serve::serve(listener, router, config.limits, observe, shutdown).await?;
+    serve::serve(listener, router, config.limits, shutdown).await?;
     Ok(())
 }

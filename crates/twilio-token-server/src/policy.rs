@@ -13,6 +13,7 @@
 //! The identity always comes from the authenticated user, never from the request.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use twilio_token::AccessToken;
@@ -30,7 +31,7 @@ pub struct Policy {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
-    grants: Vec<Grant>,
+    grants: Arc<Vec<Grant>>,
     /// Patterns (`*` matches any run of characters) of the rooms a client may ask for.
     #[serde(default)]
     rooms: Vec<String>,
@@ -58,7 +59,7 @@ impl Policy {
     /// asked for.
     pub fn tutorial() -> Self {
         let role = Role {
-            grants: vec![VideoGrant::room("My Room").into()],
+            grants: Arc::new(vec![VideoGrant::room("My Room").into()]),
             rooms: Vec::new(),
             ttl: default_ttl(),
         };
@@ -98,29 +99,44 @@ impl Policy {
             .is_some_and(|r| r.grants.iter().any(|g| g.key() == "voice"))
     }
 
-    /// Fills `token` with the grants for `role` and `room`; returns the ttl. The role's
-    /// template is borrowed, not copied, unless a room was asked for.
-    pub fn apply<'a>(
-        &'a self,
-        token: &mut AccessToken<'a>,
+    /// Gives `token` the grants for `role` and `room`, with the ttl. The role's template is
+    /// shared, not copied, unless a room was asked for.
+    pub fn apply(
+        &self,
+        token: AccessToken,
         role: &str,
         room: Option<&str>,
-    ) -> Result<u32, String> {
-        let role = self
-            .roles
-            .get(role)
-            .ok_or_else(|| "your role has no token policy".to_owned())?;
+    ) -> Result<(AccessToken, u32), Refusal> {
+        let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
         let asked = match room {
             None => None,
             Some(room) if role.rooms.iter().any(|p| glob(p, room)) => Some(VideoGrant::room(room)),
-            Some(_) => return Err("that room is not allowed for you".into()),
+            Some(_) => return Err(Refusal::RoomNotAllowed),
         };
-        token.add_grants(&role.grants);
+        let mut token = token.grants_from(role.grants.clone());
         // An asked-for room replaces the template's video grant, in its place.
         if let Some(asked) = asked {
             token.add_grant(asked);
         }
-        Ok(role.ttl)
+        Ok((token, role.ttl))
+    }
+}
+
+/// Why the policy gives a user no token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user's role is not in the policy.
+    NoPolicy,
+    /// The room asked for is not one the role may join.
+    RoomNotAllowed,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::NoPolicy => "your role has no token policy",
+            Refusal::RoomNotAllowed => "that room is not allowed for you",
+        })
     }
 }
 
@@ -168,17 +184,25 @@ mod tests {
             86400,
         )
         .unwrap();
-        let mut token = AccessToken::new("AC1", "SK1", "s");
-        assert_eq!(policy.apply(&mut token, "user", Some("team-a")), Ok(3600));
+        let token = AccessToken::new("AC1", "SK1", "s");
+        let (token, ttl) = policy.apply(token, "user", Some("team-a")).unwrap();
+        assert_eq!(ttl, 3600);
         assert_eq!(
             token.grants().len(),
             2,
             "the room replaced the template's video grant"
         );
         assert_eq!(token.grants()[0], VideoGrant::room("team-a").into());
-        let mut token = AccessToken::new("AC1", "SK1", "s");
-        assert!(policy.apply(&mut token, "user", Some("other")).is_err());
-        assert!(policy.apply(&mut token, "admin", None).is_err());
+        let token = || AccessToken::new("AC1", "SK1", "s");
+        let refusal = |r: Result<_, Refusal>| r.err();
+        assert_eq!(
+            refusal(policy.apply(token(), "user", Some("other"))),
+            Some(Refusal::RoomNotAllowed)
+        );
+        assert_eq!(
+            refusal(policy.apply(token(), "admin", None)),
+            Some(Refusal::NoPolicy)
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The listener: HTTP/1.1 with a deadline and a size cap for request headers, a cap on the
-//! connections one client address may hold and on all connections (slow clients cannot hold
-//! the server's connections), a lingering close, and a graceful shutdown that finishes requests
-//! in flight.
+//! The listener, kept for what axum's own `serve` cannot do: a deadline and a size cap for
+//! request headers, a cap on the connections one client address may hold and on all
+//! connections (slow clients cannot hold the server's connections), and a lingering close;
+//! plus a graceful shutdown that finishes requests in flight. Everything else (routing,
+//! extractors, the middleware that counts and logs) is axum's, in [`crate::app`].
 //!
 //! The lingering close is nginx's: a connection the server ends while the client may still be
 //! sending (a 413 for a body too large, a 431 for a head too large) is shut for writing, and
@@ -15,28 +16,16 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::Method;
-use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
-
-/// Told of every response before it is sent: the request's method and path, the response and
-/// the latency. It may add headers (those every response carries) and count the response. Here,
-/// rather than in a middleware, it costs no allocation per request.
-pub type Observer = Arc<dyn Fn(&Method, &str, &mut Response, Duration) + Send + Sync>;
-
-/// An observer that does nothing.
-pub fn unobserved() -> Observer {
-    Arc::new(|_: &Method, _: &str, _: &mut Response, _: Duration| {})
-}
 
 /// What the listener allows a client.
 #[derive(Debug, Clone, Copy)]
@@ -107,7 +96,6 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
-    observe: Observer,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -150,23 +138,11 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
-        let observe = observe.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            let started = Instant::now();
-            let method = request.method().clone();
-            let uri = request.uri().clone();
-            let response = app.clone().oneshot(request.map(axum::body::Body::new));
-            let observe = observe.clone();
-            async move {
-                let mut response = response.await;
-                if let Ok(response) = &mut response {
-                    observe(&method, uri.path(), response, started.elapsed());
-                }
-                response
-            }
+            app.clone().oneshot(request.map(axum::body::Body::new))
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

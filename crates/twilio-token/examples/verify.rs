@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p twilio-token --example verify`
 
-use twilio_token::{DecodingKey, EncodingKey, Jwt, Validation, decode};
+use twilio_token::{Claims, DecodingKey, EncodingKey, Jwt, Validation, decode};
 
 fn main() -> Result<(), twilio_token::Error> {
     let now = twilio_token::now();
@@ -13,7 +13,7 @@ fn main() -> Result<(), twilio_token::Error> {
         .ttl(60)
         .encode_at(&EncodingKey::from_secret(b"secret"), now)?;
 
-    let data = decode(
+    let data = decode::<Claims>(
         &token,
         &DecodingKey::from_secret(b"secret"),
         &Validation::default(),
@@ -23,7 +23,7 @@ fn main() -> Result<(), twilio_token::Error> {
     let failures = [
         (
             "wrong secret",
-            decode(
+            decode::<Claims>(
                 &token,
                 &DecodingKey::from_secret(b"nope"),
                 &Validation::default(),
@@ -31,7 +31,7 @@ fn main() -> Result<(), twilio_token::Error> {
         ),
         (
             "an hour later",
-            decode(
+            decode::<Claims>(
                 &token,
                 &DecodingKey::from_secret(b"secret"),
                 &Validation::default().at(now + 3600),
@@ -39,7 +39,7 @@ fn main() -> Result<(), twilio_token::Error> {
         ),
         (
             "not a token",
-            decode(
+            decode::<Claims>(
                 "abc",
                 &DecodingKey::from_secret(b"secret"),
                 &Validation::default(),

@@ -3,10 +3,10 @@
 use serde_json::Value;
 
 use crate::error::{ErrorKind, Result, err};
-use crate::json::{JsonWriter, python_number};
-use crate::jws;
+use crate::json::python_number;
 use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
+use serde::ser::SerializeMap;
 
 /// A capability token for Twilio Client: incoming calls, outgoing calls through an application,
 /// and the event stream, each as a scope URI in the `scope` claim.
@@ -138,16 +138,15 @@ impl ClientCapabilityToken {
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let body = ScopeBody(self.scope());
         Payload::new(body, &self.account_sid, None, &self.life, now)
-            .sign_hs256(jws::PLAIN_HEADER_B64, &self.key)
+            .sign_hs256(crate::header::PLAIN_HEADER_B64, &self.key)
     }
 }
 
 struct ScopeBody(String);
 
 impl Body for ScopeBody {
-    fn write(&self, w: &mut JsonWriter) {
-        w.key("scope");
-        w.str(&self.0);
+    fn write<M: SerializeMap>(&self, map: &mut M) -> std::result::Result<(), M::Error> {
+        map.serialize_entry("scope", &self.0)
     }
 }
 

@@ -67,8 +67,8 @@ pub enum ErrorKind {
 /// a key or the token itself.
 ///
 /// ```
-/// use twilio_token::{decode, DecodingKey, ErrorKind, Validation};
-/// let err = decode("not.a.token", &DecodingKey::from_secret(b"s"), &Validation::default()).unwrap_err();
+/// use twilio_token::{Claims, decode, DecodingKey, ErrorKind, Validation};
+/// let err = decode::<Claims>("not.a.token", &DecodingKey::from_secret(b"s"), &Validation::default()).unwrap_err();
 /// assert!(matches!(err.kind(), ErrorKind::Malformed(_)));
 /// assert_eq!(err.twilio_code(), Some(20101));
 /// ```

@@ -24,7 +24,7 @@ impl Formatter for PyFormatter {
     ) -> io::Result<()> {
         // serde_json has already escaped quotes, backslashes and C0 controls; what is left for us
         // is DEL and everything outside ASCII.
-        if fragment.is_ascii() && !fragment.as_bytes().contains(&0x7f) {
+        if fragment.bytes().all(|b| b < 0x7f) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut start = 0;
@@ -129,150 +129,6 @@ pub(crate) fn write_python<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) 
         .expect("serialising to memory cannot fail");
 }
 
-/// Writes a payload the way twilio-python's encoder does, straight into bytes: the fixed parts
-/// of every token type without going through serde, caller-supplied JSON values through
-/// [`PyFormatter`].
-pub(crate) struct JsonWriter {
-    out: Vec<u8>,
-    comma: bool,
-}
-
-impl JsonWriter {
-    /// A writer appending to `out`.
-    pub fn with_buffer(out: Vec<u8>) -> Self {
-        JsonWriter { out, comma: false }
-    }
-
-    pub fn finish(self) -> Vec<u8> {
-        self.out
-    }
-
-    fn separate(&mut self) {
-        if self.comma {
-            self.out.push(b',');
-        }
-    }
-
-    /// `{`, as a value.
-    pub fn open(&mut self) {
-        self.separate();
-        self.out.push(b'{');
-        self.comma = false;
-    }
-
-    /// `}`.
-    pub fn close(&mut self) {
-        self.out.push(b'}');
-        self.comma = true;
-    }
-
-    /// A member name and its `:`; the value follows. Names are this crate's own constants,
-    /// which need no escaping, so they are copied as they are.
-    #[inline(always)] // so that a constant name is copied without a call
-    pub fn key(&mut self, name: &'static str) {
-        debug_assert!(plain(name), "{name:?} needs escaping");
-        self.separate();
-        self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"\":");
-        self.comma = false;
-    }
-
-    pub fn str(&mut self, value: &str) {
-        self.separate();
-        self.string(value);
-        self.comma = true;
-    }
-
-    /// `"{value}-{n}"`, as an access token's `jti`.
-    pub fn str_dash_int(&mut self, value: &str, n: i64) {
-        self.separate();
-        let mut digits = itoa::Buffer::new();
-        let digits = digits.format(n);
-        if plain(value) {
-            self.out.push(b'"');
-            self.out.extend_from_slice(value.as_bytes());
-            self.out.push(b'-');
-            self.out.extend_from_slice(digits.as_bytes());
-            self.out.push(b'"');
-        } else {
-            self.string(&format!("{value}-{digits}"));
-        }
-        self.comma = true;
-    }
-
-    pub fn int(&mut self, n: i64) {
-        self.separate();
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-        self.comma = true;
-    }
-
-    pub fn bool(&mut self, b: bool) {
-        self.separate();
-        self.out
-            .extend_from_slice(if b { b"true" } else { b"false" });
-        self.comma = true;
-    }
-
-    /// Any serialisable value, written as the reference would.
-    pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
-        self.separate();
-        write_python(&mut self.out, value);
-        self.comma = true;
-    }
-
-    fn string(&mut self, s: &str) {
-        if plain(s) {
-            self.out.push(b'"');
-            self.out.extend_from_slice(s.as_bytes());
-            self.out.push(b'"');
-        } else {
-            write_python(&mut self.out, s);
-        }
-    }
-}
-
-/// Whether `s` needs no escaping at all: printable ASCII without `"` and `\`.
-fn plain(s: &str) -> bool {
-    plain_prefix(s.as_bytes(), true) == s.len()
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The length of the longest prefix of `bytes` without `"`, `\` or a control character, nor,
-/// when `ascii_only`, DEL or a byte above it: the part of a JSON string that is copied as it
-/// is. Eight bytes at a time (SWAR): strings in tokens are too short for a vector search's
-/// set-up to pay off.
-pub(crate) fn plain_prefix(bytes: &[u8], ascii_only: bool) -> usize {
-    // In each test only the lowest flagged byte is exact (borrows and carries run upwards),
-    // and the lowest is the one wanted.
-    let stops = |w: u64| {
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-        let mut stop = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if ascii_only {
-            stop |= (w | w.wrapping_add(ONES)) & HIGH; // 0x7f and above
-        }
-        stop
-    };
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let stop = stops(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
-        if stop != 0 {
-            return at + stop.trailing_zeros() as usize / 8;
-        }
-        at += 8;
-    }
-    // The tail, a byte at a time (cheaper than copying it into a padded word).
-    let tail = chunks.remainder();
-    let stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x7f);
-    at + tail.iter().position(|&b| stop(b)).unwrap_or(tail.len())
-}
-
 /// Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as PyJWT writes headers.
 pub(crate) struct Sorted<'a>(pub &'a Value);
 
@@ -304,50 +160,6 @@ impl Serialize for Sorted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_plain_prefix_stops_where_a_byte_by_byte_scan_does() {
-        let scalar = |bytes: &[u8], ascii_only: bool| {
-            bytes
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x7f))
-                .unwrap_or(bytes.len())
-        };
-        let mut cases: Vec<Vec<u8>> = vec![
-            b"".to_vec(),
-            b"plain".to_vec(),
-            b"0123456789abcdef".to_vec(),
-        ];
-        for len in 0..20 {
-            for special in [
-                b'"', b'\\', 0, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',
-            ] {
-                for at in 0..len {
-                    let mut bytes = vec![b'x'; len];
-                    bytes[at] = special;
-                    cases.push(bytes.clone());
-                    // Something that stops after it, and something before that borrows.
-                    if at + 1 < len {
-                        bytes[at + 1] = b'"';
-                        cases.push(bytes.clone());
-                    }
-                    if at > 0 {
-                        bytes[at - 1] = 0xff;
-                        cases.push(bytes);
-                    }
-                }
-            }
-        }
-        for bytes in &cases {
-            for ascii_only in [false, true] {
-                assert_eq!(
-                    plain_prefix(bytes, ascii_only),
-                    scalar(bytes, ascii_only),
-                    "{bytes:?} {ascii_only}"
-                );
-            }
-        }
-    }
 
     fn dumps(v: &Value) -> String {
         let mut out = Vec::new();
@@ -384,49 +196,6 @@ mod tests {
         assert_eq!(
             dumps(&v),
             "[12345678901234567890123,0,1e+20,1.5,9007199254740992.0,-0.0,0.0,Infinity]"
-        );
-    }
-
-    #[test]
-    fn the_writer_escapes_like_the_formatter() {
-        for s in [
-            "plain",
-            "",
-            "é",
-            "a\"b",
-            "back\\slash",
-            "tab\t",
-            "\u{7f}",
-            "~ !",
-            "😀",
-        ] {
-            let mut w = JsonWriter::with_buffer(Vec::new());
-            w.str(s);
-            assert_eq!(
-                w.finish(),
-                {
-                    let mut out = Vec::new();
-                    write_python(&mut out, s);
-                    out
-                },
-                "{s:?}"
-            );
-        }
-        let mut w = JsonWriter::with_buffer(Vec::new());
-        w.open();
-        w.key("a");
-        w.int(-1);
-        w.key("b");
-        w.open();
-        w.close();
-        w.key("c");
-        w.str_dash_int("SK\u{e9}", 7);
-        w.key("d");
-        w.bool(true);
-        w.close();
-        assert_eq!(
-            String::from_utf8(w.finish()).unwrap(),
-            r#"{"a":-1,"b":{},"c":"SK\u00e9-7","d":true}"#
         );
     }
 

@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::algorithm::{Algorithm, Family};
 use crate::error::{Error, ErrorKind, Result, err};
-use crate::jws::Header;
+use crate::header::Header;
 use crate::key::{DecodingKey, KeySource, sealed};
 use crate::strict;
 
@@ -137,7 +137,7 @@ impl Jwk {
             ("RSA", _) => {
                 let n = b64(raw.n.as_ref(), "n (the RSA modulus) is missing")?;
                 let e = b64(raw.e.as_ref(), "e (the RSA exponent) is missing")?;
-                check_rsa_modulus(&n)?;
+                crate::key::check_rsa_modulus(&n)?;
                 DecodingKey::from_rsa_components(&n, &e)
             }
             ("EC", Some(curve @ ("P-256" | "P-384"))) => {
@@ -203,48 +203,6 @@ impl Jwk {
     }
 }
 
-/// Refuses an RSA modulus outside 2048 to 8192 bits (what ring verifies with) or one with the
-/// ROCA fingerprint.
-pub(crate) fn check_rsa_modulus(n: &[u8]) -> Result<()> {
-    let n = &n[n.iter().position(|&b| b != 0).unwrap_or(n.len())..];
-    let bits = n.first().map_or(0, |&top| {
-        (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
-    });
-    if !(2048..=8192).contains(&bits) {
-        return Err(jwk_error("the RSA modulus is not 2048 to 8192 bits long"));
-    }
-    if has_roca_fingerprint(n) {
-        return Err(jwk_error(
-            "the RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
-        ));
-    }
-    Ok(())
-}
-
-/// Whether an RSA modulus has the structure of the keys Infineon's RSALib generated (ROCA,
-/// CVE-2017-15361), whose factors can be found: for each small prime p of the detector of Nemec
-/// et al., `n mod p` lies in the subgroup that 65537 generates modulo p.
-fn has_roca_fingerprint(n: &[u8]) -> bool {
-    const PRIMES: [u32; 38] = [
-        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
-        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
-    ];
-    PRIMES.iter().all(|&p| {
-        let residue = n.iter().fold(0, |r, &b| (r * 256 + u32::from(b)) % p);
-        let generator = 65_537 % p;
-        let mut power = 1;
-        loop {
-            if power == residue {
-                return true;
-            }
-            power = power * generator % p;
-            if power == 1 {
-                return false;
-            }
-        }
-    })
-}
-
 fn jwk_error(why: &'static str) -> Error {
     ErrorKind::InvalidKey(why).into()
 }
@@ -264,7 +222,7 @@ fn jwk_error(why: &'static str) -> Error {
 ///     .claim("aud", "my-app").encode(&signing)?;
 /// let v = Validation::default().algorithms(&[Algorithm::EdDSA])
 ///     .issuers(&["https://idp.example"]).audiences(&["my-app"]);
-/// assert_eq!(decode(&token, &jwks, &v)?.claims["aud"], "my-app");
+/// assert_eq!(decode::<twilio_token::Claims>(&token, &jwks, &v)?.claims["aud"], "my-app");
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]

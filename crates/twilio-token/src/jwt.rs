@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::error::Result;
-use crate::json::{self, JsonWriter, Sorted};
+use crate::json::{self, Sorted};
 use crate::jws;
 use crate::key::EncodingKey;
 
@@ -84,19 +84,35 @@ macro_rules! lifetime_setters {
 }
 pub(crate) use lifetime_setters;
 
-/// The claims a token type adds before the registered ones.
+/// The claims a token type writes before the registered ones, in order.
 pub(crate) trait Body {
-    fn write(&self, w: &mut JsonWriter);
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
 
-/// A payload in the reference's key order: the token type's own claims, then `iss`, `exp`,
-/// `nbf` (unless omitted) and `sub` (unless empty).
+/// A payload in the reference's key order: the token type's own claims (`body`), then `iss`,
+/// `exp`, `nbf` (unless omitted) and `sub` (unless empty).
 pub(crate) struct Payload<'a, B> {
     pub body: B,
     pub iss: &'a str,
     pub exp: i64,
     pub nbf: Option<i64>,
     pub sub: Option<&'a str>,
+}
+
+impl<B: Body> Serialize for Payload<'_, B> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        self.body.write(&mut map)?;
+        map.serialize_entry("iss", self.iss)?;
+        map.serialize_entry("exp", &self.exp)?;
+        if let Some(nbf) = self.nbf {
+            map.serialize_entry("nbf", &nbf)?;
+        }
+        if let Some(sub) = self.sub {
+            map.serialize_entry("sub", sub)?;
+        }
+        map.end()
+    }
 }
 
 impl<'a, B: Body> Payload<'a, B> {
@@ -110,15 +126,15 @@ impl<'a, B: Body> Payload<'a, B> {
         }
     }
 
-    /// Writes the payload's JSON and hands it to `f`. The bytes live in a buffer kept per
-    /// thread, so minting a token allocates only the token.
+    /// Writes the payload's JSON as the reference does and hands it to `f`. The bytes live in
+    /// a buffer kept per thread, so minting a token allocates only the token.
     pub fn with_json<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         thread_local! {
             static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
         }
         let mut json = SCRATCH.take();
         json.clear();
-        json = self.to_json_in(json);
+        json::write_python(&mut json, self);
         let result = f(&json);
         // A rare huge payload is not worth keeping.
         if json.capacity() <= 4096 {
@@ -129,41 +145,9 @@ impl<'a, B: Body> Payload<'a, B> {
 
     /// The token: HS256 under the already encoded `header_b64`.
     pub fn sign_hs256(&self, header_b64: &str, key: &EncodingKey) -> Result<String> {
-        let mut token = String::new();
-        self.sign_hs256_into(header_b64, key, &mut token)?;
-        Ok(token)
-    }
-
-    /// Like [`sign_hs256`](Self::sign_hs256), appending the token to `out`.
-    pub fn sign_hs256_into(
-        &self,
-        header_b64: &str,
-        key: &EncodingKey,
-        out: &mut String,
-    ) -> Result<()> {
         self.with_json(|payload| {
-            jws::sign_with_encoded_header_into(header_b64, payload, Algorithm::HS256, key, out)
+            jws::sign_with_encoded_header(header_b64, payload, Algorithm::HS256, key)
         })
-    }
-
-    fn to_json_in(&self, out: Vec<u8>) -> Vec<u8> {
-        let mut w = JsonWriter::with_buffer(out);
-        w.open();
-        self.body.write(&mut w);
-        w.key("iss");
-        w.str(self.iss);
-        w.key("exp");
-        w.int(self.exp);
-        if let Some(nbf) = self.nbf {
-            w.key("nbf");
-            w.int(nbf);
-        }
-        if let Some(sub) = self.sub {
-            w.key("sub");
-            w.str(sub);
-        }
-        w.close();
-        w.finish()
     }
 }
 

@@ -27,10 +27,10 @@ use serde_json::{Map, Value};
 use crate::access_token::AccessToken;
 use crate::access_token::grants::Grant;
 use crate::client::ClientCapabilityToken;
+use crate::client_validation::{ClientValidationJwt, HeaderValue, ValidationPayload};
 use crate::error::{ErrorKind, Result, err};
 use crate::jwt::Nbf;
 use crate::taskrouter::{Allow, TaskRouterCapabilityToken};
-use crate::validation::{ClientValidationJwt, HeaderValue, ValidationPayload};
 
 /// Mints the token a JSON spec describes.
 ///

@@ -100,7 +100,18 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(
     Ok((value, parser.times))
 }
 
+/// A segment of a compact JWS: canonical, unpadded base64url.
+pub(crate) fn base64url(segment: &str) -> crate::Result<Vec<u8>> {
+    // The decoder refuses padding and non-zero trailing bits, so each token has one spelling.
+    base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(segment)
+        .map_err(|_| {
+            crate::ErrorKind::Malformed("segment is not canonical unpadded base64url").into()
+        })
+}
+
 /// Checks a JSON object strictly without building anything.
+#[cfg(test)]
 pub(crate) fn scan_object(bytes: &[u8]) -> Result<Times, Error> {
     from_slice::<de::IgnoredAny>(bytes).map(|(_, times)| times)
 }
@@ -118,7 +129,21 @@ struct Parser<'de> {
 enum Number {
     Unsigned(u64),
     Negative(i64),
+    Unsigned128(u128),
+    Negative128(i128),
     Float(f64),
+}
+
+impl Number {
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Number::Unsigned(n) => visitor.visit_u64(n),
+            Number::Negative(n) => visitor.visit_i64(n),
+            Number::Unsigned128(n) => visitor.visit_u128(n),
+            Number::Negative128(n) => visitor.visit_i128(n),
+            Number::Float(f) => visitor.visit_f64(f),
+        }
+    }
 }
 
 impl<'de> Parser<'de> {
@@ -192,15 +217,20 @@ impl<'de> Parser<'de> {
             }
         }
         if !float {
+            // Integers keep every digit up to 128 bits, as Python's do (serde_json's `Value`
+            // keeps them too); beyond that they are read as doubles.
             let magnitude = self.bytes[int_start..int_end]
                 .iter()
-                .try_fold(0u64, |n, d| {
-                    n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+                .try_fold(0u128, |n, d| {
+                    n.checked_mul(10)?.checked_add(u128::from(d - b'0'))
                 });
             match (negative, magnitude) {
-                (false, Some(n)) => return Ok(Number::Unsigned(n)),
-                (true, Some(n)) if n <= i64::MAX as u64 + 1 => {
-                    return Ok(Number::Negative((n as i64).wrapping_neg()));
+                (false, Some(n)) => {
+                    return Ok(u64::try_from(n).map_or(Number::Unsigned128(n), Number::Unsigned));
+                }
+                (true, Some(n)) if n <= i128::MAX as u128 + 1 => {
+                    let n = (n as i128).wrapping_neg();
+                    return Ok(i64::try_from(n).map_or(Number::Negative128(n), Number::Negative));
                 }
                 _ => {}
             }
@@ -246,7 +276,7 @@ impl<'de> Parser<'de> {
 
     /// Moves to the next quote, backslash or control character in a string.
     fn skip_plain(&mut self) {
-        self.pos += crate::json::plain_prefix(&self.bytes[self.pos..], false);
+        self.pos += plain_prefix(&self.bytes[self.pos..]);
     }
 
     /// The rest of a string that has escapes, from its start.
@@ -378,11 +408,7 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
                 self.literal(b"null")?;
                 visitor.visit_unit()
             }
-            _ => match self.number()? {
-                Number::Unsigned(n) => visitor.visit_u64(n),
-                Number::Negative(n) => visitor.visit_i64(n),
-                Number::Float(f) => visitor.visit_f64(f),
-            },
+            _ => self.number()?.visit(visitor),
         }
     }
 
@@ -502,6 +528,8 @@ impl<'de> de::MapAccess<'de> for Object<'_, 'de> {
             Claim::Number(match number {
                 Number::Unsigned(n) => n as f64,
                 Number::Negative(n) => n as f64,
+                Number::Unsigned128(n) => n as f64,
+                Number::Negative128(n) => n as f64,
                 Number::Float(f) => f,
             }),
         );
@@ -514,11 +542,7 @@ impl<'de> de::Deserializer<'de> for Number {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Number::Unsigned(n) => visitor.visit_u64(n),
-            Number::Negative(n) => visitor.visit_i64(n),
-            Number::Float(f) => visitor.visit_f64(f),
-        }
+        self.visit(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -612,12 +636,80 @@ impl<'de> de::VariantAccess<'de> for Variant<'_, 'de> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The length of the longest prefix of `bytes` without `"`, `\` or a control character: the
+/// part of a JSON string that needs no unescaping. Eight bytes at a time (SWAR): strings in tokens are too short for a vector search's
+/// set-up to pay off.
+pub(crate) fn plain_prefix(bytes: &[u8]) -> usize {
+    // In each test only the lowest flagged byte is exact (borrows and carries run upwards),
+    // and the lowest is the one wanted.
+    let stops = |w: u64| {
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let stop = stops(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+        if stop != 0 {
+            return at + stop.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    // The tail, a byte at a time (cheaper than copying it into a padded word).
+    let tail = chunks.remainder();
+    let stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+    at + tail.iter().position(|&b| stop(b)).unwrap_or(tail.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
 
     type ScanError = Error;
+
+    #[test]
+    fn the_plain_prefix_stops_where_a_byte_by_byte_scan_does() {
+        let scalar = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"plain".to_vec(),
+            b"0123456789abcdef".to_vec(),
+        ];
+        for len in 0..20 {
+            for special in [
+                b'"', b'\\', 0, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',
+            ] {
+                for at in 0..len {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = special;
+                    cases.push(bytes.clone());
+                    // Something that stops after it, and something before that borrows.
+                    if at + 1 < len {
+                        bytes[at + 1] = b'"';
+                        cases.push(bytes.clone());
+                    }
+                    if at > 0 {
+                        bytes[at - 1] = 0xff;
+                        cases.push(bytes);
+                    }
+                }
+            }
+        }
+        for bytes in &cases {
+            assert_eq!(plain_prefix(bytes), scalar(bytes), "{bytes:?}");
+        }
+    }
 
     #[test]
     fn typed_parsing_sees_what_serde_json_sees() {

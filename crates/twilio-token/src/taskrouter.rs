@@ -4,10 +4,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ErrorKind, Result, err};
-use crate::json::JsonWriter;
-use crate::jws;
 use crate::jwt::{Body, Lifetime, Payload};
 use crate::key::EncodingKey;
+use serde::ser::SerializeMap;
 
 const VERSION: &str = "v1";
 const DOMAIN: &str = "https://taskrouter.twilio.com";
@@ -354,31 +353,25 @@ impl TaskRouterCapabilityToken {
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         Payload::new(self, &self.account_sid, None, &self.life, now)
-            .sign_hs256(jws::PLAIN_HEADER_B64, &self.key)
+            .sign_hs256(crate::header::PLAIN_HEADER_B64, &self.key)
     }
 }
 
 impl Body for &TaskRouterCapabilityToken {
-    fn write(&self, w: &mut JsonWriter) {
-        w.key("account_sid");
-        w.str(&self.account_sid);
-        w.key("workspace_sid");
-        w.str(&self.workspace_sid);
-        w.key("channel");
-        w.str(&self.channel_id);
-        w.key("version");
-        w.str(VERSION);
-        w.key("friendly_name");
-        w.str(&self.channel_id);
-        w.key("policies");
-        w.value(&self.policies);
+    fn write<M: SerializeMap>(&self, map: &mut M) -> std::result::Result<(), M::Error> {
+        let channel = self.channel_id.as_str();
+        map.serialize_entry("account_sid", &self.account_sid)?;
+        map.serialize_entry("workspace_sid", &self.workspace_sid)?;
+        map.serialize_entry("channel", channel)?;
+        map.serialize_entry("version", VERSION)?;
+        map.serialize_entry("friendly_name", channel)?;
+        map.serialize_entry("policies", &self.policies)?;
         // The reference looks at the channel's prefix, not the token's kind.
-        if self.channel_id.starts_with("WK") {
-            w.key("worker_sid");
-            w.str(&self.channel_id);
-        } else if self.channel_id.starts_with("WQ") {
-            w.key("taskqueue_sid");
-            w.str(&self.channel_id);
+        if channel.starts_with("WK") {
+            map.serialize_entry("worker_sid", channel)?;
+        } else if channel.starts_with("WQ") {
+            map.serialize_entry("taskqueue_sid", channel)?;
         }
+        Ok(())
     }
 }

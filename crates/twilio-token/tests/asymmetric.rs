@@ -7,7 +7,9 @@ mod common;
 use common::{jwks, key_file};
 use serde_json::json;
 use twilio_token::jwk::{Jwk, JwkSet};
-use twilio_token::{Algorithm, DecodingKey, EncodingKey, ErrorKind, Jwt, Validation, decode};
+use twilio_token::{
+    Algorithm, Claims, DecodingKey, EncodingKey, ErrorKind, Jwt, Validation, decode,
+};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -78,11 +80,11 @@ fn every_algorithm_round_trips_through_pem_and_the_jwk_set() {
         let public = DecodingKey::from_public_pem(&key_file(&format!("{kid}.pub.pem"))).unwrap();
         for alg in algs {
             let token = id_token(&key, alg, Some(kid));
-            let data = decode(&token, &public, &strict()).unwrap();
+            let data = decode::<Claims>(&token, &public, &strict()).unwrap();
             assert_eq!(data.header.alg, alg);
             assert_eq!(data.claims["sub"], "user-1");
-            decode(&token, &jwks, &strict()).unwrap();
-            decode(&token, &key.to_decoding_key(), &strict()).unwrap();
+            decode::<Claims>(&token, &jwks, &strict()).unwrap();
+            decode::<Claims>(&token, &key.to_decoding_key(), &strict()).unwrap();
 
             // One flipped bit anywhere in the signature fails.
             let mut forged = token.clone().into_bytes();
@@ -90,7 +92,9 @@ fn every_algorithm_round_trips_through_pem_and_the_jwk_set() {
             forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
             let forged = String::from_utf8(forged).unwrap();
             assert_eq!(
-                decode(&forged, &jwks, &strict()).unwrap_err().kind(),
+                decode::<Claims>(&forged, &jwks, &strict())
+                    .unwrap_err()
+                    .kind(),
                 &ErrorKind::InvalidSignature,
                 "{alg}"
             );
@@ -113,10 +117,10 @@ fn a_key_never_verifies_another_familys_algorithm() {
         Some("rsa_a"),
     );
     for key in [&rsa, &p256] {
-        let e = decode(&confused, key, &everything).unwrap_err();
+        let e = decode::<Claims>(&confused, key, &everything).unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)), "{e}");
     }
-    let e = decode(&confused, &jwks(), &everything).unwrap_err();
+    let e = decode::<Claims>(&confused, &jwks(), &everything).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)), "{e}");
 
     // ES256 needs P-256: a P-384 key refuses it, and the reverse.
@@ -125,9 +129,9 @@ fn a_key_never_verifies_another_familys_algorithm() {
         Algorithm::ES256,
         None,
     );
-    let e = decode(&p256_token, &p384, &strict()).unwrap_err();
+    let e = decode::<Claims>(&p256_token, &p384, &strict()).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)), "{e}");
-    let e = decode(&p256_token, &rsa, &strict()).unwrap_err();
+    let e = decode::<Claims>(&p256_token, &rsa, &strict()).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)), "{e}");
 
     // The allow-list comes first: RS256 alone refuses a genuine PS256 token.
@@ -136,7 +140,7 @@ fn a_key_never_verifies_another_familys_algorithm() {
         Algorithm::PS256,
         None,
     );
-    let e = decode(&ps, &rsa, &strict().algorithms(&[Algorithm::RS256])).unwrap_err();
+    let e = decode::<Claims>(&ps, &rsa, &strict().algorithms(&[Algorithm::RS256])).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::AlgorithmNotAllowed("PS256".into()));
 
     // PEM loaders refuse keys of the wrong type.
@@ -152,7 +156,7 @@ fn the_key_set_picks_the_key_by_kid() {
     let rsa_a = EncodingKey::from_rsa_pem(&key_file("rsa_a.pem")).unwrap();
     let jwks = jwks();
     // A kid the set does not have.
-    let e = decode(
+    let e = decode::<Claims>(
         &id_token(&rsa_a, Algorithm::RS256, Some("rotated-away")),
         &jwks,
         &strict(),
@@ -160,7 +164,7 @@ fn the_key_set_picks_the_key_by_kid() {
     .unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::UnknownKey);
     // The kid of another RSA key: that key is tried, and fails.
-    let e = decode(
+    let e = decode::<Claims>(
         &id_token(&rsa_a, Algorithm::RS256, Some("rsa_b")),
         &jwks,
         &strict(),
@@ -168,7 +172,7 @@ fn the_key_set_picks_the_key_by_kid() {
     .unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::InvalidSignature);
     // The kid of an EC key on an RS256 token: no key fits.
-    let e = decode(
+    let e = decode::<Claims>(
         &id_token(&rsa_a, Algorithm::RS256, Some("ec_p256")),
         &jwks,
         &strict(),
@@ -176,7 +180,7 @@ fn the_key_set_picks_the_key_by_kid() {
     .unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::UnknownKey);
     // No kid: the RSA keys are tried.
-    decode(&id_token(&rsa_a, Algorithm::RS256, None), &jwks, &strict()).unwrap();
+    decode::<Claims>(&id_token(&rsa_a, Algorithm::RS256, None), &jwks, &strict()).unwrap();
     // A JWK pinned to RS256 does not verify PS256 with the same key.
     let pinned = JwkSet::from_keys(vec![
         Jwk::new(rsa_a.to_decoding_key())
@@ -184,13 +188,13 @@ fn the_key_set_picks_the_key_by_kid() {
             .with_algorithm(Algorithm::RS256)
             .unwrap(),
     ]);
-    decode(
+    decode::<Claims>(
         &id_token(&rsa_a, Algorithm::RS256, Some("k")),
         &pinned,
         &strict(),
     )
     .unwrap();
-    let e = decode(
+    let e = decode::<Claims>(
         &id_token(&rsa_a, Algorithm::PS256, Some("k")),
         &pinned,
         &strict(),
@@ -214,7 +218,7 @@ fn issuer_audience_and_times_are_checked() {
             .claim("aud", "my-app")
             .claim("iat", NOW)
     };
-    decode(&mint(base()), &jwks, &strict()).unwrap();
+    decode::<Claims>(&mint(base()), &jwks, &strict()).unwrap();
     let cases = [
         (
             mint(
@@ -263,12 +267,12 @@ fn issuer_audience_and_times_are_checked() {
         ),
     ];
     for (token, kind) in cases {
-        let e = decode(&token, &jwks, &strict().at(NOW + 2)).unwrap_err();
+        let e = decode::<Claims>(&token, &jwks, &strict().at(NOW + 2)).unwrap_err();
         assert_eq!(e.kind(), &kind, "{token}");
     }
     // A leeway forgives a small skew, on iat as on nbf.
     let skewed = mint(base().claim("iat", NOW + 20));
-    decode(&skewed, &jwks, &strict().leeway(30)).unwrap();
+    decode::<Claims>(&skewed, &jwks, &strict().leeway(30)).unwrap();
 }
 
 #[test]
@@ -336,11 +340,12 @@ fn a_named_key_is_preferred_and_unnamed_keys_are_the_fallback() {
     keys.push(Jwk::new(a.to_decoding_key()).with_kid("a"));
     let set = JwkSet::from_keys(keys);
     // Five unnamed keys come first, yet the token naming "a" is checked against "a".
-    decode(&id_token(&a, Algorithm::RS256, Some("a")), &set, &strict()).unwrap();
-    let e = decode(&id_token(&b, Algorithm::RS256, Some("a")), &set, &strict()).unwrap_err();
+    decode::<Claims>(&id_token(&a, Algorithm::RS256, Some("a")), &set, &strict()).unwrap();
+    let e =
+        decode::<Claims>(&id_token(&b, Algorithm::RS256, Some("a")), &set, &strict()).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::InvalidSignature);
     // A kid no key has falls back to the unnamed keys.
-    decode(
+    decode::<Claims>(
         &id_token(&b, Algorithm::RS256, Some("zzz")),
         &set,
         &strict(),
@@ -356,7 +361,7 @@ fn a_named_key_is_preferred_and_unnamed_keys_are_the_fallback() {
         "{:?}",
         dup.skipped()
     );
-    decode(
+    decode::<Claims>(
         &id_token(&a, Algorithm::RS256, Some("rsa_a")),
         &dup,
         &strict(),

@@ -11,7 +11,7 @@ use common::{jwks, key_file};
 use serde_json::json;
 use twilio_token::jwk::{Jwk, JwkSet};
 use twilio_token::{
-    Algorithm, DecodingKey, EncodingKey, ErrorKind, Jwt, Validation, dangerous, decode,
+    Algorithm, Claims, DecodingKey, EncodingKey, ErrorKind, Jwt, Validation, dangerous, decode,
 };
 
 const NOW: i64 = 1_700_000_000;
@@ -82,13 +82,13 @@ fn algorithm_confusion_public_key_as_hmac_secret() {
             let token = hs256(&header, &claims(), &secret);
             assert!(
                 matches!(
-                    kind(decode(&token, &public, &everything())),
+                    kind(decode::<Claims>(&token, &public, &everything())),
                     ErrorKind::AlgorithmNotAllowed(_)
                 ),
                 "{name}"
             );
             assert!(matches!(
-                kind(decode(&token, &set, &everything())),
+                kind(decode::<Claims>(&token, &set, &everything())),
                 ErrorKind::AlgorithmNotAllowed(_)
             ));
         }
@@ -108,11 +108,11 @@ fn none_in_any_case_never_verifies() {
                 B64.encode(claims())
             );
             assert!(matches!(
-                kind(decode(&token, &rsa, &everything())),
+                kind(decode::<Claims>(&token, &rsa, &everything())),
                 ErrorKind::AlgorithmNotAllowed(_)
             ));
             assert!(matches!(
-                kind(decode(&token, &jwks(), &everything())),
+                kind(decode::<Claims>(&token, &jwks(), &everything())),
                 ErrorKind::AlgorithmNotAllowed(_)
             ));
         }
@@ -124,7 +124,7 @@ fn none_in_any_case_never_verifies() {
 #[test]
 fn psychic_and_misencoded_ecdsa_signatures() {
     let genuine = es256("ec_p256", &claims());
-    decode(&genuine, &jwks(), &everything()).unwrap();
+    decode::<Claims>(&genuine, &jwks(), &everything()).unwrap();
     let input = genuine.rsplit_once('.').unwrap().0;
     let n = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
     let n = (0..64)
@@ -142,7 +142,7 @@ fn psychic_and_misencoded_ecdsa_signatures() {
     ] {
         let forged = format!("{input}.{}", B64.encode(&sig));
         assert_eq!(
-            kind(decode(&forged, &jwks(), &everything())),
+            kind(decode::<Claims>(&forged, &jwks(), &everything())),
             ErrorKind::InvalidSignature
         );
     }
@@ -155,12 +155,12 @@ fn a_stripped_signature_never_verifies() {
     let genuine = es256("ec_p256", &claims());
     let stripped = format!("{}.", genuine.rsplit_once('.').unwrap().0);
     assert_eq!(
-        kind(decode(&stripped, &jwks(), &everything())),
+        kind(decode::<Claims>(&stripped, &jwks(), &everything())),
         ErrorKind::InvalidSignature
     );
     let hs = hs256(r#"{"alg":"HS256"}"#, &claims(), b"secret");
     let stripped = format!("{}.", hs.rsplit_once('.').unwrap().0);
-    let e = kind(decode(
+    let e = kind(decode::<Claims>(
         &stripped,
         &DecodingKey::from_secret(b"secret"),
         &everything(),
@@ -190,7 +190,7 @@ fn only_canonical_base64url_is_read() {
         let token = format!("{input}.{variant}");
         assert!(
             matches!(
-                kind(decode(&token, &jwks(), &everything())),
+                kind(decode::<Claims>(&token, &jwks(), &everything())),
                 ErrorKind::Malformed(_)
             ),
             "{variant}"
@@ -210,7 +210,7 @@ fn duplicate_names_are_refused() {
         let token = es256("ec_p256", payload);
         assert!(
             matches!(
-                kind(decode(&token, &jwks(), &everything())),
+                kind(decode::<Claims>(&token, &jwks(), &everything())),
                 ErrorKind::Malformed(_)
             ),
             "{payload}"
@@ -219,7 +219,7 @@ fn duplicate_names_are_refused() {
     let header = r#"{"alg":"HS256","alg":"none"}"#;
     let token = hs256(header, &claims(), b"s");
     assert!(matches!(
-        kind(decode(
+        kind(decode::<Claims>(
             &token,
             &DecodingKey::from_secret(b"s"),
             &everything()
@@ -243,7 +243,7 @@ fn time_claims_of_the_wrong_type_are_refused() {
         let token = es256("ec_p256", &payload);
         assert!(
             matches!(
-                kind(decode(&token, &jwks(), &everything())),
+                kind(decode::<Claims>(&token, &jwks(), &everything())),
                 ErrorKind::InvalidClaim(_)
             ),
             "{exp}"
@@ -265,11 +265,11 @@ fn every_audience_form_is_checked() {
         (json!(null), false),
     ] {
         let token = es256("ec_p256", &json!({"aud": aud, "exp": NOW + 60}).to_string());
-        assert_eq!(decode(&token, &jwks(), &v).is_ok(), ok, "{aud}");
+        assert_eq!(decode::<Claims>(&token, &jwks(), &v).is_ok(), ok, "{aud}");
     }
     let token = es256("ec_p256", &json!({"exp": NOW + 60}).to_string());
     assert_eq!(
-        kind(decode(&token, &jwks(), &v)),
+        kind(decode::<Claims>(&token, &jwks(), &v)),
         ErrorKind::InvalidAudience
     );
 }
@@ -289,7 +289,7 @@ fn crit_and_nested_tokens_are_refused() {
         let token = hs256(header, &claims(), b"s");
         assert!(
             matches!(
-                kind(decode(&token, &secret, &everything())),
+                kind(decode::<Claims>(&token, &secret, &everything())),
                 ErrorKind::BadHeader(_)
             ),
             "{header}"
@@ -298,7 +298,7 @@ fn crit_and_nested_tokens_are_refused() {
     let inner = hs256(r#"{"alg":"HS256"}"#, &claims(), b"s");
     let outer = hs256(r#"{"alg":"HS256","cty":"JWT"}"#, &inner, b"s");
     assert!(matches!(
-        kind(decode(&outer, &secret, &everything())),
+        kind(decode::<Claims>(&outer, &secret, &everything())),
         ErrorKind::Malformed(_)
     ));
 }
@@ -322,14 +322,14 @@ fn keys_named_by_the_token_are_never_used() {
         .unwrap();
     // The kid names the verifier's P-256 key, which does not fit ES384: no key.
     assert_eq!(
-        kind(decode(&token, &jwks(), &everything())),
+        kind(decode::<Claims>(&token, &jwks(), &everything())),
         ErrorKind::UnknownKey
     );
     let pinned = JwkSet::from_keys(vec![Jwk::new(
         DecodingKey::from_ec_pem(&key_file("ec_p256.pub.pem")).unwrap(),
     )]);
     assert_eq!(
-        kind(decode(&token, &pinned, &everything())),
+        kind(decode::<Claims>(&token, &pinned, &everything())),
         ErrorKind::UnknownKey
     );
 }
@@ -347,7 +347,7 @@ fn kid_is_only_a_name() {
     ] {
         let token = es256(kid, &claims());
         assert_eq!(
-            kind(decode(&token, &jwks(), &everything())),
+            kind(decode::<Claims>(&token, &jwks(), &everything())),
             ErrorKind::UnknownKey,
             "{kid:?}"
         );
@@ -362,7 +362,7 @@ fn oversized_input_is_refused_early() {
     let huge = format!("{}.{}.{}", "e".repeat(8 << 20), "e", "e");
     let started = std::time::Instant::now();
     assert_eq!(
-        kind(decode(&huge, &jwks(), &everything())),
+        kind(decode::<Claims>(&huge, &jwks(), &everything())),
         ErrorKind::TooLarge { limit: 16 * 1024 }
     );
     assert_eq!(
@@ -390,10 +390,10 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let payload = format!(r#"{{"exp":{},"x":{deep}}}"#, NOW + 60);
     let token = hs256(r#"{"alg":"HS256"}"#, &payload, b"s");
     let v = everything().max_len(usize::MAX);
-    assert!(decode(&token, &DecodingKey::from_secret(b"s"), &v).is_err());
+    assert!(decode::<Claims>(&token, &DecodingKey::from_secret(b"s"), &v).is_err());
     let header = format!(r#"{{"alg":"HS256","x":{deep}}}"#);
     assert!(
-        decode(
+        decode::<Claims>(
             &hs256(&header, &claims(), b"s"),
             &DecodingKey::from_secret(b"s"),
             &v
@@ -416,7 +416,7 @@ fn an_off_curve_key_verifies_nothing() {
         Jwk::new(DecodingKey::from_ec_components(&x, &y).unwrap()).with_kid("off"),
     ]);
     assert_eq!(
-        kind(decode(&token, &off, &everything())),
+        kind(decode::<Claims>(&token, &off, &everything())),
         ErrorKind::InvalidSignature
     );
 }

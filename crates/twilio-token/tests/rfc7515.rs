@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use twilio_token::{Algorithm, DecodingKey, ErrorKind, Validation, decode};
+use twilio_token::{Algorithm, Claims, DecodingKey, ErrorKind, Validation, decode};
 
 const PAYLOAD_B64: &str = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
 const A1: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -30,7 +30,7 @@ fn rsa_a2_key() -> DecodingKey {
 #[test]
 fn a1_hs256_verifies() {
     let key = DecodingKey::from_secret(&b64(A1_KEY));
-    let data = decode(A1, &key, &Validation::default().at(BEFORE_EXP)).unwrap();
+    let data = decode::<Claims>(A1, &key, &Validation::default().at(BEFORE_EXP)).unwrap();
     assert_eq!(data.header.alg, Algorithm::HS256);
     assert_eq!(data.header.typ.as_deref(), Some("JWT"));
     assert_eq!(data.claims["iss"], "joe");
@@ -44,10 +44,10 @@ fn a1_hs256_verifies() {
 #[test]
 fn a1_is_expired_at_its_exp() {
     let key = DecodingKey::from_secret(&b64(A1_KEY));
-    let err = decode(A1, &key, &Validation::default().at(BEFORE_EXP + 1)).unwrap_err();
+    let err = decode::<Claims>(A1, &key, &Validation::default().at(BEFORE_EXP + 1)).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Expired);
     // ...and a leeway covers the skew.
-    decode(
+    decode::<Claims>(
         A1,
         &key,
         &Validation::default().at(BEFORE_EXP + 1).leeway(1),
@@ -61,7 +61,7 @@ fn a1_with_one_flipped_signature_bit_fails() {
     token.pop();
     token.push('g'); // 'k' -> 'g' keeps the encoding canonical and flips one bit
     let key = DecodingKey::from_secret(&b64(A1_KEY));
-    let err = decode(&token, &key, &Validation::default().at(BEFORE_EXP)).unwrap_err();
+    let err = decode::<Claims>(&token, &key, &Validation::default().at(BEFORE_EXP)).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::InvalidSignature);
 }
 
@@ -70,17 +70,18 @@ fn a2_rs256_verifies_with_the_jwk_and_with_pem() {
     let v = Validation::default()
         .algorithms(&[Algorithm::RS256])
         .at(BEFORE_EXP);
-    let data = decode(A2, &rsa_a2_key(), &v).unwrap();
+    let data = decode::<Claims>(A2, &rsa_a2_key(), &v).unwrap();
     assert_eq!(data.claims["iss"], "joe");
     let spki = DecodingKey::from_rsa_pem(include_bytes!("fixtures/rfc7515_a2_public.pem")).unwrap();
-    decode(A2, &spki, &v).unwrap();
+    decode::<Claims>(A2, &spki, &v).unwrap();
     let private = DecodingKey::from_rsa_pem(include_bytes!("fixtures/rfc7515_a2.pem")).unwrap();
-    decode(A2, &private, &v).unwrap();
+    decode::<Claims>(A2, &private, &v).unwrap();
 }
 
 #[test]
 fn a2_needs_rs256_on_the_allow_list() {
-    let err = decode(A2, &rsa_a2_key(), &Validation::default().at(BEFORE_EXP)).unwrap_err();
+    let err =
+        decode::<Claims>(A2, &rsa_a2_key(), &Validation::default().at(BEFORE_EXP)).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::AlgorithmNotAllowed("RS256".into()));
 }
 
@@ -90,7 +91,7 @@ fn a5_unsecured_is_refused_whatever_the_allow_list() {
         let v = Validation::default()
             .algorithms(&Algorithm::ALL)
             .at(BEFORE_EXP);
-        let err = decode(A5, &key, &v).unwrap_err();
+        let err = decode::<Claims>(A5, &key, &v).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::AlgorithmNotAllowed("none".into()));
     }
 }

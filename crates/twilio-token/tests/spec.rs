@@ -1,6 +1,8 @@
 //! `spec::mint`: the JSON front door to every token type, and its errors.
 
-use twilio_token::{Algorithm, DecodingKey, ErrorKind, Validation, dangerous, decode, spec};
+use twilio_token::{
+    Algorithm, Claims, DecodingKey, ErrorKind, Validation, dangerous, decode, spec,
+};
 
 const AT: i64 = 1_700_000_000;
 
@@ -63,7 +65,7 @@ fn nbf_absent_null_and_set() {
 #[test]
 fn minted_tokens_verify() {
     let token = spec::mint(r#"{"kind":"worker","account_sid":"AC1","auth_token":"tok","workspace_sid":"WS1","channel":"WK1","at":1700000000,"allow":{"update_activities":true}}"#).unwrap();
-    let data = decode(
+    let data = decode::<Claims>(
         &token,
         &DecodingKey::from_secret(b"tok"),
         &Validation::default().at(AT),
@@ -84,7 +86,7 @@ fn minted_tokens_verify() {
         "request": {"method": "GET", "path": "/", "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"]}});
     let token = spec::mint_value(spec).unwrap();
     let key = DecodingKey::from_rsa_pem(include_bytes!("fixtures/rsa_public.pem")).unwrap();
-    let data = decode(
+    let data = decode::<Claims>(
         &token,
         &key,
         &Validation::default().algorithms(&[Algorithm::RS256]).at(AT),

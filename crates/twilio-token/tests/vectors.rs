@@ -6,7 +6,7 @@
 use serde_json::Value;
 use twilio_token::jwk::{Jwk, JwkSet};
 use twilio_token::jws::decode_payload;
-use twilio_token::{Algorithm, DecodingKey, KeySource, Validation, decode};
+use twilio_token::{Algorithm, Claims, DecodingKey, KeySource, Validation, decode};
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -25,15 +25,15 @@ fn rfc7515_a3_es256() {
     let only_es256 = Validation::default()
         .algorithms(&[Algorithm::ES256])
         .at(1_300_819_379);
-    let data = decode(token, jwk.key(), &only_es256).unwrap();
+    let data = decode::<Claims>(token, jwk.key(), &only_es256).unwrap();
     assert_eq!(data.claims["iss"], "joe");
     let (_, payload) = decode_payload(token, jwk.key(), &only_es256).unwrap();
     assert_eq!(payload, v["payload"].as_str().unwrap().as_bytes());
     // Past its exp, and as HS256 with the coordinates for a secret, it fails.
-    assert!(decode(token, jwk.key(), &only_es256.clone().at(1_300_819_380)).is_err());
+    assert!(decode::<Claims>(token, jwk.key(), &only_es256.clone().at(1_300_819_380)).is_err());
     let x = v["jwk"]["x"].as_str().unwrap();
     assert!(
-        decode(
+        decode::<Claims>(
             token,
             &DecodingKey::from_secret(x.as_bytes()),
             &Validation::default()

@@ -104,8 +104,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 validation = validation.at(t);
             }
             match &key {
-                Key::One(key) => twilio_token::decode(token, key, &validation),
-                Key::Set(set) => twilio_token::decode(token, set, &validation),
+                Key::One(key) => {
+                    twilio_token::decode::<twilio_token::Claims>(token, key, &validation)
+                }
+                Key::Set(set) => {
+                    twilio_token::decode::<twilio_token::Claims>(token, set, &validation)
+                }
             }
             .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
         }
@@ -152,7 +156,7 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
             .enable_all()
             .build()
             .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
-        let client = jwks::client().map_err(Failure::Invalid)?;
+        let client = jwks::client().map_err(|e| Failure::Invalid(e.to_string()))?;
         let timeout = std::time::Duration::from_secs(10);
         let fetched = runtime.block_on(jwks::fetch(&client, &url, timeout));
         fetched
@@ -161,7 +165,7 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
     } else {
         std::fs::read(source)
             .map_err(|e| e.to_string())
-            .and_then(|text| jwks::key_file(&text))
+            .and_then(|text| jwks::key_file(&text).map_err(|e| e.to_string()))
             .map_err(|e| format!("{source}: {e}"))
     };
     let set = loaded.map_err(|e| Failure::Invalid(format!("--jwks {e}")))?;

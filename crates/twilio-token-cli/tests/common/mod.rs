@@ -143,7 +143,7 @@ pub fn serve_command(dir: &Path) -> Command {
 
 /// The claims of an access token a server under test minted, verified with the test secret.
 pub fn verify(token: &str) -> serde_json::Map<String, serde_json::Value> {
-    twilio_token::decode(
+    twilio_token::decode::<twilio_token::Claims>(
         token,
         &twilio_token::DecodingKey::from_secret(SECRET.as_bytes()),
         &twilio_token::Validation::default(),

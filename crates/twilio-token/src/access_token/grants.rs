@@ -1,12 +1,16 @@
 //! The grants an [`AccessToken`](super::AccessToken) carries, one per Twilio product.
 //!
-//! Each grant writes only the fields that are set and non-empty, as the reference tests each
-//! field's truth.
+//! Each grant is defined once: its struct's fields, with their serde attributes, are what a
+//! token carries (written and read back) and what a `mint --spec` grant names. A field is
+//! written only when it is set and non-empty, as the reference tests each field's truth. Voice
+//! and playback grants are shaped differently in a token than in their constructors; each has
+//! its token shape beside it ([`VoiceGrant`]'s `VoicePayload`), used both ways.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use serde::de::{self, MapAccess};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
-
-use crate::json::JsonWriter;
 
 /// Access to Programmable Video, optionally to one room.
 ///
@@ -16,10 +20,11 @@ use crate::json::JsonWriter;
 /// let one_room = VideoGrant::room("My Room");
 /// # let _ = (any_room, one_room);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VideoGrant {
     /// A room name or SID.
+    #[serde(skip_serializing_if = "blank")]
     pub room: Option<String>,
 }
 
@@ -43,16 +48,20 @@ impl VideoGrant {
 /// };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatGrant {
     /// The Chat or Conversations service SID (`IS...`).
+    #[serde(skip_serializing_if = "blank")]
     pub service_sid: Option<String>,
     /// A unique id of the device or endpoint.
+    #[serde(skip_serializing_if = "blank")]
     pub endpoint_id: Option<String>,
     /// The deployment role SID.
+    #[serde(skip_serializing_if = "blank")]
     pub deployment_role_sid: Option<String>,
     /// The push credential SID (`CR...`).
+    #[serde(skip_serializing_if = "blank")]
     pub push_credential_sid: Option<String>,
 }
 
@@ -90,12 +99,14 @@ pub struct VoiceGrant {
 /// let grant = SyncGrant { service_sid: Some("ISxxxxx".into()), endpoint_id: Some("user456-web".into()) };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncGrant {
     /// The Sync service SID (`IS...`).
+    #[serde(skip_serializing_if = "blank")]
     pub service_sid: Option<String>,
     /// A unique id of the device or endpoint.
+    #[serde(skip_serializing_if = "blank")]
     pub endpoint_id: Option<String>,
 }
 
@@ -106,14 +117,17 @@ pub struct SyncGrant {
 /// let grant = TaskRouterGrant { workspace_sid: Some("WSxxxxx".into()), role: Some("worker".into()), ..Default::default() };
 /// # let _ = grant;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRouterGrant {
     /// The workspace SID (`WS...`).
+    #[serde(skip_serializing_if = "blank")]
     pub workspace_sid: Option<String>,
     /// The worker SID (`WK...`).
+    #[serde(skip_serializing_if = "blank")]
     pub worker_sid: Option<String>,
     /// The worker's role.
+    #[serde(skip_serializing_if = "blank")]
     pub role: Option<String>,
 }
 
@@ -129,6 +143,86 @@ pub struct TaskRouterGrant {
 pub struct PlaybackGrant {
     /// The raw grant; `None` is written as `null`, as the reference does.
     pub grant: Option<Value>,
+}
+
+impl Serialize for VoiceGrant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        VoicePayload::from(self).serialize(s)
+    }
+}
+
+/// A voice grant as a token carries it: `incoming.allow` only when true, `outgoing` only with
+/// an application SID, its `params` only when truthy.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoicePayload<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incoming: Option<Incoming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outgoing: Option<Outgoing<'a>>,
+    #[serde(skip_serializing_if = "blank")]
+    push_credential_sid: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "blank")]
+    endpoint_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Incoming {
+    allow: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outgoing<'a> {
+    application_sid: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Cow<'a, Value>>,
+}
+
+impl<'a> From<&'a VoiceGrant> for VoicePayload<'a> {
+    fn from(g: &'a VoiceGrant) -> Self {
+        let borrow = |s: &'a Option<String>| s.as_deref().map(Cow::Borrowed);
+        VoicePayload {
+            incoming: (g.incoming_allow == Some(true)).then_some(Incoming { allow: true }),
+            outgoing: g
+                .outgoing_application_sid
+                .as_deref()
+                .filter(|sid| !sid.is_empty())
+                .map(|sid| Outgoing {
+                    application_sid: Some(Cow::Borrowed(sid)),
+                    params: g
+                        .outgoing_application_params
+                        .as_ref()
+                        .filter(|p| python_truthy(p))
+                        .map(Cow::Borrowed),
+                }),
+            push_credential_sid: borrow(&g.push_credential_sid),
+            endpoint_id: borrow(&g.endpoint_id),
+        }
+    }
+}
+
+impl From<VoicePayload<'_>> for VoiceGrant {
+    fn from(w: VoicePayload<'_>) -> Self {
+        let (sid, params) = w
+            .outgoing
+            .map_or((None, None), |o| (o.application_sid, o.params));
+        VoiceGrant {
+            incoming_allow: w.incoming.map(|i| i.allow),
+            outgoing_application_sid: sid.map(Cow::into_owned),
+            outgoing_application_params: params.map(Cow::into_owned),
+            push_credential_sid: w.push_credential_sid.map(Cow::into_owned),
+            endpoint_id: w.endpoint_id.map(Cow::into_owned),
+        }
+    }
+}
+
+impl Serialize for PlaybackGrant {
+    /// The grant as is, `null` included.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.grant.serialize(s)
+    }
 }
 
 /// Any grant. Every grant type converts into it with `into()`.
@@ -176,71 +270,116 @@ impl Grant {
             Grant::Playback(_) => "player",
         }
     }
-}
 
-impl Grant {
-    /// Writes the grant's value as the reference's `to_payload` builds it.
-    pub(crate) fn write(&self, w: &mut JsonWriter) {
-        if let Grant::Playback(g) = self {
-            // Passed through as is, `null` included.
-            return w.value(&g.grant);
-        }
-        w.open();
-        match self {
-            Grant::Video(g) => field(w, "room", &g.room),
-            Grant::Chat(g) => {
-                field(w, "service_sid", &g.service_sid);
-                field(w, "endpoint_id", &g.endpoint_id);
-                field(w, "deployment_role_sid", &g.deployment_role_sid);
-                field(w, "push_credential_sid", &g.push_credential_sid);
-            }
-            Grant::Voice(g) => {
-                if g.incoming_allow == Some(true) {
-                    w.key("incoming");
-                    w.open();
-                    w.key("allow");
-                    w.bool(true);
-                    w.close();
-                }
-                if let Some(sid) = present(&g.outgoing_application_sid) {
-                    w.key("outgoing");
-                    w.open();
-                    w.key("application_sid");
-                    w.str(sid);
-                    if let Some(params) = g
-                        .outgoing_application_params
-                        .as_ref()
-                        .filter(|p| python_truthy(p))
-                    {
-                        w.key("params");
-                        w.value(params);
-                    }
-                    w.close();
-                }
-                field(w, "push_credential_sid", &g.push_credential_sid);
-                field(w, "endpoint_id", &g.endpoint_id);
-            }
-            Grant::Sync(g) => {
-                field(w, "service_sid", &g.service_sid);
-                field(w, "endpoint_id", &g.endpoint_id);
-            }
-            Grant::TaskRouter(g) => {
-                field(w, "workspace_sid", &g.workspace_sid);
-                field(w, "worker_sid", &g.worker_sid);
-                field(w, "role", &g.role);
-            }
-            Grant::Playback(_) => unreachable!("written above"),
-        }
-        w.close();
+    /// Reads the grant a token carries under `key`, the map's next value.
+    fn next_from<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Grant, A::Error> {
+        Ok(match key {
+            "video" => Grant::Video(map.next_value()?),
+            "chat" => Grant::Chat(map.next_value()?),
+            "voice" => Grant::Voice(map.next_value::<VoicePayload>()?.into()),
+            "data_sync" => Grant::Sync(map.next_value()?),
+            "task_router" => Grant::TaskRouter(map.next_value()?),
+            "player" => Grant::Playback(PlaybackGrant {
+                grant: Some(map.next_value::<Value>()?).filter(|v| !v.is_null()),
+            }),
+            other => unreachable!("{other} is not one of Grant::KEYS"),
+        })
     }
 }
 
-/// A string field, written only when set and non-empty (the reference tests its truth).
-#[inline(always)]
-fn field(w: &mut JsonWriter, name: &'static str, value: &Option<String>) {
-    if let Some(value) = present(value) {
-        w.key(name);
-        w.str(value);
+/// A member of the `grants` claim: the identity or one of [`Grant::KEYS`].
+enum Member {
+    Identity,
+    Grant(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Member;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a grant's key or identity")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Member, E> {
+                if key == "identity" {
+                    return Ok(Member::Identity);
+                }
+                match Grant::KEYS.iter().find(|k| **k == key) {
+                    Some(k) => Ok(Member::Grant(k)),
+                    None => Err(E::unknown_field(key, &Grant::KEYS)),
+                }
+            }
+        }
+        d.deserialize_identifier(Visitor)
+    }
+}
+
+impl Serialize for Grant {
+    /// The grant's value in a token's `grants` claim (its key is [`Grant::key`]).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Grant::Video(g) => g.serialize(s),
+            Grant::Chat(g) => g.serialize(s),
+            Grant::Voice(g) => g.serialize(s),
+            Grant::Sync(g) => g.serialize(s),
+            Grant::TaskRouter(g) => g.serialize(s),
+            Grant::Playback(g) => g.serialize(s),
+        }
+    }
+}
+
+/// A token's `grants` claim: each grant under its key, in order, then the identity. Written
+/// when minting and read when decoding.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct GrantsClaim<'a> {
+    pub grants: Cow<'a, [Grant]>,
+    pub identity: Option<Cow<'a, str>>,
+}
+
+impl Serialize for GrantsClaim<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for grant in self.grants.iter() {
+            map.serialize_entry(grant.key(), grant)?;
+        }
+        if let Some(identity) = self.identity.as_deref().filter(|i| !i.is_empty()) {
+            map.serialize_entry("identity", identity)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for GrantsClaim<'static> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = GrantsClaim<'static>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of grants")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut grants = Vec::new();
+                let mut identity = None;
+                // The strict parser has refused names given twice.
+                while let Some(key) = map.next_key::<Member>()? {
+                    match key {
+                        Member::Identity => identity = Some(Cow::Owned(map.next_value()?)),
+                        Member::Grant(key) => grants.push(Grant::next_from(key, &mut map)?),
+                    }
+                }
+                Ok(GrantsClaim {
+                    grants: grants.into(),
+                    identity,
+                })
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 
@@ -256,8 +395,9 @@ macro_rules! into_grant {
 into_grant!(VideoGrant => Video, ChatGrant => Chat, VoiceGrant => Voice, SyncGrant => Sync,
     TaskRouterGrant => TaskRouter, PlaybackGrant => Playback);
 
-fn present(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|s| !s.is_empty())
+/// Whether a string field is left out: unset or empty (the reference tests its truth).
+fn blank<S: AsRef<str>>(value: &Option<S>) -> bool {
+    value.as_ref().is_none_or(|s| s.as_ref().is_empty())
 }
 
 /// Python's truth value of a JSON value: null, false, 0, "", [] and {} are false.

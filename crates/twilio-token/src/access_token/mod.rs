@@ -7,13 +7,16 @@ pub use claims::{AccessClaims, decode};
 
 use crate::algorithm::Algorithm;
 use crate::error::{ErrorKind, Result, err};
-use crate::json::JsonWriter;
 use crate::jws;
 use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use grants::Grant;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use grants::{Grant, GrantsClaim};
 
 /// The longest lifetime Twilio accepts for an access token (error 20157 beyond it).
 pub const MAX_TTL: u32 = 86_400;
@@ -35,27 +38,27 @@ const CONTENT_TYPE: &str = "twilio-fpa;v=1";
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 ///
-/// Its strings may be borrowed (`AccessToken<'a>`), so a server that mints a token per request
-/// from its configuration and the user's name copies nothing.
+/// A server minting every token from configuration shares the strings and grant templates
+/// instead of copying them: the SIDs are `Arc<str>`, and [`grants_from`](Self::grants_from)
+/// takes an `Arc` of grants.
 #[derive(Debug, Clone)]
-pub struct AccessToken<'a> {
-    account_sid: Cow<'a, str>,
-    signing_key_sid: Cow<'a, str>,
+pub struct AccessToken {
+    account_sid: Arc<str>,
+    signing_key_sid: Arc<str>,
     key: EncodingKey,
-    identity: Option<Cow<'a, str>>,
-    region: Option<Cow<'a, str>>,
+    identity: Option<String>,
+    region: Option<String>,
     life: Lifetime,
-    /// One grant of each kind at most, in the order first added. On the heap (inline, they
-    /// would make the builder a kilobyte copied at every step), or borrowed from the caller
-    /// (see [`add_grants`](Self::add_grants)).
-    grants: Cow<'a, [Grant]>,
+    /// One grant of each kind at most, in the order first added; copied only when a token
+    /// adds to a shared template.
+    grants: Arc<Vec<Grant>>,
 }
 
-impl<'a> AccessToken<'a> {
+impl AccessToken {
     /// A token for `account_sid`, signed with the API key `signing_key_sid` and its secret.
     pub fn new(
-        account_sid: impl Into<Cow<'a, str>>,
-        signing_key_sid: impl Into<Cow<'a, str>>,
+        account_sid: impl Into<Arc<str>>,
+        signing_key_sid: impl Into<Arc<str>>,
         secret: impl AsRef<[u8]>,
     ) -> Self {
         Self::with_key(
@@ -67,8 +70,8 @@ impl<'a> AccessToken<'a> {
 
     /// Like [`new`](Self::new) with a key made once and reused, for a server minting many tokens.
     pub fn with_key(
-        account_sid: impl Into<Cow<'a, str>>,
-        signing_key_sid: impl Into<Cow<'a, str>>,
+        account_sid: impl Into<Arc<str>>,
+        signing_key_sid: impl Into<Arc<str>>,
         key: EncodingKey,
     ) -> Self {
         AccessToken {
@@ -78,12 +81,12 @@ impl<'a> AccessToken<'a> {
             identity: None,
             region: None,
             life: Lifetime::default(),
-            grants: Cow::Borrowed(&[]),
+            grants: no_grants(),
         }
     }
 
     /// The user's identity (left out when empty).
-    pub fn identity(mut self, identity: impl Into<Cow<'a, str>>) -> Self {
+    pub fn identity(mut self, identity: impl Into<String>) -> Self {
         self.identity = Some(identity.into());
         self
     }
@@ -92,7 +95,7 @@ impl<'a> AccessToken<'a> {
     jwt::lifetime_setters!();
 
     /// The Twilio region (`twr` header), e.g. `us1`; an empty region is left out.
-    pub fn region(mut self, region: impl Into<Cow<'a, str>>) -> Self {
+    pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
@@ -107,7 +110,7 @@ impl<'a> AccessToken<'a> {
     /// as the reference's dict comprehension does.
     pub fn add_grant(&mut self, grant: impl Into<Grant>) -> &mut Self {
         let grant = grant.into();
-        let grants = self.grants.to_mut();
+        let grants = Arc::make_mut(&mut self.grants);
         match grants.iter_mut().find(|g| g.key() == grant.key()) {
             Some(slot) => *slot = grant,
             None => grants.push(grant),
@@ -115,23 +118,23 @@ impl<'a> AccessToken<'a> {
         self
     }
 
-    /// Adds each of `grants`, as [`add_grant`](Self::add_grant) does. A token without grants
-    /// yet borrows them when no two are of one kind, so a server that mints every token from
-    /// a configured template copies none.
+    /// Replaces the grants with a shared template, as if each were added in turn: a server
+    /// configures its templates once and every token shares them.
     ///
     /// ```
+    /// use std::sync::Arc;
     /// use twilio_token::{AccessToken, grants::{Grant, VideoGrant}};
-    /// let template: Vec<Grant> = vec![VideoGrant::room("lobby").into()];
-    /// let mut token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret");
-    /// token.add_grants(&template);
+    /// let template: Arc<Vec<Grant>> = Arc::new(vec![VideoGrant::room("lobby").into()]);
+    /// let token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret").grants_from(template.clone());
     /// assert_eq!(token.grants(), &template[..]);
     /// ```
-    pub fn add_grants(&mut self, grants: &'a [Grant]) -> &mut Self {
-        let distinct = |(i, g): (usize, &Grant)| grants[..i].iter().all(|h| h.key() != g.key());
-        if self.grants.is_empty() && grants.iter().enumerate().all(distinct) {
-            self.grants = Cow::Borrowed(grants);
+    pub fn grants_from(mut self, template: Arc<Vec<Grant>>) -> Self {
+        let distinct = |(i, g): (usize, &Grant)| template[..i].iter().all(|h| h.key() != g.key());
+        if template.iter().enumerate().all(distinct) {
+            self.grants = template;
         } else {
-            for grant in grants {
+            self.grants = no_grants();
+            for grant in template.iter() {
                 self.add_grant(grant.clone());
             }
         }
@@ -152,33 +155,16 @@ impl<'a> AccessToken<'a> {
     ///
     /// Fails with [`ErrorKind::TtlTooLong`] when the token would live more than 24 hours.
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
-        let mut token = String::new();
-        self.append_jwt_at(now, &mut token)?;
-        Ok(token)
-    }
-
-    /// Like [`to_jwt_at`](Self::to_jwt_at), appending the token to `out` (a response being
-    /// written, say) instead of allocating it. On error `out` is left as it was.
-    ///
-    /// ```
-    /// use twilio_token::AccessToken;
-    /// let token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret").identity("alice");
-    /// let mut body = String::from(r#"{"token":""#);
-    /// token.append_jwt_at(1_700_000_000, &mut body)?;
-    /// body.push_str(r#""}"#);
-    /// assert_eq!(body, format!(r#"{{"token":"{}"}}"#, token.to_jwt_at(1_700_000_000)?));
-    /// # Ok::<(), twilio_token::Error>(())
-    /// ```
-    pub fn append_jwt_at(&self, now: i64, out: &mut String) -> Result<()> {
         let exp = self.life.exp(now);
         if exp - now > i64::from(MAX_TTL) {
             return err(ErrorKind::TtlTooLong { ttl: exp - now });
         }
         let body = AccessBody {
-            key_sid: &self.signing_key_sid,
-            now,
-            grants: &self.grants,
-            identity: self.identity.as_deref().filter(|i| !i.is_empty()),
+            jti: Jti(&self.signing_key_sid, now),
+            grants: GrantsClaim {
+                grants: Cow::Borrowed(&self.grants),
+                identity: self.identity.as_deref().map(Cow::Borrowed),
+            },
         };
         let payload = Payload::new(
             body,
@@ -187,43 +173,56 @@ impl<'a> AccessToken<'a> {
             &self.life,
             now,
         );
-        let region = self.region.as_deref().filter(|r| !r.is_empty());
-        match region {
-            None => payload.sign_hs256_into(jws::ACCESS_HEADER_B64, &self.key, out),
+        match self.region.as_deref().filter(|r| !r.is_empty()) {
+            None => payload.sign_hs256(crate::header::ACCESS_HEADER_B64, &self.key),
             Some(region) => {
                 let header =
                     jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
-                let token = payload.with_json(|payload| {
-                    jws::sign(&header, payload, Algorithm::HS256, &self.key)
-                })?;
-                out.push_str(&token);
-                Ok(())
+                payload
+                    .with_json(|payload| jws::sign(&header, payload, Algorithm::HS256, &self.key))
             }
         }
     }
 }
 
+/// An empty grant list, shared until a grant is added (a token given a template never
+/// allocates one of its own).
+fn no_grants() -> Arc<Vec<Grant>> {
+    static EMPTY: std::sync::LazyLock<Arc<Vec<Grant>>> = std::sync::LazyLock::new(Arc::default);
+    Arc::clone(&EMPTY)
+}
+
+/// The claims of an access token before the registered ones.
 struct AccessBody<'a> {
-    key_sid: &'a str,
-    now: i64,
-    grants: &'a [Grant],
-    identity: Option<&'a str>,
+    jti: Jti<'a>,
+    grants: GrantsClaim<'a>,
 }
 
 impl Body for AccessBody<'_> {
-    fn write(&self, w: &mut JsonWriter) {
-        w.key("jti");
-        w.str_dash_int(self.key_sid, self.now);
-        w.key("grants");
-        w.open();
-        for grant in self.grants {
-            w.key(grant.key());
-            grant.write(w);
+    fn write<M: SerializeMap>(&self, map: &mut M) -> std::result::Result<(), M::Error> {
+        map.serialize_entry("jti", &self.jti)?;
+        map.serialize_entry("grants", &self.grants)
+    }
+}
+
+/// `{api key SID}-{minting time}`.
+struct Jti<'a>(&'a str, i64);
+
+impl Serialize for Jti<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        // Built on the stack: an API key SID is 34 characters.
+        let mut buffer = [0u8; 64];
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(self.1).as_bytes();
+        let sid = self.0.as_bytes();
+        let len = sid.len() + 1 + digits.len();
+        if len > buffer.len() {
+            return s.collect_str(&format_args!("{}-{}", self.0, self.1));
         }
-        if let Some(identity) = self.identity {
-            w.key("identity");
-            w.str(identity);
-        }
-        w.close();
+        buffer[..sid.len()].copy_from_slice(sid);
+        buffer[sid.len()] = b'-';
+        buffer[sid.len() + 1..len].copy_from_slice(digits);
+        // A str, a dash and digits: still UTF-8.
+        s.serialize_str(std::str::from_utf8(&buffer[..len]).expect("UTF-8"))
     }
 }

@@ -7,10 +7,10 @@ use ring::digest::{SHA256, digest};
 
 use crate::algorithm::Algorithm;
 use crate::error::Result;
-use crate::json::JsonWriter;
 use crate::jws;
 use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
+use serde::ser::SerializeMap;
 
 const CONTENT_TYPE: &str = "twilio-pkrv;v=1";
 
@@ -50,7 +50,7 @@ pub struct ValidationPayload {
 /// SID, five minutes of life, with the request hash in `hrh`/`rqh`.
 ///
 /// ```
-/// use twilio_token::validation::{ClientValidationJwt, ValidationPayload};
+/// use twilio_token::client_validation::{ClientValidationJwt, ValidationPayload};
 /// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa_pkcs8.pem")).unwrap();
 /// let request = ValidationPayload {
 ///     method: "GET".into(),
@@ -118,11 +118,9 @@ struct Hashes {
 }
 
 impl Body for Hashes {
-    fn write(&self, w: &mut JsonWriter) {
-        w.key("hrh");
-        w.str(&self.hrh);
-        w.key("rqh");
-        w.str(&self.rqh);
+    fn write<M: SerializeMap>(&self, map: &mut M) -> std::result::Result<(), M::Error> {
+        map.serialize_entry("hrh", &self.hrh)?;
+        map.serialize_entry("rqh", &self.rqh)
     }
 }
 

@@ -1,0 +1,205 @@
+//! What `POST /token` is asked with, as one extractor: a password (a JSON or form body, or
+//! `Authorization: Basic`), an identity provider's ID token (`Authorization: Bearer`), or
+//! nothing, for a refresh through the session cookie. Every way a request can be malformed is
+//! an [`ApiError`], mapped to its status in one place.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use base64_simd::STANDARD as B64;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::session::IdHash;
+
+/// Longest username and password looked at; longer ones are refused before any hashing.
+pub const MAX_NAME: usize = 256;
+/// See [`MAX_NAME`].
+pub const MAX_PASSWORD: usize = 1024;
+
+/// A token request: who asks, and for which video room (the policy decides).
+#[derive(Debug)]
+pub struct TokenRequest {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// The room asked for, if any (an empty one is none).
+    pub room: Option<String>,
+}
+
+/// Who a token request says it is.
+#[derive(Debug)]
+pub enum Credentials {
+    /// A username and password, from the body or Basic authorization, both non-empty.
+    Password {
+        /// The username.
+        username: String,
+        /// The password.
+        password: String,
+    },
+    /// Half a set of credentials: refused as no credentials are.
+    Incomplete,
+    /// An identity provider's ID token.
+    IdToken(String),
+    /// No credentials: the session cookie's key, if the request has a validly signed one.
+    Session(Option<IdHash>),
+}
+
+/// What a body may carry, as JSON or a form.
+#[derive(Debug, Default, Deserialize)]
+struct Fields {
+    username: Option<String>,
+    password: Option<String>,
+    room: Option<String>,
+}
+
+impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &Arc<AppState<S>>) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let headers = &parts.headers;
+        state.check_same_origin(headers)?;
+        // A bare refresh, the most frequent request, reads no body and keeps its future small:
+        // the body's read is boxed apart.
+        if !declares_body(headers) && !headers.contains_key(header::AUTHORIZATION) {
+            return Ok(TokenRequest {
+                credentials: Credentials::Session(state.sessions.from_request(headers)),
+                room: None,
+            });
+        }
+        let body = Box::pin(read_body(state, headers, body)).await?;
+        let fields = parse_body(headers, &body)?;
+        let room = fields.room.filter(|r| !r.is_empty());
+        let credentials = match authorization(headers)? {
+            Some(Authorization::Bearer(token)) => Credentials::IdToken(token),
+            Some(Authorization::Basic(username, password)) => password_pair(username, password),
+            None => match (fields.username, fields.password) {
+                (None, None) => Credentials::Session(state.sessions.from_request(headers)),
+                (username, password) => {
+                    password_pair(username.unwrap_or_default(), password.unwrap_or_default())
+                }
+            },
+        };
+        Ok(TokenRequest { credentials, room })
+    }
+}
+
+fn password_pair(username: String, password: String) -> Credentials {
+    match username.is_empty() || password.is_empty() {
+        true => Credentials::Incomplete,
+        false => Credentials::Password { username, password },
+    }
+}
+
+/// Whether the request says it has a body: a non-zero `Content-Length`, or chunks.
+fn declares_body(headers: &HeaderMap) -> bool {
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() != b"0",
+        None => headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+/// The request body, within the size limit and the time limit.
+async fn read_body<S>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limits = state.body_limits();
+    if declared.is_some_and(|n| n > limits.max as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    match tokio::time::timeout(limits.timeout, axum::body::to_bytes(body, limits.max)).await {
+        Err(_) => Err(ApiError::Timeout),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_limit(&e) => Err(ApiError::PayloadTooLarge),
+        Ok(Err(_)) => Err(ApiError::BadRequest(
+            "the request body could not be read".into(),
+        )),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, ApiError> {
+    if body.is_empty() {
+        return Ok(Fields::default());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match content_type.as_str() {
+        "application/json" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::BadRequest(format!("malformed JSON body ({})", json_error_class(&e)))
+        }),
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
+            .map_err(|_| ApiError::BadRequest("malformed form body".into())),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// Names serde_json's error class without quoting the input (which may hold a password).
+fn json_error_class(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "fields of the wrong type",
+        serde_json::error::Category::Eof => "truncated",
+    }
+}
+
+/// What an `Authorization` header carries.
+enum Authorization {
+    Basic(String, String),
+    Bearer(String),
+}
+
+/// The request's `Authorization`, if it has one.
+fn authorization(headers: &HeaderMap) -> Result<Option<Authorization>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || ApiError::BadRequest("malformed Authorization header".into());
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, credentials)) = value.split_once(' ') else {
+        return Err(malformed());
+    };
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Some(Authorization::Bearer(credentials.to_owned())));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::BadRequest(
+            "only Basic and Bearer authorization are accepted".into(),
+        ));
+    }
+    let decoded = B64.decode_to_vec(credentials).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (user, password) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some(Authorization::Basic(
+        user.to_owned(),
+        password.to_owned(),
+    )))
+}
