@@ -42,7 +42,8 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 /// The page's routes (`/`, `/app.js`, `/app.css`), each response with the CSP and its
-/// companions (`nosniff`, which every response carries, is the server's observer's).
+/// companions (`nosniff`, which every response carries, is
+/// [`ObserveLayer`](crate::observe::ObserveLayer)'s).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Routes<S> {
     let set =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
