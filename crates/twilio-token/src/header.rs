@@ -34,7 +34,8 @@ impl Header {
 
     /// Every header field, in the token's order.
     pub fn to_map(&self) -> Map<String, Value> {
-        serde_json::from_str(&self.json).unwrap_or_default()
+        // Read as strictly as it was when the token was decoded.
+        strict::value_from_slice(self.json.as_bytes()).unwrap_or_default()
     }
 }
 

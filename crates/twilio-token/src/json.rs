@@ -24,7 +24,7 @@ impl Formatter for PyFormatter {
     ) -> io::Result<()> {
         // serde_json has already escaped quotes, backslashes and C0 controls; what is left for us
         // is DEL and everything outside ASCII.
-        if fragment.bytes().all(|b| b < 0x7f) {
+        if printable_ascii(fragment.as_bytes()) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut start = 0;
@@ -70,6 +70,21 @@ pub(crate) fn python_number(literal: &str) -> std::borrow::Cow<'_, str> {
     } else {
         literal.into()
     }
+}
+
+/// Whether every byte is below DEL, eight at a time: the strings in tokens are too short for
+/// a vector search's set-up to pay off.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    // A byte of 0x80 or above has its high bit set; 0x7f gets it when one is added (a carry
+    // out of a byte happens only from 0xff, already caught).
+    let clean = chunks.by_ref().all(|chunk| {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        (w | w.wrapping_add(ONES)) & HIGH == 0
+    });
+    clean && chunks.remainder().iter().all(|&b| b < 0x7f)
 }
 
 /// Python's `repr(float)`: the shortest round-tripping digits, positional notation for
@@ -197,6 +212,23 @@ mod tests {
             dumps(&v),
             "[12345678901234567890123,0,1e+20,1.5,9007199254740992.0,-0.0,0.0,Infinity]"
         );
+    }
+
+    #[test]
+    fn the_word_check_finds_what_a_byte_check_finds() {
+        for len in 0..20 {
+            for at in 0..len {
+                for special in [0x7e, 0x7f, 0x80, 0xfe, 0xff, 0x00, b'a'] {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = special;
+                    if at > 0 {
+                        bytes[at - 1] = 0x7e;
+                    }
+                    let expected = bytes.iter().all(|&b| b < 0x7f);
+                    assert_eq!(printable_ascii(&bytes), expected, "{bytes:?}");
+                }
+            }
+        }
     }
 
     #[test]

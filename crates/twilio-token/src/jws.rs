@@ -1,7 +1,5 @@
 //! Compact JWS: the signing and the strict decoding every token type shares.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -382,31 +380,30 @@ fn check_claims(times: &strict::Times, payload: &[u8], v: &Validation) -> Result
     }
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Audience<'a> {
-        #[serde(borrow)]
-        One(Cow<'a, str>),
-        Many(Vec<Cow<'a, str>>),
+    enum Audience {
+        One(String),
+        Many(Vec<String>),
     }
-    #[derive(Deserialize)]
-    struct Registered<'a> {
-        #[serde(borrow)]
-        iss: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        aud: Option<Audience<'a>>,
-    }
-    let claims: Registered = serde_json::from_slice(payload).map_err(|_| {
-        ErrorKind::InvalidClaim("iss must be a string, aud a string or an array of strings")
-    })?;
-    if !v.issuers.is_empty()
-        && !claims
-            .iss
-            .is_some_and(|iss| v.issuers.iter().any(|i| *i == iss))
-    {
+    let wrong =
+        || ErrorKind::InvalidClaim("iss must be a string, aud a string or an array of strings");
+    // The values where the one pass found them; `null` is as good as absent.
+    let value = |span: Option<(usize, usize)>| span.map(|(start, end)| &payload[start..end]);
+    let iss = value(times.iss)
+        .map(strict::value_from_slice::<Option<String>>)
+        .transpose()
+        .map_err(|_| wrong())?
+        .flatten();
+    let aud = value(times.aud)
+        .map(strict::value_from_slice::<Option<Audience>>)
+        .transpose()
+        .map_err(|_| wrong())?
+        .flatten();
+    if !v.issuers.is_empty() && !iss.is_some_and(|iss| v.issuers.contains(&iss)) {
         return err(ErrorKind::InvalidIssuer);
     }
     if !v.audiences.is_empty() {
-        let accepted = |aud: &Cow<str>| v.audiences.iter().any(|a| a == aud);
-        let ok = match &claims.aud {
+        let accepted = |aud: &String| v.audiences.contains(aud);
+        let ok = match &aud {
             Some(Audience::One(aud)) => accepted(aud),
             Some(Audience::Many(auds)) => auds.iter().any(accepted),
             None => false,

@@ -21,12 +21,15 @@ pub(crate) enum Claim {
     WrongType,
 }
 
-/// The time claims of a JSON object.
+/// What a verifier checks of a JSON object's top-level claims: the time claims, and where the
+/// values of `iss` and `aud` lie in the text (read with [`value_from_slice`] when asked for).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Times {
     pub exp: Claim,
     pub nbf: Claim,
     pub iat: Claim,
+    pub iss: Option<(usize, usize)>,
+    pub aud: Option<(usize, usize)>,
 }
 
 /// Why strict parsing failed.
@@ -67,20 +70,7 @@ const MAX_DEPTH: usize = 128;
 
 /// Parses a JSON object into `T`, strictly, and reports its time claims.
 pub(crate) fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(T, Times), Error> {
-    // One UTF-8 check for the whole text; strings are then slices of it.
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::Syntax)?;
-    let mut parser = Parser {
-        text,
-        bytes,
-        pos: 0,
-        depth: 0,
-        names: Vec::with_capacity(16),
-        times: Times {
-            exp: Claim::Absent,
-            nbf: Claim::Absent,
-            iat: Claim::Absent,
-        },
-    };
+    let mut parser = Parser::new(bytes)?;
     parser.skip_ws();
     if parser.peek() != Some(b'{') {
         // Tell "valid JSON of the wrong type" from garbage, for the error message.
@@ -92,12 +82,13 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(
             Error::Syntax
         });
     }
-    let value = T::deserialize(&mut parser)?;
-    parser.skip_ws();
-    if parser.pos != bytes.len() {
-        return Err(Error::Syntax);
-    }
+    let value = parser.whole::<T>()?;
     Ok((value, parser.times))
+}
+
+/// Parses any JSON value into `T`, strictly.
+pub(crate) fn value_from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Error> {
+    Parser::new(bytes)?.whole()
 }
 
 /// A segment of a compact JWS: canonical, unpadded base64url.
@@ -147,6 +138,35 @@ impl Number {
 }
 
 impl<'de> Parser<'de> {
+    fn new(bytes: &'de [u8]) -> Result<Self, Error> {
+        // One UTF-8 check for the whole text; strings are then slices of it.
+        let text = std::str::from_utf8(bytes).map_err(|_| Error::Syntax)?;
+        Ok(Parser {
+            text,
+            bytes,
+            pos: 0,
+            depth: 0,
+            names: Vec::with_capacity(16),
+            times: Times {
+                exp: Claim::Absent,
+                nbf: Claim::Absent,
+                iat: Claim::Absent,
+                iss: None,
+                aud: None,
+            },
+        })
+    }
+
+    /// `T` from the whole text: nothing but whitespace may follow it.
+    fn whole<T: Deserialize<'de>>(&mut self) -> Result<T, Error> {
+        let value = T::deserialize(&mut *self)?;
+        self.skip_ws();
+        if self.pos != self.bytes.len() {
+            return Err(Error::Syntax);
+        }
+        Ok(value)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -219,11 +239,18 @@ impl<'de> Parser<'de> {
         if !float {
             // Integers keep every digit up to 128 bits, as Python's do (serde_json's `Value`
             // keeps them too); beyond that they are read as doubles.
-            let magnitude = self.bytes[int_start..int_end]
-                .iter()
-                .try_fold(0u128, |n, d| {
+            let digits = &self.bytes[int_start..int_end];
+            let magnitude = match digits.len() {
+                // At most 19 digits cannot overflow 64 bits: the common case, in u64.
+                0..=19 => Some(u128::from(
+                    digits
+                        .iter()
+                        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')),
+                )),
+                _ => digits.iter().try_fold(0u128, |n, d| {
                     n.checked_mul(10)?.checked_add(u128::from(d - b'0'))
-                });
+                }),
+            };
             match (negative, magnitude) {
                 (false, Some(n)) => {
                     return Ok(u64::try_from(n).map_or(Number::Unsigned128(n), Number::Unsigned));
@@ -464,7 +491,8 @@ struct Object<'a, 'de> {
     frame: usize,
     first: bool,
     done: bool,
-    /// Which time claim the pending value is, at the top level.
+    /// Which registered claim the pending value is, at the top level: 0 to 2 the times, 3
+    /// and 4 `iss` and `aud`.
     time: Option<usize>,
 }
 
@@ -499,6 +527,8 @@ impl<'de> de::MapAccess<'de> for Object<'_, 'de> {
             (1, "exp") => Some(0),
             (1, "nbf") => Some(1),
             (1, "iat") => Some(2),
+            (1, "iss") => Some(3),
+            (1, "aud") => Some(4),
             _ => None,
         };
         p.names.push(name.clone());
@@ -513,6 +543,14 @@ impl<'de> de::MapAccess<'de> for Object<'_, 'de> {
         let Some(which) = self.time.take() else {
             return seed.deserialize(&mut *self.parser);
         };
+        if which >= 3 {
+            let start = p.pos;
+            let value = seed.deserialize(&mut *self.parser)?;
+            let span = Some((start, self.parser.pos));
+            let times = &mut self.parser.times;
+            *[&mut times.iss, &mut times.aud][which - 3] = span;
+            return Ok(value);
+        }
         let slot = |p: &mut Parser<'de>, claim| {
             let times = &mut p.times;
             *[&mut times.exp, &mut times.nbf, &mut times.iat][which] = claim;
@@ -881,6 +919,25 @@ mod tests {
         assert_eq!(s.exp, Claim::Number(1_700_000_000.0));
         assert_eq!(s.nbf, Claim::WrongType);
         assert_eq!(s.iat, Claim::Absent);
+    }
+
+    #[test]
+    fn iss_and_aud_are_found_at_the_top_level_only() {
+        let text = br#"{"x":{"iss":"inner"}, "iss" : "a\u0062" ,"aud":["c", "d"]}"#;
+        let s = scan_object(text).unwrap();
+        let value = |span: Option<(usize, usize)>| {
+            let (start, end) = span.unwrap();
+            std::str::from_utf8(&text[start..end]).unwrap()
+        };
+        assert_eq!(value(s.iss), r#""a\u0062""#);
+        assert_eq!(value(s.aud), r#"["c", "d"]"#);
+        let iss: String = value_from_slice(value(s.iss).as_bytes()).unwrap();
+        assert_eq!(iss, "ab");
+        let aud: Vec<String> = value_from_slice(value(s.aud).as_bytes()).unwrap();
+        assert_eq!(aud, ["c", "d"]);
+        let none = scan_object(br#"{"x":{"iss":"inner","aud":"y"}}"#).unwrap();
+        assert_eq!((none.iss, none.aud), (None, None));
+        assert!(value_from_slice::<String>(b"\"a\" x").is_err());
     }
 
     #[test]

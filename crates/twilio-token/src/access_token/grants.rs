@@ -282,7 +282,7 @@ impl Grant {
             "player" => Grant::Playback(PlaybackGrant {
                 grant: Some(map.next_value::<Value>()?).filter(|v| !v.is_null()),
             }),
-            other => unreachable!("{other} is not one of Grant::KEYS"),
+            other => return Err(de::Error::unknown_field(other, &Grant::KEYS)),
         })
     }
 }
