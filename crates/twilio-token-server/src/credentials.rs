@@ -64,13 +64,18 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
         state.check_same_origin(headers)?;
         // A bare refresh, the most frequent request, reads no body and keeps its future small:
         // the body's read is boxed apart.
-        if !declares_body(headers) && !headers.contains_key(header::AUTHORIZATION) {
+        let has_body = declares_body(headers);
+        if !has_body && !headers.contains_key(header::AUTHORIZATION) {
             return Ok(TokenRequest {
                 credentials: Credentials::Session(state.sessions.from_request(headers)),
                 room: None,
             });
         }
-        let body = Box::pin(read_body(state, headers, body)).await?;
+        // Without a body (`Authorization` alone), no read and no timer.
+        let body = match has_body {
+            true => Box::pin(read_body(state, headers, body)).await?,
+            false => Bytes::new(),
+        };
         let fields = parse_body(headers, &body)?;
         let room = fields.room.filter(|r| !r.is_empty());
         let credentials = match authorization(headers)? {
