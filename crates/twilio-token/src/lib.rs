@@ -40,6 +40,7 @@
 //!   EdDSA) and one for PEM; [`algorithm`]: [`Algorithm`].
 //! - [`jwk`]: JSON Web Keys and key sets, for tokens from identity providers.
 //! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
+//! - [`region`]: the Twilio Regions; [`identity`]: the identities each product accepts.
 //! - [`dangerous`]: reading a token without verifying it.
 //! - `json` and `strict` (private): Python-compatible JSON output; strict JSON input, the one
 //!   reader of every token's header and claims.
@@ -51,11 +52,13 @@ pub mod client_validation;
 pub mod dangerous;
 mod error;
 mod header;
+pub mod identity;
 mod json;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
 pub mod key;
+pub mod region;
 pub mod sid;
 pub mod spec;
 mod strict;

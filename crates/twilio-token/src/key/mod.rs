@@ -1,7 +1,9 @@
 //! Signing and verification keys, one file per family: [`hmac`](self) secrets, RSA, ECDSA
-//! (P-256, P-384) and Ed25519, and PEM parsing. Every key knows its family, and a key verifies
+//! (P-256, P-384) and Ed25519, and PEM parsing; [`ApiKeys`] holds several HMAC keys and picks
+//! the one a token's `iss` names. Every key knows its family, and a key verifies
 //! only the algorithms of its own family. Nothing here knows any token's layout.
 
+mod api_keys;
 mod ec;
 mod eddsa;
 mod hmac;
@@ -18,6 +20,7 @@ use crate::algorithm::{Algorithm, Family};
 use crate::error::{ErrorKind, Result, err};
 use crate::header::Header;
 
+pub use api_keys::ApiKeys;
 pub(crate) use rsa::check_modulus as check_rsa_modulus;
 
 /// A key that signs tokens: an HMAC secret, or an RSA, ECDSA (P-256, P-384) or Ed25519
