@@ -3,7 +3,7 @@
 # integration, doc tests); the golden fixtures checked against twilio-python; and the live
 # cross-check of the binary against twilio-python and PyJWT.
 #
-# The server's suites (server, abuse, exchange, fleet) run twice: on SQLite, then on a throwaway
+# The server's suites (server, abuse, exchange, fleet, production) run twice: on SQLite, then on a throwaway
 # PostgreSQL server that scripts/postgres.sh starts on a loopback port (installing Debian's
 # postgresql where it is missing).
 #
@@ -52,7 +52,7 @@ trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
 postgres=$(bash scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
-    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet
+    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production
 
 echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli

@@ -33,6 +33,8 @@ enum Command {
     Serve(Box<commands::serve::Args>),
     /// Manage the server's users.
     Users(commands::users::Args),
+    /// Refuse tokens to identities, on every server sharing the database.
+    Deny(commands::deny::Args),
 }
 
 /// Why a command failed; the variant decides the exit status.
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(args),
         Command::Serve(args) => commands::serve::run(*args),
         Command::Users(args) => commands::users::run(args),
+        Command::Deny(args) => commands::deny::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

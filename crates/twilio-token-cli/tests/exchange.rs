@@ -590,3 +590,145 @@ fn decode_verifies_with_a_jwks_file_or_url() {
         "plain http to a remote host is refused"
     );
 }
+
+/// `POST /token` sent as twilio-video-app-react's `fetch` sends it: the ID token alone in
+/// `Authorization`, and `JSON.stringify`'s body. The status and the JSON answer.
+fn video_app_request(server: &common::Server, id_token: &str, body: &str) -> (u16, Value) {
+    let address = server.url.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /token HTTP/1.1\r\nHost: {address}\r\nauthorization: {id_token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let (_, json) = answer.split_once("\r\n\r\n").unwrap();
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_video_apps_request_is_answered_as_it_expects_and_denied_identities_are_not() {
+    let setup = Setup::new(json!({
+        "jwks_file": "idp.pem", "algorithms": ["EdDSA"], "identity_template": "user_{sub}"
+    }));
+    let dir = setup.dir.path();
+    std::fs::write(dir.join("idp.pem"), fixture("ed25519.pub.pem")).unwrap();
+    let policy = |video_app: bool| {
+        json!({"video_app": video_app, "roles": {
+            "user": {"grants": [{"video": {}}], "rooms": ["team-*"], "room_type": "go"},
+            "support": {"grants": [{"voice": {"incoming_allow": true}}]}
+        }})
+        .to_string()
+    };
+    std::fs::write(dir.join("policy.json"), policy(true)).unwrap();
+    let server = setup.serve();
+    let token = id_token("ed25519", Algorithm::EdDSA, "any", |j| j);
+
+    // useFirebaseAuth's body, then usePasscodeAuth's shape (with create_room).
+    for (body, room) in [
+        (
+            r#"{"user_identity":"user_alice_1","room_name":"team-a","create_conversation":true}"#,
+            "team-a",
+        ),
+        (
+            r#"{"user_identity":"user_alice_1","room_name":"team-b","create_room":true,"create_conversation":false}"#,
+            "team-b",
+        ),
+    ] {
+        let (status, answer) = video_app_request(&server, &token, body);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["room_type"], "go");
+        let claims = access_claims(&answer);
+        assert_eq!(
+            claims["grants"]["identity"], "user_alice_1",
+            "the issuer's template"
+        );
+        assert_eq!(claims["grants"]["video"]["room"], room);
+    }
+    // The identity is the ID token's, never the app's claim; rooms are the policy's.
+    for (body, message) in [
+        (
+            r#"{"user_identity":"mallory","room_name":"team-a","create_conversation":true}"#,
+            "user_identity",
+        ),
+        (
+            r#"{"user_identity":"user_alice_1","room_name":"secret","create_conversation":true}"#,
+            "room",
+        ),
+    ] {
+        let (status, answer) = video_app_request(&server, &token, body);
+        assert_eq!(status, 403, "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(message),
+            "{answer}"
+        );
+    }
+
+    // Denied by identity, within a second, on the exchange too.
+    let deny = |action: &str| {
+        let out = Command::new(common::bin())
+            .args([
+                "deny",
+                action,
+                "user_alice_1",
+                "--database-url",
+                &common::database(dir),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    deny("add");
+    let start = Instant::now();
+    loop {
+        let (status, body) = exchange(&server, &token, json!({})).await;
+        if status == StatusCode::FORBIDDEN {
+            assert_eq!(body["message"], "this identity is denied tokens");
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still minted after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    deny("remove");
+
+    // A reload (SIGHUP) swaps the policy and the issuers together: the switch off (the
+    // default), where a bare Authorization header is malformed, and another template.
+    std::fs::write(dir.join("policy.json"), policy(false)).unwrap();
+    let mut issuers: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("issuers.json")).unwrap()).unwrap();
+    issuers["issuers"][0]["identity_template"] = json!("member_{sub}");
+    std::fs::write(dir.join("issuers.json"), issuers.to_string()).unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let start = Instant::now();
+    loop {
+        let (status, body) = exchange(&server, &token, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["identity"] == "member_alice_1" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "not reloaded: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body =
+        r#"{"user_identity":"user_alice_1","room_name":"team-a","create_conversation":true}"#;
+    let (status, answer) = video_app_request(&server, &token, body);
+    assert_eq!(status, 400, "{answer}");
+}

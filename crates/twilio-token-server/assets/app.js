@@ -46,7 +46,9 @@ function describeGrant(name, grant) {
 
 function render(jwt, expiresAt) {
   const [header, claims] = jwt.split(".").slice(0, 2).map(decodePart);
-  token = { jwt, claims, expiresAt, issuedAt: claims.nbf || Math.floor(Date.now() / 1000) };
+  // The minting time is the jti's suffix (`SK...-TIME`): nbf may be backdated or left out.
+  const minted = Number(String(claims.jti || "").split("-").pop());
+  token = { jwt, claims, expiresAt, issuedAt: minted || Math.floor(Date.now() / 1000) };
   $("identity").textContent = claims.grants.identity || "(no identity)";
   const list = $("grants");
   list.replaceChildren();

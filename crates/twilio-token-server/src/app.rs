@@ -1,7 +1,8 @@
 //! The routes: `POST /token`, `POST /logout`, `GET /healthz`, `GET /metrics`.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -9,10 +10,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use twilio_token::region::Region;
 use twilio_token::{AccessToken, EncodingKey};
 
-use crate::config::Config;
-use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest};
+use crate::config::{Config, Reloadable};
+use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
 use crate::error::ApiError;
 use crate::exchange::{ExchangeError, Exchanger, Refusal};
 use crate::limiter::{LoginLimits, Outcome};
@@ -20,7 +22,7 @@ use crate::metrics::{Login, Metrics};
 use crate::observe::ObserveLayer;
 use crate::page;
 use crate::passwords::Hasher;
-use crate::policy::Policy;
+use crate::policy::{Policy, Refusal as PolicyRefusal};
 use crate::session::{IdHash, SessionCache, Sessions};
 use crate::store::UserStore;
 
@@ -30,15 +32,33 @@ pub(crate) struct BodyLimits {
     pub timeout: std::time::Duration,
 }
 
+/// What a reload replaces, at once: a request reads it once and uses that copy throughout.
+pub(crate) struct Live {
+    pub(crate) policy: Policy,
+    signing_key_sid: Arc<str>,
+    key: EncodingKey,
+    /// The identity providers whose ID tokens are exchanged, if any.
+    exchanger: Option<Exchanger>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("signing_key_sid", &self.signing_key_sid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Everything the handlers share.
 #[derive(Debug)]
 pub struct AppState<S> {
     /// Users and sessions.
     pub store: S,
-    policy: Policy,
+    live: RwLock<Arc<Live>>,
     account_sid: Arc<str>,
-    api_key_sid: Arc<str>,
-    key: EncodingKey,
+    region: Option<Region>,
+    /// The identities refused tokens, as last read from the store.
+    denied: RwLock<HashSet<String>>,
     pub(crate) sessions: Sessions,
     session_cache: Arc<SessionCache>,
     /// Whether the store tells the session cache of revocations made by other servers.
@@ -50,8 +70,6 @@ pub struct AppState<S> {
     allowed_origins: Vec<HeaderValue>,
     request_timeout: std::time::Duration,
     demo: bool,
-    /// The identity providers whose ID tokens are exchanged, if any.
-    exchanger: Option<Exchanger>,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Set once the server is told to stop: `/readyz` answers 503 from then on.
@@ -72,20 +90,13 @@ impl<S: UserStore> AppState<S> {
             .await?;
         let metrics = Arc::new(Metrics::default());
         let session_cache = Arc::new(SessionCache::new(config.session_cache));
-        let exchanger = match config.issuers.is_empty() {
-            true => None,
-            false => {
-                let metrics = Arc::clone(&metrics);
-                let count = Arc::new(move |ok| metrics.jwks_fetch(ok));
-                Some(Exchanger::new(&config.issuers, count)?)
-            }
-        };
+        let live = Live::new(config.reloadable.clone(), &metrics)?;
+        let denied = store.denied().await?.into_iter().collect();
         Ok(AppState {
-            exchanger,
-            policy: config.policy.clone(),
+            live: RwLock::new(Arc::new(live)),
             account_sid: config.account_sid.as_str().into(),
-            api_key_sid: config.api_key_sid.as_str().into(),
-            key: EncodingKey::from_secret(config.api_key_secret.expose().as_bytes()),
+            region: config.region,
+            denied: RwLock::new(denied),
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
             watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
             session_cache,
@@ -106,9 +117,62 @@ impl<S: UserStore> AppState<S> {
         self.draining
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
+
+    /// Replaces the API keys, the policy and the issuers, all at once; requests in flight
+    /// finish with the configuration they started with.
+    pub fn reload(
+        &self,
+        reloadable: Reloadable,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let live = Arc::new(Live::new(reloadable, &self.metrics)?);
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+        Ok(())
+    }
+
+    /// Reads the deny list from the store again.
+    pub async fn refresh_denied(&self) -> crate::store::Result<()> {
+        let denied: HashSet<String> = self.store.denied().await?.into_iter().collect();
+        let mut current = self.denied.write().unwrap_or_else(|e| e.into_inner());
+        if *current != denied {
+            *current = denied;
+        }
+        Ok(())
+    }
+}
+
+impl Live {
+    fn new(
+        reloadable: Reloadable,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let exchanger = match reloadable.issuers.is_empty() {
+            true => None,
+            false => {
+                let metrics = Arc::clone(metrics);
+                let count = Arc::new(move |ok| metrics.jwks_fetch(ok));
+                Some(Exchanger::new(&reloadable.issuers, count)?)
+            }
+        };
+        Ok(Live {
+            key: reloadable.keys.encoding_key(),
+            signing_key_sid: reloadable.keys.signing_key.as_str().into(),
+            policy: reloadable.policy,
+            exchanger,
+        })
+    }
 }
 
 impl<S> AppState<S> {
+    /// The configuration now.
+    pub(crate) fn live(&self) -> Arc<Live> {
+        Arc::clone(&self.live.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn is_denied(&self, identity: &str) -> bool {
+        let denied = self.denied.read().unwrap_or_else(|e| e.into_inner());
+        !denied.is_empty() && denied.contains(identity)
+    }
+
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a
     /// cross-site form posted with the attacker's own credentials would leave the victim's browser
     /// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
@@ -285,13 +349,17 @@ async fn token<S: UserStore>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: TokenRequest,
 ) -> Result<Response, ApiError> {
-    let room = request.room.as_deref();
+    let live = state.live();
+    let ask = Ask {
+        room: request.room.as_deref(),
+        video_app: request.video_app.as_ref(),
+    };
     match request.credentials {
-        Credentials::Session(session) => refresh(&state, session, room).await,
+        Credentials::Session(session) => refresh(&state, &live, session, &ask).await,
         Credentials::Password { username, password } => {
-            Box::pin(login(&state, peer.ip(), username, password, room)).await
+            Box::pin(login(&state, &live, peer.ip(), username, password, &ask)).await
         }
-        Credentials::IdToken(token) => Box::pin(exchange(&state, &token, room)).await,
+        Credentials::IdToken(token) => Box::pin(exchange(&state, &live, &token, &ask)).await,
         Credentials::Incomplete => {
             state.metrics.login(Login::Failed);
             Err(ApiError::Unauthorized)
@@ -299,23 +367,33 @@ async fn token<S: UserStore>(
     }
 }
 
+/// What a token request asks for, besides saying who it is.
+struct Ask<'a> {
+    room: Option<&'a str>,
+    /// Asked the way Twilio's React video app asks.
+    video_app: Option<&'a VideoApp>,
+}
+
 /// An identity provider's ID token, exchanged for an access token for its identity.
 async fn exchange<S>(
     state: &AppState<S>,
+    live: &Live,
     token: &str,
-    room: Option<&str>,
+    ask: &Ask<'_>,
 ) -> Result<Response, ApiError> {
-    let Some(exchanger) = &state.exchanger else {
+    let Some(exchanger) = &live.exchanger else {
         state.metrics.exchange(Err(Some(Refusal::Issuer)));
         return Err(ApiError::TokenRefused {
             check: "issuer",
             message: "this server trusts no identity provider (see --issuers)".into(),
         });
     };
-    let exchanged = match exchanger
-        .exchange(token, |role| state.policy.has_voice(role))
-        .await
-    {
+    let identity_for = |role: &str, identity: &str| {
+        live.policy
+            .identity(role, identity)
+            .map_err(|refusal| refusal.to_string())
+    };
+    let exchanged = match exchanger.exchange(token, identity_for).await {
         Ok(exchanged) => exchanged,
         Err(ExchangeError::KeysUnavailable) => {
             state.metrics.exchange(Err(None));
@@ -331,15 +409,16 @@ async fn exchange<S>(
         }
     };
     state.metrics.exchange(Ok(()));
-    mint(state, &exchanged.identity, &exchanged.role, room)
+    mint(state, live, &exchanged.identity, &exchanged.role, ask)
 }
 
 async fn login<S: UserStore>(
     state: &AppState<S>,
+    live: &Live,
     address: IpAddr,
     username: String,
     password: String,
-    room: Option<&str>,
+    ask: &Ask<'_>,
 ) -> Result<Response, ApiError> {
     // Counted before anything is hashed, so guesses sent at once cannot all pass the check.
     let limits = &state.limits;
@@ -371,18 +450,29 @@ async fn login<S: UserStore>(
     };
     state.metrics.login(Login::Ok);
 
+    // Minted before the session is made: a user the policy or the deny list refuses gets none.
+    let identity = live
+        .policy
+        .identity(&user.role, &user.name)
+        .map_err(|refusal| refused(&user.name, refusal))?;
+    let mut response = mint(state, live, &identity, &user.role, ask)?;
     let session = state.sessions.create();
     let expires = twilio_token::now() + state.sessions.ttl;
     state
         .store
         .add_session(&session.id_hash, user.id, expires)
         .await?;
-    let mut response = mint(state, &user.name, &user.role, room)?;
     response
         .headers_mut()
         .insert(header::SET_COOKIE, session.set_cookie);
     tracing::info!(user = %user.name.escape_debug(), "login");
     Ok(response)
+}
+
+/// A refusal of the policy's for `user`, logged.
+fn refused(user: &str, refusal: PolicyRefusal) -> ApiError {
+    tracing::info!(user = %user.escape_debug(), reason = %refusal, "token refused");
+    ApiError::Forbidden(refusal)
 }
 
 /// The enabled user whose password this is, or `None`.
@@ -411,8 +501,9 @@ fn failed<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
 
 async fn refresh<S: UserStore>(
     state: &AppState<S>,
+    live: &Live,
     session: Option<IdHash>,
-    room: Option<&str>,
+    ask: &Ask<'_>,
 ) -> Result<Response, ApiError> {
     let Some(id_hash) = session else {
         return Err(ApiError::Unauthorized);
@@ -435,7 +526,11 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
-    mint(state, &user.name, &user.role, room)
+    let identity = live
+        .policy
+        .identity(&user.role, &user.name)
+        .map_err(|refusal| refused(&user.name, refusal))?;
+    mint(state, live, &identity, &user.role, ask)
 }
 
 /// The body of a minted token's response.
@@ -444,26 +539,41 @@ struct TokenResponse<'a> {
     token: &'a str,
     identity: &'a str,
     expires_at: i64,
+    /// For the Video app's request: the type of room it will join.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room_type: Option<&'a str>,
 }
 
-/// The access token for `identity`, as the policy of `role` says.
+/// The access token for `identity`, as the policy of `role` says, unless the deny list
+/// refuses that identity.
 fn mint<S>(
     state: &AppState<S>,
+    live: &Live,
     identity: &str,
     role: &str,
-    room: Option<&str>,
+    ask: &Ask<'_>,
 ) -> Result<Response, ApiError> {
-    let token = AccessToken::with_key(
+    if state.is_denied(identity) {
+        return Err(refused(identity, PolicyRefusal::Denied));
+    }
+    let claimed = ask.video_app.and_then(|app| app.user_identity.as_deref());
+    if claimed.is_some_and(|claimed| !claimed.is_empty() && claimed != identity) {
+        return Err(refused(identity, PolicyRefusal::IdentityMismatch));
+    }
+    let mut token = AccessToken::with_key(
         state.account_sid.clone(),
-        state.api_key_sid.clone(),
-        state.key.clone(),
+        live.signing_key_sid.clone(),
+        live.key.clone(),
     )
     .identity(identity);
-    let (token, ttl) = state
-        .policy
-        .apply(token, role, room)
-        .map_err(ApiError::Forbidden)?;
+    if let Some(region) = state.region {
+        token = token.region(region.as_str());
+    }
     let now = twilio_token::now();
+    let (token, ttl) = live
+        .policy
+        .apply(token, role, ask.room, now)
+        .map_err(ApiError::Forbidden)?;
     let token = token.ttl(ttl);
     let jwt = token.to_jwt_at(now).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
@@ -474,6 +584,7 @@ fn mint<S>(
         token: &jwt,
         identity,
         expires_at: now + i64::from(ttl),
+        room_type: ask.video_app.map(|_| live.policy.room_type(role)),
     })
     .map_err(|_| ApiError::Internal)?;
     let mut response = Response::new(Body::from(body));

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use twilio_token::access_token::MAX_TTL;
+use twilio_token::region::Region;
 use twilio_token::sid;
 
 use crate::exchange::{Issuer, parse_issuers};
+use crate::keys::KeysFile;
 use crate::limiter::Limit;
 use crate::policy::Policy;
 
@@ -44,6 +46,10 @@ pub struct Settings {
     pub api_key_sid: Option<String>,
     /// `TWILIO_API_KEY_SECRET`.
     pub api_key_secret: Option<Secret>,
+    /// `--api-keys`: a keys file's text and its path (instead of the two above).
+    pub api_keys: Option<(String, String)>,
+    /// `TWILIO_REGION`: the Region of the API keys.
+    pub region: Option<String>,
     /// `--bind`.
     pub bind: String,
     /// `--policy`: a policy file's text and its path (for messages).
@@ -73,14 +79,12 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The Twilio account.
     pub account_sid: String,
-    /// The API key that signs tokens.
-    pub api_key_sid: String,
-    /// Its secret.
-    pub api_key_secret: Secret,
-    /// Which grants each role gets.
-    pub policy: Policy,
-    /// The identity providers whose ID tokens `POST /token` exchanges (none: no exchange).
-    pub issuers: Vec<Issuer>,
+    /// The Region of the API keys (`twr`), unless a role names its own.
+    pub region: Option<Region>,
+    /// What a reload (SIGHUP) reads again: the API keys, the policy, the issuers.
+    pub reloadable: Reloadable,
+    /// Where the reloadable parts come from.
+    pub sources: Sources,
     /// Origins allowed to call with credentials (CORS); none means same-origin only.
     pub cors_origins: Vec<HeaderValue>,
     /// Whether the session cookie is `Secure`.
@@ -130,24 +134,44 @@ impl Config {
             .account_sid
             .filter(|v| !v.is_empty())
             .ok_or_else(|| missing("TWILIO_ACCOUNT_SID"))?;
-        let api_key_sid = s
-            .api_key_sid
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| missing("TWILIO_API_KEY_SID"))?;
-        let api_key_secret = s
-            .api_key_secret
-            .filter(|v| !v.expose().is_empty())
-            .ok_or_else(|| missing("TWILIO_API_KEY_SECRET"))?;
-        for (name, value, prefix) in [
-            ("TWILIO_ACCOUNT_SID", &account_sid, "AC"),
-            ("TWILIO_API_KEY_SID", &api_key_sid, "SK"),
-        ] {
-            sid::validate("sid", value, prefix).map_err(|_| {
-                ConfigError(format!(
-                    "{name} is malformed: expected {prefix} followed by 32 hex digits"
-                ))
-            })?;
-        }
+        sid::validate("sid", &account_sid, "AC").map_err(|_| {
+            ConfigError(
+                "TWILIO_ACCOUNT_SID is malformed: expected AC followed by 32 hex digits".into(),
+            )
+        })?;
+        let single_key = match (s.api_keys.is_some(), s.api_key_sid, s.api_key_secret) {
+            (true, None, None) => None,
+            (true, _, _) => {
+                return Err(ConfigError(
+                    "--api-keys and TWILIO_API_KEY_SID/TWILIO_API_KEY_SECRET are both set: give the keys one way".into(),
+                ));
+            }
+            (false, sid, secret) => {
+                let sid = sid
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| missing("TWILIO_API_KEY_SID"))?;
+                let secret = secret
+                    .filter(|v| !v.expose().is_empty())
+                    .ok_or_else(|| missing("TWILIO_API_KEY_SECRET"))?;
+                sid::validate("sid", &sid, "SK").map_err(|_| {
+                    ConfigError(
+                        "TWILIO_API_KEY_SID is malformed: expected SK followed by 32 hex digits"
+                            .into(),
+                    )
+                })?;
+                Some(KeysFile {
+                    signing_key: sid.clone(),
+                    keys: vec![(sid, secret)],
+                })
+            }
+        };
+        let region = match s.region.as_deref().filter(|r| !r.is_empty()) {
+            None => None,
+            Some(name) => Some(
+                name.parse()
+                    .map_err(|e| ConfigError(format!("TWILIO_REGION {name:?}: {e}")))?,
+            ),
+        };
         let bind = s.bind.parse().map_err(|_| {
             ConfigError(format!(
                 "--bind {:?} is not HOST:PORT (e.g. 127.0.0.1:5000)",
@@ -159,23 +183,15 @@ impl Config {
                 "--max-ttl must be 1..={MAX_TTL} seconds"
             )));
         }
-        let policy = match s.policy {
-            None => Policy::tutorial(),
-            Some((text, path)) => Policy::from_json(&text, s.max_ttl)
-                .map_err(|e| ConfigError(format!("--policy {path}: {e}")))?,
+        let path = |file: &Option<(String, String)>| file.as_ref().map(|(_, p)| p.clone());
+        let sources = Sources {
+            api_keys: path(&s.api_keys),
+            policy: path(&s.policy),
+            issuers: path(&s.issuers),
+            single_key,
+            max_ttl: s.max_ttl,
         };
-        let issuers = match s.issuers {
-            None => Vec::new(),
-            Some((text, path)) => {
-                let dir = std::path::Path::new(&path)
-                    .parent()
-                    .map(std::path::Path::to_path_buf)
-                    .unwrap_or_default();
-                let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
-                parse_issuers(&text, read, |role| policy.has_role(role))
-                    .map_err(|e| ConfigError(format!("--issuers {path}: {e}")))?
-            }
-        };
+        let reloadable = sources.load(s.api_keys, s.policy, s.issuers)?;
         let cors_origins = s
             .cors_origins
             .iter()
@@ -202,10 +218,9 @@ impl Config {
         Ok(Config {
             bind,
             account_sid,
-            api_key_sid,
-            api_key_secret,
-            policy,
-            issuers,
+            region,
+            reloadable,
+            sources,
             cors_origins,
             secure_cookies: !s.insecure_cookies,
             session_ttl: s.session_ttl as i64,
@@ -227,6 +242,86 @@ impl Config {
             hash_threads: cores,
             demo: s.demo,
             drain: Duration::from_secs(s.drain_seconds),
+        })
+    }
+}
+
+/// The parts of the configuration that a reload replaces, all at once or not at all.
+#[derive(Debug, Clone)]
+pub struct Reloadable {
+    /// The API keys and the one that signs.
+    pub keys: KeysFile,
+    /// Which grants each role gets.
+    pub policy: Policy,
+    /// The identity providers whose ID tokens `POST /token` exchanges (none: no exchange).
+    pub issuers: Vec<Issuer>,
+}
+
+/// Where the reloadable configuration is read from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// `--api-keys`.
+    pub api_keys: Option<String>,
+    /// `--policy`.
+    pub policy: Option<String>,
+    /// `--issuers`.
+    pub issuers: Option<String>,
+    /// The one key of `TWILIO_API_KEY_SID` and `TWILIO_API_KEY_SECRET` (the environment is not
+    /// read again).
+    single_key: Option<KeysFile>,
+    max_ttl: u32,
+}
+
+impl Sources {
+    /// Reads the files again, for a reload. Any error leaves the caller's configuration as it
+    /// was.
+    pub fn reload(&self) -> Result<Reloadable, ConfigError> {
+        let read = |flag: &str, path: &Option<String>| -> Result<_, ConfigError> {
+            let Some(path) = path else { return Ok(None) };
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("{flag} {path}: {e}")))?;
+            Ok(Some((text, path.clone())))
+        };
+        self.load(
+            read("--api-keys", &self.api_keys)?,
+            read("--policy", &self.policy)?,
+            read("--issuers", &self.issuers)?,
+        )
+    }
+
+    fn load(
+        &self,
+        api_keys: Option<(String, String)>,
+        policy: Option<(String, String)>,
+        issuers: Option<(String, String)>,
+    ) -> Result<Reloadable, ConfigError> {
+        let keys = match (api_keys, &self.single_key) {
+            (Some((text, path)), _) => KeysFile::parse(&text)
+                .map_err(|e| ConfigError(format!("--api-keys {path}: {e}")))?,
+            (None, Some(key)) => key.clone(),
+            (None, None) => return Err(ConfigError("no API keys are configured".into())),
+        };
+        let policy = match policy {
+            None => Policy::tutorial(),
+            Some((text, path)) => Policy::from_json(&text, self.max_ttl)
+                .map_err(|e| ConfigError(format!("--policy {path}: {e}")))?,
+        };
+        let issuers = match issuers {
+            None => Vec::new(),
+            Some((text, path)) => {
+                let dir = std::path::Path::new(&path)
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
+                let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
+                parse_issuers(&text, read, |role| policy.has_role(role))
+                    .map_err(|e| ConfigError(format!("--issuers {path}: {e}")))?
+            }
+        };
+        Ok(Reloadable {
+            keys,
+            policy,
+            issuers,
         })
     }
 }
@@ -258,7 +353,7 @@ mod tests {
     fn each_bad_setting_is_named_and_no_secret_is_shown() {
         assert!(Config::from_settings(good()).is_ok());
         type Change = dyn Fn(&mut Settings);
-        let cases: [(&Change, &str); 9] = [
+        let cases: [(&Change, &str); 12] = [
             (&|s| s.account_sid = None, "TWILIO_ACCOUNT_SID"),
             (
                 &|s| s.api_key_sid = Some("SKxxx".into()),
@@ -280,6 +375,25 @@ mod tests {
             ),
             (&|s| s.max_ttl = 90_000, "--max-ttl"),
             (&|s| s.session_ttl = 0, "--session-ttl"),
+            (
+                &|s| s.region = Some("eu1".into()),
+                "TWILIO_REGION \"eu1\": not a Twilio Region",
+            ),
+            (
+                &|s| s.api_keys = Some(("{}".into(), "keys.json".into())),
+                "--api-keys and TWILIO_API_KEY_SID",
+            ),
+            (
+                &|s| {
+                    s.api_key_sid = None;
+                    s.api_key_secret = None;
+                    s.api_keys = Some((
+                        r#"{"signing_key":"x","keys":[]}"#.into(),
+                        "keys.json".into(),
+                    ));
+                },
+                "--api-keys keys.json: signing_key",
+            ),
         ];
         for (change, name) in cases {
             let e = error(change);

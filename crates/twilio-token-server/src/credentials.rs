@@ -2,6 +2,12 @@
 //! `Authorization: Basic`), an identity provider's ID token (`Authorization: Bearer`), or
 //! nothing, for a refresh through the session cookie. Every way a request can be malformed is
 //! an [`ApiError`], mapped to its status in one place.
+//!
+//! With the policy's `video_app` switch on, it also takes the request of Twilio's React video
+//! app (twilio-video-app-react): a JSON body `{"user_identity", "room_name", "create_room",
+//! "create_conversation"}` and an `Authorization` header holding a Firebase ID token without
+//! the `Bearer` word. The identity still comes from the ID token (or the session); a
+//! `user_identity` that differs is refused, and `room_name` is the room asked for.
 
 use std::sync::Arc;
 
@@ -27,6 +33,15 @@ pub struct TokenRequest {
     pub credentials: Credentials,
     /// The room asked for, if any (an empty one is none).
     pub room: Option<String>,
+    /// Whether it was asked the Video app's way, and the identity that app named.
+    pub video_app: Option<VideoApp>,
+}
+
+/// A request of Twilio's React video app.
+#[derive(Debug)]
+pub struct VideoApp {
+    /// The identity the app says its user has (not trusted: checked against the real one).
+    pub user_identity: Option<String>,
 }
 
 /// Who a token request says it is.
@@ -53,6 +68,10 @@ struct Fields {
     username: Option<String>,
     password: Option<String>,
     room: Option<String>,
+    /// The Video app's fields (its `create_room` and `create_conversation` are left to the
+    /// policy's grants).
+    user_identity: Option<String>,
+    room_name: Option<String>,
 }
 
 impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
@@ -69,16 +88,27 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
             return Ok(TokenRequest {
                 credentials: Credentials::Session(state.sessions.from_request(headers)),
                 room: None,
+                video_app: None,
             });
         }
+        let video_app_on = state.live().policy.video_app();
         // Without a body (`Authorization` alone), no read and no timer.
         let body = match has_body {
             true => Box::pin(read_body(state, headers, body)).await?,
             false => Bytes::new(),
         };
         let fields = parse_body(headers, &body)?;
-        let room = fields.room.filter(|r| !r.is_empty());
-        let credentials = match authorization(headers)? {
+        let asked_as_video_app =
+            video_app_on && (fields.user_identity.is_some() || fields.room_name.is_some());
+        let video_app = asked_as_video_app.then_some(VideoApp {
+            user_identity: fields.user_identity,
+        });
+        let room = match video_app {
+            Some(_) => fields.room_name.or(fields.room),
+            None => fields.room,
+        }
+        .filter(|r| !r.is_empty());
+        let credentials = match authorization(headers, video_app_on)? {
             Some(Authorization::Bearer(token)) => Credentials::IdToken(token),
             Some(Authorization::Basic(username, password)) => password_pair(username, password),
             None => match (fields.username, fields.password) {
@@ -88,7 +118,11 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
                 }
             },
         };
-        Ok(TokenRequest { credentials, room })
+        Ok(TokenRequest {
+            credentials,
+            room,
+            video_app,
+        })
     }
 }
 
@@ -181,15 +215,19 @@ enum Authorization {
     Bearer(String),
 }
 
-/// The request's `Authorization`, if it has one.
-fn authorization(headers: &HeaderMap) -> Result<Option<Authorization>, ApiError> {
+/// The request's `Authorization`, if it has one. `bare_token`: a value without a scheme is
+/// an ID token (the Video app's way).
+fn authorization(headers: &HeaderMap, bare_token: bool) -> Result<Option<Authorization>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let malformed = || ApiError::BadRequest("malformed Authorization header".into());
     let value = value.to_str().map_err(|_| malformed())?;
     let Some((scheme, credentials)) = value.split_once(' ') else {
-        return Err(malformed());
+        return match bare_token && !value.is_empty() {
+            true => Ok(Some(Authorization::Bearer(value.to_owned()))),
+            false => Err(malformed()),
+        };
     };
     let credentials = credentials.trim();
     if scheme.eq_ignore_ascii_case("bearer") {

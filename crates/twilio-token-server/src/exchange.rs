@@ -15,7 +15,10 @@
 //! }]}
 //! ```
 //!
-//! `jwks_file` (a JWK Set or one PEM public key) may stand for `jwks_url`. Optional: `leeway`
+//! `jwks_file` (a JWK Set or one PEM public key) may stand for `jwks_url`. An
+//! `identity_template` such as `"user_{sub}"` may stand for `identity_claim`: each `{name}` is
+//! that string claim's value. The identity is then checked by the rules of the products the
+//! role's grants are for. Optional: `leeway`
 //! (seconds of clock skew on `exp`, `nbf`, `iat`; default 60), `jwks_min_interval` (seconds
 //! between key fetches; default 30) and `jwks_timeout` (seconds; default 5).
 //!
@@ -48,6 +51,7 @@ struct IssuerSettings {
     algorithms: Vec<String>,
     #[serde(default = "default_identity_claim")]
     identity_claim: String,
+    identity_template: Option<String>,
     #[serde(default = "default_role")]
     role: String,
     #[serde(default)]
@@ -94,6 +98,15 @@ struct IssuersFile {
     issuers: Vec<IssuerSettings>,
 }
 
+/// Where an exchanged identity comes from.
+#[derive(Debug, Clone)]
+enum IdentitySource {
+    /// One string claim.
+    Claim(String),
+    /// A template whose `{claim}`s are string claims, e.g. `user_{sub}`.
+    Template(String),
+}
+
 /// A trusted issuer, checked.
 #[derive(Debug, Clone)]
 pub struct Issuer {
@@ -101,7 +114,7 @@ pub struct Issuer {
     validation: Validation,
     source: Source,
     fetch: FetchPolicy,
-    identity_claim: String,
+    identity: IdentitySource,
     role: String,
     role_rules: Vec<RoleRule>,
 }
@@ -156,6 +169,17 @@ pub fn parse_issuers(
                 return Err(bad(format!("role {role:?} is not in the policy")));
             }
         }
+        let identity = match s.identity_template {
+            None => IdentitySource::Claim(s.identity_claim),
+            Some(template) if template_claims(&template).next().is_some() => {
+                IdentitySource::Template(template)
+            }
+            Some(_) => {
+                return Err(bad(
+                    "identity_template names no claim (write it like user_{sub})".into(),
+                ));
+            }
+        };
         if s.leeway > 300 {
             return Err(bad("leeway must be at most 300 seconds".into()));
         }
@@ -180,7 +204,7 @@ pub fn parse_issuers(
             name: s.issuer,
             source,
             fetch,
-            identity_claim: s.identity_claim,
+            identity,
             role: s.role,
             role_rules: s.role_rules,
         });
@@ -312,12 +336,12 @@ impl Exchanger {
         })
     }
 
-    /// Verifies `token` and says who it is for. `needs_voice(role)` says whether that role's
-    /// grants include Voice, whose identities Twilio restricts further.
+    /// Verifies `token` and says who it is for. `identity_for(role, identity)` gives the
+    /// identity that role's tokens carry, or says why there is none (a product's identity rule).
     pub async fn exchange(
         &self,
         token: &str,
-        needs_voice: impl Fn(&str) -> bool,
+        identity_for: impl Fn(&str, &str) -> Result<String, String>,
     ) -> Result<Exchanged, ExchangeError> {
         let refused = |r: Refusal, why: &str| ExchangeError::Refused(r, why.to_owned());
         let refusal =
@@ -370,8 +394,10 @@ impl Exchanger {
                 Err(e) => return Err(refusal(e)),
             };
         let role = issuer.role_for(&claims).to_owned();
-        let identity = identity(&claims, &issuer.identity_claim, needs_voice(&role))
-            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why.to_string()))?;
+        let identity = identity(&claims, &issuer.identity)
+            .map_err(|why| why.to_string())
+            .and_then(|identity| identity_for(&role, &identity))
+            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
         Ok(Exchanged { identity, role })
     }
 }
@@ -395,20 +421,16 @@ impl Issuer {
     }
 }
 
-/// The longest identity: Twilio's limit for Voice client identities.
-const MAX_VOICE_IDENTITY: usize = 121;
-/// The longest identity for other products.
+/// The longest identity for any product.
 const MAX_IDENTITY: usize = 256;
 
-/// Why a claim cannot be a Twilio identity.
+/// Why the claims give no usable identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentityError {
     /// The token has no string claim of that name.
     Missing(String),
     /// Empty, too long, or with control characters.
     Unusable(String),
-    /// Not what Voice accepts.
-    NotVoice(String),
 }
 
 impl std::fmt::Display for IdentityError {
@@ -418,42 +440,45 @@ impl std::fmt::Display for IdentityError {
                 f,
                 "the token has no string claim {claim:?} to use as the identity"
             ),
-            IdentityError::Unusable(claim) => write!(
+            IdentityError::Unusable(from) => write!(
                 f,
-                "claim {claim:?} is not a usable identity: it must be 1 to {MAX_IDENTITY} characters without control characters"
-            ),
-            IdentityError::NotVoice(claim) => write!(
-                f,
-                "claim {claim:?} cannot be a Twilio Voice identity: Voice allows only letters, digits and underscores, up to {MAX_VOICE_IDENTITY} characters"
+                "{from} is not a usable identity: it must be 1 to {MAX_IDENTITY} characters without control characters"
             ),
         }
     }
 }
 
-/// The identity from `claim`, checked as Twilio will check it.
-fn identity(
-    claims: &Map<String, Value>,
-    claim: &str,
-    voice: bool,
-) -> Result<String, IdentityError> {
-    let Some(Value::String(identity)) = claims.get(claim) else {
-        return Err(IdentityError::Missing(claim.to_owned()));
+/// The names inside `{...}` of a template.
+fn template_claims(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+}
+
+/// The identity the claims give: one claim's value, or a template filled with them.
+fn identity(claims: &Map<String, Value>, source: &IdentitySource) -> Result<String, IdentityError> {
+    let claim = |name: &str| match claims.get(name) {
+        Some(Value::String(value)) => Ok(value.as_str()),
+        _ => Err(IdentityError::Missing(name.to_owned())),
+    };
+    let (identity, from) = match source {
+        IdentitySource::Claim(name) => (claim(name)?.to_owned(), format!("claim {name:?}")),
+        IdentitySource::Template(template) => {
+            let mut identity = template.clone();
+            for name in template_claims(template) {
+                identity = identity.replace(&format!("{{{name}}}"), claim(name)?);
+            }
+            (identity, format!("identity_template {template:?}"))
+        }
     };
     if identity.is_empty()
         || identity.chars().count() > MAX_IDENTITY
         || identity.chars().any(char::is_control)
     {
-        return Err(IdentityError::Unusable(claim.to_owned()));
+        return Err(IdentityError::Unusable(from));
     }
-    if voice
-        && (identity.len() > MAX_VOICE_IDENTITY
-            || !identity
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    {
-        return Err(IdentityError::NotVoice(claim.to_owned()));
-    }
-    Ok(identity.clone())
+    Ok(identity)
 }
 
 #[cfg(test)]
@@ -545,15 +570,30 @@ mod tests {
         );
 
         let c = claims(serde_json::json!({"sub": "alice_1", "email": "alice@example.com", "n": 5}));
-        assert_eq!(identity(&c, "sub", true).unwrap(), "alice_1");
-        assert_eq!(identity(&c, "email", false).unwrap(), "alice@example.com");
-        let not_voice = identity(&c, "email", true).unwrap_err();
-        assert_eq!(not_voice, IdentityError::NotVoice("email".into()));
-        assert!(not_voice.to_string().contains("Voice allows only"));
-        assert!(identity(&c, "n", false).is_err());
-        assert!(identity(&c, "missing", false).is_err());
-        let long = claims(serde_json::json!({"sub": "a".repeat(122)}));
-        assert!(identity(&long, "sub", false).is_ok());
-        assert!(identity(&long, "sub", true).is_err());
+        let from = |name: &str| IdentitySource::Claim(name.into());
+        let template = |t: &str| IdentitySource::Template(t.into());
+        assert_eq!(identity(&c, &from("sub")).unwrap(), "alice_1");
+        assert_eq!(identity(&c, &from("email")).unwrap(), "alice@example.com");
+        assert_eq!(
+            identity(&c, &from("n")),
+            Err(IdentityError::Missing("n".into()))
+        );
+        assert!(identity(&c, &from("missing")).is_err());
+        assert_eq!(
+            identity(&c, &template("user_{sub}")).unwrap(),
+            "user_alice_1"
+        );
+        assert_eq!(
+            identity(&c, &template("{sub}-{email}")).unwrap(),
+            "alice_1-alice@example.com"
+        );
+        assert_eq!(
+            identity(&c, &template("user_{missing}")),
+            Err(IdentityError::Missing("missing".into()))
+        );
+        let long = claims(serde_json::json!({"sub": "a".repeat(250)}));
+        assert!(identity(&long, &from("sub")).is_ok());
+        let e = identity(&long, &template("user_{sub}_xxxx")).unwrap_err();
+        assert!(e.to_string().contains("identity_template"), "{e}");
     }
 }

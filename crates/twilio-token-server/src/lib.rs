@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: settings, checked once at start, naming whatever is wrong.
+//! - [`config`]: settings, checked at start and again on each reload (SIGHUP), naming
+//!   whatever is wrong; [`keys`]: the API keys file, for rotating keys.
 //! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status.
 //! - [`store`]: the [`UserStore`] trait, its SQLite and PostgreSQL implementations, and
 //!   [`Store`], whichever a database URL names.
@@ -30,6 +31,7 @@ pub mod credentials;
 pub mod error;
 pub mod exchange;
 pub mod jwks;
+pub mod keys;
 pub mod limiter;
 pub mod metrics;
 pub mod observe;
@@ -56,6 +58,13 @@ pub async fn run<S: UserStore>(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
     let router = app::router(Arc::clone(&state), config);
+    let background = [
+        tokio::spawn(reload_on_hangup(
+            Arc::downgrade(&state),
+            config.sources.clone(),
+        )),
+        tokio::spawn(watch_deny_list(Arc::downgrade(&state))),
+    ];
     let drain = config.drain;
     // Told to stop, the server first says so at /readyz and keeps serving for the drain
     // period, so that a load balancer moves its clients away before anything is refused.
@@ -65,6 +74,67 @@ pub async fn run<S: UserStore>(
         tracing::info!("draining for {drain:?}: /readyz answers 503");
         tokio::time::sleep(drain).await;
     };
-    serve::serve(listener, router, config.limits, shutdown).await?;
+    let served = serve::serve(listener, router, config.limits, shutdown).await;
+    background.iter().for_each(tokio::task::JoinHandle::abort);
+    served?;
     Ok(())
+}
+
+/// How often the deny list is read from the store: a `deny add` on any server reaches every
+/// server within this time (and the time a read takes).
+pub const DENY_LIST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Reads the deny list from the store every [`DENY_LIST_INTERVAL`] while the server runs. A
+/// failed read keeps the list last read, and says so once.
+async fn watch_deny_list<S: UserStore>(state: std::sync::Weak<app::AppState<S>>) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(DENY_LIST_INTERVAL).await;
+        let Some(state) = state.upgrade() else { return };
+        match state.refresh_denied().await {
+            Ok(()) if failing => {
+                failing = false;
+                tracing::info!("the deny list is read again");
+            }
+            Ok(()) => {}
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "cannot read the deny list; keeping the last one read");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// On each SIGHUP, reads the API keys, the policy and the issuers again and swaps them in at
+/// once; a configuration that does not load changes nothing and is logged (never a secret).
+async fn reload_on_hangup<S: UserStore>(
+    state: std::sync::Weak<app::AppState<S>>,
+    sources: config::Sources,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: reloads are off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let Some(state) = state.upgrade() else { return };
+            let reloaded = sources.reload().map_err(|e| e.to_string()).and_then(|r| {
+                let signing = r.keys.signing_key.clone();
+                state.reload(r).map(|()| signing).map_err(|e| e.to_string())
+            });
+            match reloaded {
+                Ok(signing_key) => {
+                    tracing::info!(%signing_key, "reloaded the API keys, policy and issuers");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed; the running configuration stays");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (state, sources);
 }

@@ -7,25 +7,43 @@
 //! {"roles": {
 //!   "user":    {"grants": [{"video": {"room": "My Room"}}], "rooms": ["lobby", "team-*"]},
 //!   "support": {"grants": [{"voice": {"incoming_allow": true}}, {"chat": {"service_sid": "IS..."}}],
-//!               "ttl": 900}}}
+//!               "ttl": 900, "region": "ie1", "nbf": 60, "identity_template": "agent_{identity}"}}}
 //! ```
 //!
-//! The identity always comes from the authenticated user, never from the request.
+//! Per role, besides its grants: `rooms`; `ttl` (seconds, default 3600); `region` (the `twr`
+//! of its tokens, overriding `TWILIO_REGION`); `nbf`: `"now"` (the default, the reference's),
+//! `"omit"` (no `nbf`, the reference's `nbf=None`) or a number of seconds, at most 300, to
+//! backdate it by, for clients whose clock runs behind; `identity_template`, whose
+//! `{identity}` is the user's name or the exchanged identity; `room_type`, what the Video
+//! app's request is answered (`group`, `group-small`, `peer-to-peer` or `go`; default
+//! `group`). At the top level, `"video_app": true` accepts the request of Twilio's React
+//! video app (see [`crate::credentials`]).
+//!
+//! The identity always comes from the authenticated user, never from the request, and must
+//! keep the identity rules of every product its grants are for ([`twilio_token::identity`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use twilio_token::AccessToken;
+use serde::{Deserialize, Deserializer};
 use twilio_token::access_token::MAX_TTL;
 use twilio_token::grants::{Grant, VideoGrant};
+use twilio_token::identity::Rule;
+use twilio_token::region::Region;
+use twilio_token::{AccessToken, Nbf};
 
 /// The grants of every role.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     roles: HashMap<String, Role>,
+    /// Whether `POST /token` accepts the request of Twilio's React video app.
+    #[serde(default)]
+    video_app: bool,
 }
+
+/// The most a role may backdate `nbf` by.
+pub const MAX_BACKDATE: u32 = 300;
 
 /// What one role's tokens carry.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,10 +56,88 @@ pub struct Role {
     /// Seconds a token lives (default 3600, at most 86400).
     #[serde(default = "default_ttl")]
     ttl: u32,
+    /// The Region of its tokens, if not the server's.
+    #[serde(default, deserialize_with = "region")]
+    region: Option<Region>,
+    /// When its tokens become valid.
+    #[serde(default)]
+    nbf: NbfPolicy,
+    /// The identity its tokens carry, `{identity}` standing for the user's.
+    identity_template: Option<String>,
+    /// What the Video app is told the room type is.
+    #[serde(default = "default_room_type", deserialize_with = "room_type")]
+    room_type: String,
 }
 
 fn default_ttl() -> u32 {
     3600
+}
+
+fn default_room_type() -> String {
+    "group".into()
+}
+
+/// The Video room types Twilio documents.
+const ROOM_TYPES: [&str; 4] = ["group", "group-small", "peer-to-peer", "go"];
+
+fn room_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    match ROOM_TYPES.contains(&name.as_str()) {
+        true => Ok(name),
+        false => Err(serde::de::Error::custom(
+            "room_type must be group, group-small, peer-to-peer or go",
+        )),
+    }
+}
+
+fn region<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Region>, D::Error> {
+    let name = String::deserialize(d)?;
+    name.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A role's `nbf`: `"now"`, `"omit"`, or seconds to backdate by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NbfPolicy {
+    /// The minting time.
+    #[default]
+    Now,
+    /// No `nbf`.
+    Omit,
+    /// The minting time less this many seconds.
+    Backdate(u32),
+}
+
+impl<'de> Deserialize<'de> for NbfPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Seconds(u64),
+        }
+        let wrong = || {
+            serde::de::Error::custom(format!(
+                "nbf must be \"now\", \"omit\" or 0 to {MAX_BACKDATE} seconds to backdate by"
+            ))
+        };
+        match Raw::deserialize(d).map_err(|_| wrong())? {
+            Raw::Word(w) if w == "now" => Ok(NbfPolicy::Now),
+            Raw::Word(w) if w == "omit" => Ok(NbfPolicy::Omit),
+            Raw::Seconds(s) if s <= u64::from(MAX_BACKDATE) => Ok(NbfPolicy::Backdate(s as u32)),
+            _ => Err(wrong()),
+        }
+    }
+}
+
+impl NbfPolicy {
+    /// The `nbf` of a token minted at `now`.
+    pub fn at(self, now: i64) -> Nbf {
+        match self {
+            NbfPolicy::Now => Nbf::Now,
+            NbfPolicy::Omit => Nbf::Omit,
+            NbfPolicy::Backdate(s) => Nbf::At(now - i64::from(s)),
+        }
+    }
 }
 
 /// Why a policy file was refused.
@@ -62,9 +158,14 @@ impl Policy {
             grants: Arc::new(vec![VideoGrant::room("My Room").into()]),
             rooms: Vec::new(),
             ttl: default_ttl(),
+            region: None,
+            nbf: NbfPolicy::Now,
+            identity_template: None,
+            room_type: default_room_type(),
         };
         Policy {
             roles: HashMap::from([("user".to_owned(), role)]),
+            video_app: false,
         }
     }
 
@@ -76,6 +177,15 @@ impl Policy {
             return Err(PolicyError("invalid policy: no roles".into()));
         }
         for (name, role) in &policy.roles {
+            if role
+                .identity_template
+                .as_ref()
+                .is_some_and(|t| !t.contains("{identity}"))
+            {
+                return Err(PolicyError(format!(
+                    "invalid policy: role {name:?} has an identity_template without {{identity}}"
+                )));
+            }
             if role.ttl == 0 || role.ttl > max_ttl.min(MAX_TTL) {
                 return Err(PolicyError(format!(
                     "invalid policy: role {name:?} has ttl {}, outside 1..={}",
@@ -92,20 +202,33 @@ impl Policy {
         self.roles.contains_key(role)
     }
 
-    /// Whether `role`'s tokens carry a Voice grant (Twilio restricts Voice identities).
-    pub fn has_voice(&self, role: &str) -> bool {
-        self.roles
-            .get(role)
-            .is_some_and(|r| r.grants.iter().any(|g| g.key() == "voice"))
+    /// Whether `POST /token` accepts the request of Twilio's React video app.
+    pub fn video_app(&self) -> bool {
+        self.video_app
     }
 
-    /// Gives `token` the grants for `role` and `room`, with the ttl. The role's template is
-    /// shared, not copied, unless a room was asked for.
+    /// The identity `role`'s tokens carry for a user called `name` (its template applied),
+    /// refused if it breaks a rule of a product the role's grants are for.
+    pub fn identity(&self, role: &str, name: &str) -> Result<String, Refusal> {
+        let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
+        let identity = match &role.identity_template {
+            Some(template) => template.replace("{identity}", name),
+            None => name.to_owned(),
+        };
+        twilio_token::identity::check(&identity, role.grants.iter().map(Grant::key))
+            .map_err(Refusal::Identity)?;
+        Ok(identity)
+    }
+
+    /// Gives `token` the grants for `role` and `room`, its Region (if the role names one) and
+    /// its `nbf`, and says its ttl. The role's template is shared, not copied, unless a room
+    /// was asked for.
     pub fn apply(
         &self,
         token: AccessToken,
         role: &str,
         room: Option<&str>,
+        now: i64,
     ) -> Result<(AccessToken, u32), Refusal> {
         let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
         let asked = match room {
@@ -118,25 +241,53 @@ impl Policy {
         if let Some(asked) = asked {
             token.add_grant(asked);
         }
-        Ok((token, role.ttl))
+        if let Some(region) = role.region {
+            token = token.region(region.as_str());
+        }
+        Ok((token.nbf(role.nbf.at(now)), role.ttl))
+    }
+
+    /// The room type the Video app is told for `role`.
+    pub fn room_type(&self, role: &str) -> &str {
+        self.roles.get(role).map_or("group", |r| &r.room_type)
     }
 }
 
 /// Why the policy gives a user no token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Refusal {
     /// The user's role is not in the policy.
     NoPolicy,
     /// The room asked for is not one the role may join.
     RoomNotAllowed,
+    /// The identity breaks this product's rule.
+    Identity(&'static Rule),
+    /// The identity is on the deny list.
+    Denied,
+    /// The Video app's request names another identity than the authenticated one.
+    IdentityMismatch,
+}
+
+impl PartialEq for Refusal {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Refusal::Identity(a), Refusal::Identity(b)) => a.grant == b.grant,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Refusal::NoPolicy => "your role has no token policy",
-            Refusal::RoomNotAllowed => "that room is not allowed for you",
-        })
+        match self {
+            Refusal::NoPolicy => f.write_str("your role has no token policy"),
+            Refusal::RoomNotAllowed => f.write_str("that room is not allowed for you"),
+            Refusal::Identity(rule) => write!(f, "your identity cannot be used: {rule}"),
+            Refusal::Denied => f.write_str("this identity is denied tokens"),
+            Refusal::IdentityMismatch => {
+                f.write_str("user_identity is not the identity you signed in as")
+            }
+        }
     }
 }
 
@@ -185,7 +336,7 @@ mod tests {
         )
         .unwrap();
         let token = AccessToken::new("AC1", "SK1", "s");
-        let (token, ttl) = policy.apply(token, "user", Some("team-a")).unwrap();
+        let (token, ttl) = policy.apply(token, "user", Some("team-a"), 0).unwrap();
         assert_eq!(ttl, 3600);
         assert_eq!(
             token.grants().len(),
@@ -196,13 +347,68 @@ mod tests {
         let token = || AccessToken::new("AC1", "SK1", "s");
         let refusal = |r: Result<_, Refusal>| r.err();
         assert_eq!(
-            refusal(policy.apply(token(), "user", Some("other"))),
+            refusal(policy.apply(token(), "user", Some("other"), 0)),
             Some(Refusal::RoomNotAllowed)
         );
         assert_eq!(
-            refusal(policy.apply(token(), "admin", None)),
+            refusal(policy.apply(token(), "admin", None, 0)),
             Some(Refusal::NoPolicy)
         );
+    }
+
+    #[test]
+    fn roles_set_region_nbf_and_identity() {
+        let policy = Policy::from_json(
+            r#"{"roles":{
+                "agent":{"grants":[{"voice":{}}],"region":"IE1","nbf":60,"identity_template":"agent_{identity}"},
+                "viewer":{"grants":[{"video":{}}],"nbf":"omit","room_type":"go"}}}"#,
+            86400,
+        )
+        .unwrap();
+        let decode = |token: AccessToken| {
+            let jwt = token.to_jwt_at(1_700_000_000).unwrap();
+            twilio_token::dangerous::decode_unverified(&jwt).unwrap()
+        };
+        let (token, _) = policy
+            .apply(
+                AccessToken::new("AC1", "SK1", "s"),
+                "agent",
+                None,
+                1_700_000_000,
+            )
+            .unwrap();
+        let data = decode(token);
+        assert_eq!(data.header.twr.as_deref(), Some("ie1"));
+        assert_eq!(data.claims["nbf"], 1_700_000_000 - 60);
+        assert_eq!(
+            data.claims["exp"],
+            1_700_000_000 + 3600,
+            "exp does not move with nbf"
+        );
+        let (token, _) = policy
+            .apply(
+                AccessToken::new("AC1", "SK1", "s"),
+                "viewer",
+                None,
+                1_700_000_000,
+            )
+            .unwrap();
+        let data = decode(token);
+        assert!(data.header.twr.is_none() && !data.claims.contains_key("nbf"));
+        assert_eq!(policy.room_type("viewer"), "go");
+        assert_eq!(policy.room_type("agent"), "group");
+
+        assert_eq!(policy.identity("agent", "bob").unwrap(), "agent_bob");
+        let refused = policy.identity("agent", "bob@example.com").unwrap_err();
+        assert!(
+            refused.to_string().contains("Twilio Voice identity"),
+            "{refused}"
+        );
+        assert_eq!(
+            policy.identity("viewer", "bob@example.com").unwrap(),
+            "bob@example.com"
+        );
+        assert_eq!(policy.identity("nobody", "bob"), Err(Refusal::NoPolicy));
     }
 
     #[test]
@@ -212,6 +418,20 @@ mod tests {
             (r#"{"roles":{"u":{"grants":[],"ttl":90000}}}"#, "ttl 90000"),
             (r#"{"roles":{"u":{"grants":[{"vidoe":{}}]}}}"#, "vidoe"),
             (r#"{"role":{}}"#, "role"),
+            (
+                r#"{"roles":{"u":{"grants":[],"region":"eu1"}}}"#,
+                "us1, ie1, au1",
+            ),
+            (r#"{"roles":{"u":{"grants":[],"nbf":301}}}"#, "0 to 300"),
+            (r#"{"roles":{"u":{"grants":[],"nbf":"later"}}}"#, "0 to 300"),
+            (
+                r#"{"roles":{"u":{"grants":[],"room_type":"big"}}}"#,
+                "room_type",
+            ),
+            (
+                r#"{"roles":{"u":{"grants":[],"identity_template":"user_"}}}"#,
+                "{identity}",
+            ),
         ] {
             let e = Policy::from_json(text, 86400).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");

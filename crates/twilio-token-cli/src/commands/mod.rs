@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod decode;
+pub mod deny;
 pub mod mint;
 pub mod serve;
 pub mod users;

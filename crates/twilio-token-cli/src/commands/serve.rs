@@ -17,11 +17,19 @@ pub struct Args {
     database: super::Database,
     #[command(flatten)]
     credentials: super::Credentials,
-    /// Policy file: which grants each role's tokens carry (default: a video grant for "My Room").
+    /// API keys file: several keys and the one that signs, for rotating keys without downtime
+    /// (instead of TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET; read again on SIGHUP).
+    #[arg(long, env = "TWILIO_TOKEN_API_KEYS", value_name = "FILE")]
+    api_keys: Option<PathBuf>,
+    /// The Twilio Region of the API keys (us1, ie1, au1): tokens carry it as `twr`.
+    #[arg(long, env = "TWILIO_REGION")]
+    region: Option<String>,
+    /// Policy file: which grants each role's tokens carry (default: a video grant for "My
+    /// Room"; read again on SIGHUP).
     #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Issuers file: the identity providers whose ID tokens `POST /token` exchanges for access
-    /// tokens (`Authorization: Bearer`); none by default.
+    /// tokens (`Authorization: Bearer`); none by default; read again on SIGHUP.
     #[arg(long, env = "TWILIO_TOKEN_ISSUERS", value_name = "FILE")]
     issuers: Option<PathBuf>,
     /// An origin allowed to call with credentials (CORS); repeat, or comma-separate in the
@@ -73,7 +81,7 @@ enum LogFormat {
 const DEMO_USER: &str = "demo";
 const DEMO_PASSWORD: &str = "demo-password";
 
-/// Runs until Ctrl-C or SIGTERM.
+/// Runs until Ctrl-C or SIGTERM; SIGHUP reloads the API keys, the policy and the issuers.
 pub fn run(args: Args) -> Result<(), Failure> {
     init_logs(args.log_format);
     let read = |flag: &str, path: &Option<PathBuf>| -> Result<_, Failure> {
@@ -84,10 +92,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let policy = read("--policy", &args.policy)?;
     let issuers = read("--issuers", &args.issuers)?;
+    let api_keys = read("--api-keys", &args.api_keys)?;
     let mut settings = Settings {
         account_sid: args.credentials.account_sid,
         api_key_sid: args.credentials.api_key_sid,
         api_key_secret: args.credentials.api_key_secret.map(Secret::new),
+        api_keys,
+        region: args.region,
         bind: args.bind,
         policy,
         issuers,
@@ -107,6 +118,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         database_url = format!("sqlite://{}", dir.join("demo.db").display());
         settings.account_sid = Some(format!("AC{}", "0".repeat(32)));
         settings.api_key_sid = Some(format!("SK{}", "0".repeat(32)));
+        settings.api_keys = None;
         let random: [u8; 16] = twilio_token_server::passwords::rand_bytes();
         settings.api_key_secret = Some(Secret::new(
             random.iter().map(|b| format!("{b:02x}")).collect(),

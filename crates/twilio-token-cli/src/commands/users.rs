@@ -28,6 +28,10 @@ enum Command {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// The server's policy file: the user's identity must keep the identity rules of the
+        /// products the role's grants are for (default: the built-in policy's video grant).
+        #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
+        policy: Option<std::path::PathBuf>,
     },
     /// Change a user's password (ends its sessions).
     Passwd {
@@ -146,9 +150,11 @@ async fn command(store: &Store, command: Command) -> Result<(), Failure> {
             name,
             role,
             password_stdin,
+            policy,
         } => {
             check_name(&name)?;
             check_role(&role)?;
+            check_identity(&name, &role, policy.as_deref())?;
             let hash = passwords::hash(&read_password(password_stdin)?);
             store
                 .add_user(&name, &hash, &role)
@@ -196,10 +202,11 @@ async fn command(store: &Store, command: Command) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A name that works as a Basic-auth user and a Twilio identity.
+/// A name that works as a Basic-auth user and, within the rules of its role's products, a
+/// Twilio identity.
 fn check_name(name: &str) -> Result<(), Failure> {
     let ok = !name.is_empty()
-        && name.chars().count() <= 121
+        && name.len() <= twilio_token_server::credentials::MAX_NAME
         && !name
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == ':');
@@ -207,8 +214,35 @@ fn check_name(name: &str) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Usage(
-            "NAME must be 1 to 121 characters without spaces, control characters or ':'".into(),
+            "NAME must be 1 to 256 bytes without spaces, control characters or ':'".into(),
         ))
+    }
+}
+
+/// Refuses a user whose tokens Twilio would refuse: one whose identity breaks a rule of a
+/// product its role's grants are for.
+fn check_identity(name: &str, role: &str, policy: Option<&std::path::Path>) -> Result<(), Failure> {
+    use twilio_token_server::policy::{Policy, Refusal};
+    let policy = match policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
+            Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
+                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?
+        }
+        // The built-in policy has the role "user" alone; other roles wait for the server's.
+        None if role != "user" => return Ok(()),
+        None => Policy::tutorial(),
+    };
+    match policy.identity(role, name) {
+        Ok(_) => Ok(()),
+        Err(Refusal::NoPolicy) => Err(Failure::Usage(format!(
+            "--role {role:?} is not in the policy"
+        ))),
+        Err(Refusal::Identity(rule)) => Err(Failure::Usage(format!(
+            "{name:?} cannot be the identity of role {role:?}'s tokens: {rule}"
+        ))),
+        Err(other) => Err(Failure::Usage(other.to_string())),
     }
 }
 

@@ -133,6 +133,13 @@ pub trait UserStore: Send + Sync + 'static {
     fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Puts `identity` on the deny list: no token for it, whatever its credentials. False if
+    /// it was on the list already.
+    fn deny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Takes `identity` off the deny list; false if it was not on it.
+    fn undeny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// The deny list, sorted.
+    fn denied(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// Counts a login attempt against `key` unless its window already holds `limit.failures`:
     /// `None` when counted, `Some(seconds to wait)` when refused (and then nothing is counted).
     /// Check and count are one atomic step, whatever else runs at once.
@@ -238,6 +245,15 @@ impl UserStore for Store {
     }
     async fn ping(&self) -> Result<()> {
         delegate!(self.ping())
+    }
+    async fn deny(&self, identity: &str) -> Result<bool> {
+        delegate!(self.deny(identity))
+    }
+    async fn undeny(&self, identity: &str) -> Result<bool> {
+        delegate!(self.undeny(identity))
+    }
+    async fn denied(&self) -> Result<Vec<String>> {
+        delegate!(self.denied())
     }
     async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
         delegate!(self.reserve_attempt(key, limit))

@@ -195,6 +195,30 @@ impl UserStore for PgStore {
         Ok(())
     }
 
+    async fn deny(&self, identity: &str) -> Result<bool> {
+        let done = sqlx::query("INSERT INTO denied_identities (identity, added_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(identity)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn undeny(&self, identity: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM denied_identities WHERE identity = $1")
+            .bind(identity)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn denied(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query_scalar("SELECT identity FROM denied_identities ORDER BY identity")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows)
+    }
+
     async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
         // One statement, under the row's lock: a new window, or one more attempt in the
         // current window while it holds fewer than the limit; no row back means refused. The

@@ -32,9 +32,17 @@ impl SqliteStore {
     pub async fn open_with(url: &str, allow_readable: bool) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !in_memory {
-            private_file(options.get_filename(), allow_readable)?;
-        }
+        // SQLite's migrator takes no lock, and switching a new file to WAL can fail under
+        // another process doing the same: processes that open one file at once take turns,
+        // holding an advisory lock on its directory until migrated. (Not on the file itself:
+        // closing any descriptor of a database file drops the SQLite locks the process holds.)
+        let _turn = match in_memory {
+            true => None,
+            false => {
+                private_file(options.get_filename(), allow_readable)?;
+                Some(take_turn(options.get_filename()).await?)
+            }
+        };
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -46,17 +54,10 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        // SQLite's migrator takes no lock: of processes that open a new file at once, all but
-        // the first find the tables made under them and fail. Run again, they see the migration
-        // applied.
-        let mut tries = 0;
-        while let Err(e) = sqlx::migrate!("./migrations/sqlite").run(&pool).await {
-            tries += 1;
-            if tries == 5 {
-                return Err(StoreError::Database(e.to_string()));
-            }
-            tokio::time::sleep(Duration::from_millis(50 * tries)).await;
-        }
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(SqliteStore {
             pool,
             attempts: Arc::new(Limiter::new(Limit {
@@ -74,6 +75,22 @@ impl SqliteStore {
 
 /// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
 /// files the same mode), or checks that an existing one and those files are.
+/// Waits for, then holds (until dropped), the lock on the directory of `path`.
+async fn take_turn(path: &Path) -> Result<std::fs::File> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => Path::new(".").to_owned(),
+    };
+    let locked = tokio::task::spawn_blocking(move || {
+        let dir = std::fs::File::open(dir)?;
+        dir.lock().map(|()| dir)
+    });
+    locked
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?
+        .map_err(|e| StoreError::Database(format!("cannot lock the database's directory: {e}")))
+}
+
 fn private_file(path: &Path, allow_readable: bool) -> Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let created = std::fs::OpenOptions::new()
@@ -218,6 +235,32 @@ impl UserStore for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn deny(&self, identity: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO denied_identities (identity, added_at) VALUES (?, ?)",
+        )
+        .bind(identity)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn undeny(&self, identity: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM denied_identities WHERE identity = ?")
+            .bind(identity)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn denied(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query_scalar("SELECT identity FROM denied_identities ORDER BY identity")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows)
     }
 
     async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {

@@ -1,0 +1,560 @@
+//! What teams running the server in production ask for, through the binary: Regions, several
+//! API keys rotated by SIGHUP under load, identity rules, nbf policies and the deny list. Runs
+//! on SQLite and (with `TWILIO_TOKEN_TEST_POSTGRES`) on PostgreSQL.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use twilio_token::key::ApiKeys;
+use twilio_token::{Claims, Validation, dangerous};
+
+use common::{ACCOUNT, add_user, bin, database, users};
+
+const KEY_A: &str = "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const KEY_B: &str = "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const SECRET_A: &str = "secret-of-key-a-0123456789";
+const SECRET_B: &str = "secret-of-key-b-9876543210";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// `serve` in `dir` with `args`, its log in `dir/server.log`.
+fn serve(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> common::Server {
+    let mut command = common::serve_command(dir);
+    command
+        .args(["--insecure-cookies"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    common::Server::spawn(command)
+}
+
+/// `serve` with the keys of `keys.json` instead of the environment's.
+fn serve_with_keys(dir: &Path, args: &[&str]) -> common::Server {
+    let mut command = common::serve_command(dir);
+    command
+        .env_remove("TWILIO_API_KEY_SID")
+        .env_remove("TWILIO_API_KEY_SECRET")
+        .args(["--insecure-cookies", "--api-keys", "keys.json"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
+    common::Server::spawn(command)
+}
+
+fn write(dir: &Path, name: &str, value: &Value) {
+    std::fs::write(dir.join(name), value.to_string()).unwrap();
+}
+
+fn keys_file(signing: &str, keys: &[(&str, &str)]) -> Value {
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|(sid, secret)| json!({"sid": sid, "secret": secret}))
+        .collect();
+    json!({"signing_key": signing, "keys": keys})
+}
+
+fn hangup(server: &common::Server) {
+    let status = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+}
+
+/// Waits (at most 5 s) until the server's log holds `needle` `count` times.
+fn wait_for_log(dir: &Path, needle: &str, count: usize) {
+    let start = Instant::now();
+    while log(dir).matches(needle).count() < count {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no {needle:?} in the log:\n{}",
+            log(dir)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn login(server: &common::Server, user: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/token"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A login's session cookie, for refreshes.
+async fn session(server: &common::Server, user: &str, password: &str) -> String {
+    let response = login(server, user, password).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set = response.headers()[SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn refresh(server: &common::Server, cookie: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/token"))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token_of(response: reqwest::Response) -> (String, Value) {
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    (body["token"].as_str().unwrap().to_owned(), body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_carry_the_region_of_the_server_or_of_the_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {
+            "user": {"grants": [{"video": {}}]},
+            "sydney": {"grants": [{"video": {}}], "region": "au1"}
+        }}),
+    );
+    add_user(dir, "alice", "correct horse battery", "user");
+    add_user(dir, "bruce", "correct horse battery", "sydney");
+    let server = serve(
+        dir,
+        &["--policy", "policy.json"],
+        &[("TWILIO_REGION", "IE1")],
+    );
+    for (user, region) in [("alice", "ie1"), ("bruce", "au1")] {
+        let (token, _) = token_of(login(&server, user, "correct horse battery").await).await;
+        let header = dangerous::decode_unverified(&token).unwrap().header;
+        assert_eq!(header.twr.as_deref(), Some(region), "{user}");
+    }
+
+    // An unknown Region stops the server at start, naming the setting.
+    for (env, policy, needle) in [
+        (
+            "eu1",
+            json!({"roles": {"user": {"grants": []}}}),
+            "TWILIO_REGION \"eu1\": not a Twilio Region",
+        ),
+        (
+            "",
+            json!({"roles": {"user": {"grants": [], "region": "us2"}}}),
+            "--policy policy.json",
+        ),
+    ] {
+        write(dir, "policy.json", &policy);
+        let out = Command::new(bin())
+            .current_dir(dir)
+            .args(["serve", "--bind", "127.0.0.1:0", "--policy", "policy.json"])
+            .args(["--database-url", &database(dir)])
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("TWILIO_API_KEY_SID", KEY_A)
+            .env("TWILIO_API_KEY_SECRET", SECRET_A)
+            .env("TWILIO_REGION", env)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(stderr.contains("us1, ie1, au1"), "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_by_sighup_under_load_without_a_failed_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    add_user(dir, "alice", "correct horse battery", "user");
+    write(dir, "keys.json", &keys_file(KEY_A, &[(KEY_A, SECRET_A)]));
+    let server = Arc::new(serve_with_keys(dir, &[]));
+    let cookie = session(&server, "alice", "correct horse battery").await;
+
+    // Refreshes without pause, on four connections, while the keys rotate.
+    let both = ApiKeys::new()
+        .with(KEY_A, SECRET_A.as_bytes())
+        .with(KEY_B, SECRET_B.as_bytes());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (server, cookie, stop) = (Arc::clone(&server), cookie.clone(), Arc::clone(&stop));
+        let (ok, failed, both) = (Arc::clone(&ok), Arc::clone(&failed), both.clone());
+        load.push(tokio::spawn(async move {
+            // The keys that signed this connection's tokens, in turn.
+            let mut signers = Vec::<String>::new();
+            let c = client();
+            while !stop.load(Ordering::Relaxed) {
+                let response = c
+                    .post(server.url("/token"))
+                    .header(COOKIE, &cookie)
+                    .send()
+                    .await;
+                let token = match response {
+                    Ok(r) if r.status() == StatusCode::OK => r.json::<Value>().await.ok(),
+                    _ => None,
+                };
+                let verified = token.as_ref().and_then(|body| {
+                    twilio_token::decode::<Claims>(
+                        body["token"].as_str()?,
+                        &both,
+                        &Validation::default(),
+                    )
+                    .ok()
+                });
+                match verified {
+                    Some(data) => {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        let iss = data.claims["iss"].as_str().unwrap().to_owned();
+                        if signers.last() != Some(&iss) {
+                            signers.push(iss);
+                        }
+                    }
+                    None => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            signers
+        }));
+    }
+    let pause = || tokio::time::sleep(Duration::from_millis(300));
+    pause().await;
+    let reloads = |n| wait_for_log(dir, "reloaded the API keys", n);
+    // Add the new key; then sign with it; then drop the old one.
+    write(
+        dir,
+        "keys.json",
+        &keys_file(KEY_A, &[(KEY_A, SECRET_A), (KEY_B, SECRET_B)]),
+    );
+    hangup(&server);
+    reloads(1);
+    pause().await;
+    write(
+        dir,
+        "keys.json",
+        &keys_file(KEY_B, &[(KEY_A, SECRET_A), (KEY_B, SECRET_B)]),
+    );
+    hangup(&server);
+    reloads(2);
+    pause().await;
+    write(dir, "keys.json", &keys_file(KEY_B, &[(KEY_B, SECRET_B)]));
+    hangup(&server);
+    reloads(3);
+    pause().await;
+    // A file that does not load changes nothing, and the log says why without the secret.
+    std::fs::write(
+        dir.join("keys.json"),
+        format!(r#"{{"signing_key": "{KEY_A}", "keys": [{{"sid": "{KEY_B}", "secret": "leaked-{SECRET_B}"}}]}}"#),
+    )
+    .unwrap();
+    hangup(&server);
+    wait_for_log(dir, "reload failed", 1);
+    pause().await;
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        // Each connection's requests, one after another, were signed by A, then by B alone.
+        assert_eq!(task.await.unwrap(), [KEY_A, KEY_B]);
+    }
+
+    let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    assert_eq!(failed, 0, "{ok} requests succeeded");
+    assert!(ok > 40, "only {ok} requests were made");
+    let log = log(dir);
+    assert!(
+        log.contains("signing_key is not one of the keys") || log.contains("signing_key"),
+        "{log}"
+    );
+    assert!(!log.contains(SECRET_A) && !log.contains(SECRET_B), "{log}");
+    // Still B's tokens after the failed reload.
+    let (token, _) = token_of(refresh(&server, &cookie).await).await;
+    let only_b = ApiKeys::new().with(KEY_B, SECRET_B.as_bytes());
+    assert!(twilio_token::decode::<Claims>(&token, &only_b, &Validation::default()).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_swaps_the_policy_and_a_broken_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    add_user(dir, "alice", "correct horse battery", "user");
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {"user": {"grants": [{"video": {"room": "One"}}]}}}),
+    );
+    let server = serve(dir, &["--policy", "policy.json"], &[]);
+    let cookie = session(&server, "alice", "correct horse battery").await;
+    let room = |token: &str| {
+        dangerous::decode_unverified(token).unwrap().claims["grants"]["video"]["room"].clone()
+    };
+    let (token, _) = token_of(refresh(&server, &cookie).await).await;
+    assert_eq!(room(&token), "One");
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {"user": {"grants": [{"video": {"room": "Two"}}]}}}),
+    );
+    hangup(&server);
+    wait_for_log(dir, "reloaded", 1);
+    let (token, _) = token_of(refresh(&server, &cookie).await).await;
+    assert_eq!(room(&token), "Two");
+    std::fs::write(dir.join("policy.json"), "{\"roles\": ").unwrap();
+    hangup(&server);
+    wait_for_log(dir, "reload failed", 1);
+    assert!(log(dir).contains("--policy policy.json"), "{}", log(dir));
+    let (token, _) = token_of(refresh(&server, &cookie).await).await;
+    assert_eq!(room(&token), "Two");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identities_keep_each_products_rules_at_creation_and_at_minting() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {
+            "user": {"grants": [{"video": {}}]},
+            "agent": {"grants": [{"voice": {"incoming_allow": true}}], "identity_template": "agent_{identity}"},
+            "chatter": {"grants": [{"chat": {"service_sid": "IS0123456789abcdef0123456789abcdef"}}]},
+            "syncer": {"grants": [{"sync": {"service_sid": "IS0123456789abcdef0123456789abcdef"}}]}
+        }}),
+    );
+    let policy = dir.join("policy.json").display().to_string();
+    let add = |name: &str, role: &str| {
+        users(
+            dir,
+            &[
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+                "--policy",
+                &policy,
+            ],
+            "correct horse battery\n",
+        )
+    };
+    let long = "v".repeat(129);
+    for (name, role, rule) in [
+        ("carol@example.com", "agent", "Twilio Voice identity"),
+        (long.as_str(), "user", "Twilio Video identity"),
+        (
+            "carol@example.com",
+            "chatter",
+            "Twilio Conversations/Chat identity",
+        ),
+        ("carol", "nobody", "is not in the policy"),
+    ] {
+        let out = add(name, role);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name} {role}: {stderr}");
+        assert!(stderr.contains(rule), "{stderr}");
+    }
+    let out = users(dir, &["list"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "",
+        "nothing was added"
+    );
+    for (name, role) in [
+        ("carol_1", "agent"),
+        ("carol@example.com", "user"),
+        ("carol.1", "chatter"),
+    ] {
+        let out = add(name, role);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Users added before a stricter policy are refused at minting, naming the rule.
+    add_user(dir, "dave@example.com", "correct horse battery", "user");
+    let mut stricter: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("policy.json")).unwrap()).unwrap();
+    stricter["roles"]["user"]["grants"] = json!([{"video": {}}, {"voice": {}}]);
+    write(dir, "policy.json", &stricter);
+    let server = serve(dir, &["--policy", "policy.json"], &[]);
+    let response = login(&server, "dave@example.com", "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response.headers().get(SET_COOKIE).is_none(),
+        "no session for a refused user"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Twilio Voice identity"),
+        "{body}"
+    );
+    // The template's result is the identity, and is what the rules checked.
+    let (token, body) = token_of(login(&server, "carol_1", "correct horse battery").await).await;
+    assert_eq!(body["identity"], "agent_carol_1");
+    assert_eq!(
+        dangerous::decode_unverified(&token).unwrap().claims["grants"]["identity"],
+        "agent_carol_1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nbf_follows_each_roles_policy_and_expires_at_stays_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {
+            "now": {"grants": [{"video": {}}]},
+            "omit": {"grants": [{"video": {}}], "nbf": "omit", "ttl": 600},
+            "behind": {"grants": [{"video": {}}], "nbf": 300}
+        }}),
+    );
+    for role in ["now", "omit", "behind"] {
+        add_user(dir, role, "correct horse battery", role);
+    }
+    let server = serve(dir, &["--policy", "policy.json"], &[]);
+    for role in ["now", "omit", "behind"] {
+        let (token, body) = token_of(login(&server, role, "correct horse battery").await).await;
+        let claims = dangerous::decode_unverified(&token).unwrap().claims;
+        let exp = claims["exp"].as_i64().unwrap();
+        assert_eq!(body["expires_at"].as_i64(), Some(exp), "{role}");
+        let iat = exp - if role == "omit" { 600 } else { 3600 };
+        match role {
+            "now" => assert_eq!(claims["nbf"].as_i64(), Some(iat)),
+            "omit" => assert!(!claims.contains_key("nbf"), "{claims:?}"),
+            _ => assert_eq!(claims["nbf"].as_i64(), Some(iat - 300)),
+        }
+    }
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {"user": {"grants": [], "nbf": 301}}}),
+    );
+    let out = Command::new(bin())
+        .current_dir(dir)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--policy",
+            "policy.json",
+            "--database-url",
+            &database(dir),
+        ])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY_A)
+        .env("TWILIO_API_KEY_SECRET", SECRET_A)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at most")
+            || String::from_utf8_lossy(&out.stderr).contains("0 to 300")
+    );
+}
+
+fn deny(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("deny")
+        .args(args)
+        .args(["--database-url", &database(dir)])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_identity_is_refused_everywhere_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    add_user(dir, "alice", "correct horse battery", "user");
+    add_user(dir, "bob", "correct horse battery", "user");
+    // A fleet of two servers on one PostgreSQL database; one server on a SQLite file.
+    let mut servers = vec![serve(dir, &[], &[])];
+    if common::postgres().is_some() {
+        let mut command = common::serve_command(dir);
+        command
+            .args(["--insecure-cookies"])
+            .stderr(std::fs::File::create(dir.join("server-2.log")).unwrap());
+        servers.push(common::Server::spawn(command));
+    }
+    let mut cookies = Vec::new();
+    for server in &servers {
+        cookies.push(session(server, "alice", "correct horse battery").await);
+    }
+    let out = deny(dir, &["add", "alice"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let denied_at = Instant::now();
+    for (server, cookie) in servers.iter().zip(&cookies) {
+        loop {
+            let status = refresh(server, cookie).await.status();
+            if status == StatusCode::FORBIDDEN {
+                break;
+            }
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                denied_at.elapsed() < Duration::from_secs(1),
+                "still refreshing after a second"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let response = login(server, "alice", "correct horse battery").await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["message"], "this identity is denied tokens");
+        // A wrong password is still just wrong: the deny list tells nobody who exists.
+        assert_eq!(
+            login(server, "alice", "wrong password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            login(server, "bob", "correct horse battery").await.status(),
+            StatusCode::OK
+        );
+    }
+    let out = deny(dir, &["list"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "alice\n");
+    assert!(
+        deny(dir, &["add", "alice"]).status.success(),
+        "adding twice is fine"
+    );
+    assert!(deny(dir, &["remove", "alice"]).status.success());
+    assert_eq!(deny(dir, &["remove", "alice"]).status.code(), Some(1));
+    let out = deny(dir, &["add", "bad\u{7}name"]);
+    assert_eq!(out.status.code(), Some(2));
+    let start = Instant::now();
+    for (server, cookie) in servers.iter().zip(&cookies) {
+        while refresh(server, cookie).await.status() != StatusCode::OK {
+            assert!(start.elapsed() < Duration::from_secs(1));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+-- Identities refused a token whatever their credentials (`twilio-token deny add`): a banned
+-- user, or an identity that arrives by token exchange and has no user row to disable.
+CREATE TABLE denied_identities (
+    identity TEXT    PRIMARY KEY,
+    added_at INTEGER NOT NULL
+);

@@ -1,0 +1,172 @@
+//! The API keys file: several keys of one account and the one that signs, so that a key can be
+//! rotated without downtime (add the new key, make it the signing key, later drop the old one,
+//! each step a reload).
+//!
+//! ```json
+//! {"signing_key": "SKnew...",
+//!  "keys": [{"sid": "SKold...", "secret": "..."}, {"sid": "SKnew...", "secret": "..."}]}
+//! ```
+
+use serde::Deserialize;
+use twilio_token::key::ApiKeys;
+use twilio_token::{EncodingKey, sid};
+
+use crate::config::Secret;
+
+/// A checked keys file.
+#[derive(Debug, Clone)]
+pub struct KeysFile {
+    /// The SID of the key that signs.
+    pub signing_key: String,
+    /// Every key, in the file's order.
+    pub keys: Vec<(String, Secret)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    signing_key: String,
+    keys: Vec<RawKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    sid: String,
+    secret: String,
+}
+
+/// Why a keys file was refused (never quoting a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysError(pub String);
+
+impl std::fmt::Display for KeysError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KeysError {}
+
+impl KeysFile {
+    /// Reads and checks a keys file: SIDs well formed and distinct, secrets not empty, the
+    /// signing key among the keys.
+    pub fn parse(text: &str) -> Result<KeysFile, KeysError> {
+        // serde_json's messages can quote the input, and the input holds secrets: say only
+        // where and what kind of mistake.
+        let raw: Raw = serde_json::from_str(text).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => {
+                    "expected {\"signing_key\": SID, \"keys\": [{\"sid\": SID, \"secret\": SECRET}, ...]}"
+                }
+                _ => "not JSON",
+            };
+            KeysError(format!("line {} column {}: {what}", e.line(), e.column()))
+        })?;
+        let mut keys: Vec<(String, Secret)> = Vec::with_capacity(raw.keys.len());
+        for key in raw.keys {
+            sid::validate("sid", &key.sid, "SK").map_err(|_| {
+                KeysError(format!(
+                    "key {:?} is not an API key SID (SK followed by 32 hex digits)",
+                    key.sid.chars().take(40).collect::<String>()
+                ))
+            })?;
+            if key.secret.is_empty() {
+                return Err(KeysError(format!("key {} has an empty secret", key.sid)));
+            }
+            if keys.iter().any(|(s, _)| *s == key.sid) {
+                return Err(KeysError(format!("key {} is listed twice", key.sid)));
+            }
+            keys.push((key.sid, Secret::new(key.secret)));
+        }
+        if !keys.iter().any(|(s, _)| *s == raw.signing_key) {
+            return Err(KeysError(format!(
+                "signing_key {:?} is not one of the keys",
+                raw.signing_key.chars().take(40).collect::<String>()
+            )));
+        }
+        Ok(KeysFile {
+            signing_key: raw.signing_key,
+            keys,
+        })
+    }
+
+    /// The signing key's secret.
+    pub fn signing_secret(&self) -> &Secret {
+        let (_, secret) = self
+            .keys
+            .iter()
+            .find(|(s, _)| *s == self.signing_key)
+            .expect("parse checked the signing key is listed");
+        secret
+    }
+
+    /// The key that signs, ready to sign.
+    pub fn encoding_key(&self) -> EncodingKey {
+        EncodingKey::from_secret(self.signing_secret().expose().as_bytes())
+    }
+
+    /// Every key, for verifying tokens by their `iss`.
+    pub fn to_api_keys(&self) -> ApiKeys {
+        self.keys
+            .iter()
+            .fold(ApiKeys::new(), |keys, (sid, secret)| {
+                keys.with(sid.as_str(), secret.expose().as_bytes())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    #[test]
+    fn a_good_file_names_its_signing_key() {
+        let text = format!(
+            r#"{{"signing_key":"{B}","keys":[{{"sid":"{A}","secret":"old-secret"}},{{"sid":"{B}","secret":"new-secret"}}]}}"#
+        );
+        let file = KeysFile::parse(&text).unwrap();
+        assert_eq!(file.signing_key, B);
+        assert_eq!(file.signing_secret().expose(), "new-secret");
+        assert_eq!(file.to_api_keys().sids().collect::<Vec<_>>(), [A, B]);
+    }
+
+    #[test]
+    fn bad_files_are_refused_without_quoting_a_secret() {
+        let key = |sid: &str, secret: &str| format!(r#"{{"sid":"{sid}","secret":"{secret}"}}"#);
+        let file = |signing: &str, keys: &[String]| {
+            format!(
+                r#"{{"signing_key":"{signing}","keys":[{}]}}"#,
+                keys.join(",")
+            )
+        };
+        for (text, needle) in [
+            ("{".to_owned(), "not JSON"),
+            (
+                r#"{"signing_key":"x","keys":[{"sid":"hunter2-secret"}]}"#.to_owned(),
+                "expected",
+            ),
+            (
+                r#"{"signing_key":1,"keys":"hunter2-secret"}"#.to_owned(),
+                "expected",
+            ),
+            (
+                file(A, &[key("SKshort", "hunter2-secret")]),
+                "not an API key SID",
+            ),
+            (file(A, &[key(A, "")]), "empty secret"),
+            (
+                file(A, &[key(A, "hunter2-secret"), key(A, "hunter2-secret")]),
+                "listed twice",
+            ),
+            (file(B, &[key(A, "hunter2-secret")]), "signing_key"),
+        ] {
+            let e = KeysFile::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+}
