@@ -446,3 +446,33 @@ fn usage_errors_exit_2_and_garbage_never_panics() {
         assert_eq!(r.code, 1, "{garbage:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn access_region_is_validated_and_written_in_lower_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mint = |region: &str| {
+        run(credentials(&mut bin(dir.path())).args([
+            "access",
+            "--identity",
+            "alice",
+            "--video",
+            "--region",
+            region,
+        ]))
+    };
+    let r = mint("IE1");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(bin(dir.path()).args(["decode", r.stdout.trim(), "--secret", SECRET]));
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["header"]["twr"], "ie1");
+    for bad in ["eu1", "", "us1 "] {
+        let r = mint(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("--region") && r.stderr.contains("us1, ie1, au1"),
+            "{bad:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty());
+    }
+}
