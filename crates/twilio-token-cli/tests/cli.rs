@@ -316,15 +316,16 @@ fn decode_explains_each_failure_with_its_twilio_code() {
 
 /// A correctly signed HS256 token with these claims, whatever they are.
 fn hs256_token(claims: &str) -> String {
+    signed_token(r#"{"alg":"HS256","typ":"JWT"}"#, claims, SECRET)
+}
+
+/// A correctly signed HS256 token with this header and these claims, signed with `secret`.
+fn signed_token(header: &str, claims: &str, secret: &str) -> String {
     use base64::Engine as _;
     use hmac::Mac as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let input = format!(
-        "{}.{}",
-        b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
-        b64.encode(claims)
-    );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    let input = format!("{}.{}", b64.encode(header), b64.encode(claims));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(input.as_bytes());
     format!("{input}.{}", b64.encode(mac.finalize().into_bytes()))
 }
@@ -474,5 +475,174 @@ fn access_region_is_validated_and_written_in_lower_case() {
             r.stderr
         );
         assert!(r.stdout.is_empty());
+    }
+}
+
+const ACCESS_HEADER: &str = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","typ":"JWT"}"#;
+
+/// `decode --explain` of an access token with this header and these claims, at `AT`.
+fn explain_access(dir: &Path, header: &str, claims: Value) -> String {
+    let token = signed_token(header, &claims.to_string(), SECRET);
+    let r = run(bin(dir)
+        .args(["decode", &token, "--explain", "--allow-no-exp"])
+        .args(["--secret", SECRET, "--at", AT]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+}
+
+/// Claims of a sound access token, valid for an hour from `AT`.
+fn sound_claims() -> Value {
+    serde_json::json!({"jti": format!("{KEY}-{AT}"), "grants": {"identity": "alice", "video": {}},
+        "iss": KEY, "exp": 1_700_003_600, "nbf": 1_700_000_000, "sub": ACCOUNT})
+}
+
+fn problems(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with("problem") || l.starts_with("warning"))
+        .collect()
+}
+
+#[test]
+fn decode_explain_finds_nothing_wrong_with_a_sound_token_and_names_its_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = explain_access(dir.path(), ACCESS_HEADER, sound_claims());
+    assert_eq!(problems(&out), Vec::<&str>::new(), "{out}");
+    assert!(out.contains("region     us1 (no twr header)"), "{out}");
+    assert!(out.contains("note       no twr header"), "{out}");
+
+    let ie1 = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","twr":"ie1","typ":"JWT"}"#;
+    let out = explain_access(dir.path(), ie1, sound_claims());
+    assert!(out.contains("region     ie1\n"), "{out}");
+    assert!(!out.contains("note"), "{out}");
+
+    let eu1 = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","twr":"eu1","typ":"JWT"}"#;
+    let out = explain_access(dir.path(), eu1, sound_claims());
+    assert!(
+        out.contains("region     \"eu1\" (not a Twilio Region)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("note") && l.contains("us1, ie1, au1")),
+        "{out}"
+    );
+    assert_eq!(problems(&out), Vec::<&str>::new(), "only a note: {out}");
+}
+
+#[test]
+fn decode_explain_names_20103_for_sids_and_hints_at_an_auth_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["iss"] = ACCOUNT.into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(
+        found[0].contains("20103") && found[0].contains("iss") && found[0].contains(ACCOUNT),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("hint") && l.contains("Auth Token")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["sub"] = "ACxxxx".into();
+    claims["iss"] = "my-key".into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    let found = problems(&out);
+    assert_eq!(found.len(), 2, "{out}");
+    assert!(found.iter().all(|l| l.contains("20103")), "{out}");
+    assert!(found[1].contains("sub \"ACxxxx\""), "{out}");
+    assert!(
+        !out.contains("hint"),
+        "an SK-less iss that is no AC SID: {out}"
+    );
+}
+
+#[test]
+fn decode_explain_names_20106_for_missing_grants_and_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"identity": "alice"});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("grants nothing")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"voice": {}, "task_router": {}});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("voice grant needs an identity")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["grants"] =
+        serde_json::json!({"identity": "alice@example.com", "voice": {}, "video": {}});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("a Twilio Voice identity holds only")),
+        "video takes the address, voice does not: {out}"
+    );
+}
+
+#[test]
+fn decode_explain_names_20157_and_warns_of_a_short_life() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["exp"] = (1_700_000_000 + 86_401).into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.starts_with("problem") && p.contains("20157") && p.contains("exp - nbf")),
+        "{out}"
+    );
+
+    // Without nbf the life is counted from iat; exactly 24 hours is allowed.
+    let mut claims = sound_claims();
+    claims.as_object_mut().unwrap().remove("nbf");
+    claims["iat"] = 1_700_000_000.into();
+    claims["exp"] = (1_700_000_000 + 86_400).into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert_eq!(problems(&out), Vec::<&str>::new(), "{out}");
+
+    let mut claims = sound_claims();
+    claims["exp"] = 1_700_000_179.into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.starts_with("warning") && p.contains("tokenWillExpire") && p.contains("2m 59s")),
+        "{out}"
+    );
+    let mut claims = sound_claims();
+    claims["exp"] = 1_700_000_180.into();
+    assert_eq!(
+        problems(&explain_access(dir.path(), ACCESS_HEADER, claims)),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn decode_explain_checks_only_access_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    // A capability-style token: iss is the account, no grants; none of that is a problem.
+    let token = hs256_token(&format!(
+        r#"{{"scope":"scope:client:incoming?clientName=a","iss":"{ACCOUNT}","exp":1700000100}}"#
+    ));
+    let r = run(bin(dir.path()).args([
+        "decode",
+        &token,
+        "--explain",
+        "--secret",
+        SECRET,
+        "--at",
+        AT,
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("client capability token"), "{}", r.stdout);
+    for absent in ["problem", "warning", "note", "region"] {
+        assert!(!r.stdout.contains(absent), "{absent}: {}", r.stdout);
     }
 }

@@ -2,8 +2,10 @@
 //! given.
 
 use serde_json::{Map, Value, json};
+use twilio_token::access_token::MAX_TTL;
 use twilio_token::jwk::JwkSet;
-use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous};
+use twilio_token::region::{Region, UnknownRegion};
+use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous, identity, sid};
 
 use crate::{Failure, describe};
 
@@ -125,7 +127,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.explain {
         print!(
             "{}",
-            explain(&data, args.at.unwrap_or_else(twilio_token::now))
+            explain(
+                &data,
+                args.at.unwrap_or_else(twilio_token::now),
+                args.secret.is_some()
+            )
         );
     } else {
         println!(
@@ -175,13 +181,15 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
     Ok(set)
 }
 
-/// A summary of a token for people.
-fn explain(data: &TokenData, now: i64) -> String {
+/// A summary of a token for people. `hmac_verified`: the token verified with an HMAC secret
+/// from the command line (which sharpens the Auth Token hint).
+fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> String {
     let (h, c) = (&data.header, &data.claims);
     let text =
         |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+    let access = h.cty.as_deref() == Some("twilio-fpa;v=1");
     let kind = match h.cty.as_deref() {
-        Some("twilio-fpa;v=1") => "access token",
+        _ if access => "access token",
         Some("twilio-pkrv;v=1") => "client validation token",
         _ if c.contains_key("scope") => "client capability token",
         _ if c.contains_key("policies") => "TaskRouter capability token",
@@ -196,8 +204,13 @@ fn explain(data: &TokenData, now: i64) -> String {
     if let Some(sub) = text(c, "sub").or_else(|| text(c, "account_sid")) {
         line("account", sub);
     }
-    if let Some(region) = &h.twr {
-        line("region", region.to_string());
+    match (&h.twr, access) {
+        (Some(twr), _) if twr.parse::<Region>().is_err() => {
+            line("region", format!("{twr:?} (not a Twilio Region)"))
+        }
+        (Some(twr), _) => line("region", twr.to_string()),
+        (None, true) => line("region", "us1 (no twr header)".into()),
+        (None, false) => {}
     }
     if let Some(Value::Object(grants)) = c.get("grants") {
         if let Some(identity) = text(grants, "identity") {
@@ -237,7 +250,137 @@ fn explain(data: &TokenData, now: i64) -> String {
         };
         line("expires", format!("{} ({when})", utc(exp)));
     }
+    if access {
+        for (label, finding) in twilio_findings(data, hmac_verified) {
+            line(label, finding);
+        }
+    }
     out
+}
+
+/// What Twilio would say about an access token, each problem with the error code Twilio
+/// answers it with: `("problem" | "hint" | "warning" | "note", text)`.
+fn twilio_findings(data: &TokenData, hmac_verified: bool) -> Vec<(&'static str, String)> {
+    let (h, c) = (&data.header, &data.claims);
+    let mut found = Vec::new();
+    let is_sid = |v: Option<&str>, prefix| v.is_some_and(|v| sid::validate("", v, prefix).is_ok());
+
+    let iss = c.get("iss").and_then(Value::as_str);
+    if !is_sid(iss, "SK") {
+        found.push((
+            "problem",
+            format!(
+                "Twilio error 20103: iss {} is not an API key SID (SK and 32 hex digits)",
+                shown(iss)
+            ),
+        ));
+        if is_sid(iss, "AC") {
+            let why = if hmac_verified {
+                "it verifies with the secret given, which is then likely the Auth Token"
+            } else {
+                "a likely Auth Token used as the secret"
+            };
+            found.push((
+                "hint",
+                format!(
+                    "iss is an Account SID: {why}; sign access tokens with an API key's secret and name the key (SK...) in iss"
+                ),
+            ));
+        }
+    }
+    let sub = c.get("sub").and_then(Value::as_str);
+    if !is_sid(sub, "AC") {
+        found.push((
+            "problem",
+            format!(
+                "Twilio error 20103: sub {} is not an Account SID (AC and 32 hex digits)",
+                shown(sub)
+            ),
+        ));
+    }
+
+    let empty = Map::new();
+    let grants = c.get("grants").and_then(Value::as_object).unwrap_or(&empty);
+    let identity = grants.get("identity").and_then(Value::as_str);
+    let keys: Vec<&str> = grants
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "identity")
+        .collect();
+    if keys.is_empty() {
+        found.push((
+            "problem",
+            "Twilio error 20106: the token grants nothing (no grant in \"grants\")".into(),
+        ));
+    }
+    for key in keys {
+        let product = key;
+        if identity::rule(product).is_none() {
+            continue; // TaskRouter and Playback take any identity, or none
+        }
+        match identity {
+            None => found.push((
+                "problem",
+                format!(
+                    "Twilio error 20106: the {key} grant needs an identity and the token has none"
+                ),
+            )),
+            Some(id) => {
+                if let Err(broken) = identity::check(id, [product]) {
+                    found.push((
+                        "problem",
+                        format!("Twilio error 20106: identity {id:?} breaks the rule: {broken}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    let time = |k: &str| c.get(k).and_then(Value::as_f64).map(|t| t as i64);
+    let start = time("nbf")
+        .map(|t| (t, "nbf"))
+        .or(time("iat").map(|t| (t, "iat")));
+    if let (Some(exp), Some((start, from))) = (time("exp"), start) {
+        let ttl = exp - start;
+        if ttl > i64::from(MAX_TTL) {
+            found.push((
+                "problem",
+                format!(
+                    "Twilio error 20157: the token lives {} (exp - {from}), more than Twilio's 24 hours",
+                    duration(ttl)
+                ),
+            ));
+        } else if ttl < TOKEN_WILL_EXPIRE {
+            found.push((
+                "warning",
+                format!(
+                    "the token lives only {} (exp - {from}): the SDKs raise tokenWillExpire about three minutes before exp, so at once",
+                    duration(ttl.max(0))
+                ),
+            ));
+        }
+    }
+
+    match &h.twr {
+        None => found.push((
+            "note",
+            "no twr header: Twilio takes the token as for us1, so its API key must be a us1 key"
+                .into(),
+        )),
+        Some(twr) if twr.parse::<Region>().is_err() => {
+            found.push(("note", format!("twr {twr:?}: {UnknownRegion}")))
+        }
+        Some(_) => {}
+    }
+    found
+}
+
+/// How far ahead of `exp` the Twilio SDKs raise `tokenWillExpire`, in seconds.
+const TOKEN_WILL_EXPIRE: i64 = 180;
+
+/// A claim's string value for a message, quoted, or "missing".
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(|| "(missing)".into(), |v| format!("{v:?}"))
 }
 
 fn duration(secs: i64) -> String {
