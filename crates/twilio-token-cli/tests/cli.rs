@@ -646,3 +646,102 @@ fn decode_explain_checks_only_access_tokens() {
         assert!(!r.stdout.contains(absent), "{absent}: {}", r.stdout);
     }
 }
+
+#[test]
+fn decode_api_keys_picks_the_key_the_token_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_a, key_b) = (
+        "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    );
+    let (secret_a, secret_b) = ("secret-of-key-a", "secret-of-key-b");
+    let keys = serde_json::json!({"signing_key": key_b, "keys": [
+        {"sid": key_a, "secret": secret_a}, {"sid": key_b, "secret": secret_b}]});
+    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
+    let token = |sid: &str, secret: &str| {
+        let r = run(bin(dir.path()).args([
+            "access",
+            "--identity",
+            "alice",
+            "--video",
+            "--account-sid",
+            ACCOUNT,
+            "--api-key-sid",
+            sid,
+            "--api-key-secret",
+            secret,
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout.trim().to_owned()
+    };
+    let decode =
+        |token: &str| run(bin(dir.path()).args(["decode", token, "--api-keys", "keys.json"]));
+    for (sid, secret) in [(key_a, secret_a), (key_b, secret_b)] {
+        let r = decode(&token(sid, secret));
+        assert_eq!(r.code, 0, "{sid}: {}", r.stderr);
+        let out: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(out["payload"]["iss"], sid);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+    }
+    // Key A's SID with key B's secret: the key iss names must verify it, not any key.
+    let r = decode(&token(key_a, secret_b));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("20107"), "{}", r.stderr);
+
+    let stranger = "SKcccccccccccccccccccccccccccccccc";
+    let r = decode(&token(stranger, secret_a));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("no key in keys.json has the token's iss") && r.stderr.contains(stranger),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+    assert!(!r.stderr.contains(secret_a) && !r.stderr.contains(secret_b));
+
+    let r = run(bin(dir.path()).args([
+        "decode",
+        &token(key_a, secret_a),
+        "--api-keys",
+        "keys.json",
+        "--secret",
+        secret_a,
+    ]));
+    assert_eq!(r.code, 2, "--api-keys and --secret conflict: {}", r.stderr);
+}
+
+#[test]
+fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = tutorial_token(dir.path());
+    for (text, needle) in [
+        (
+            r#"{"keys": [{"sid": "SK1", "secret": 5}], "hunter2": 1}"#,
+            "line 1",
+        ),
+        (
+            r#"{"keys": [{"sid": "SK1", "secert": "hunter2"}]}"#,
+            "not a keys file",
+        ),
+        (r#"{"keys": []}"#, "no keys"),
+        (r#"{"keys": [{"sid": "SK1", "secret": ""}]}"#, "keys[0]"),
+        (
+            r#"{"keys": [{"sid": "SK1", "secret": "hunter2"}, {"sid": "SK1", "secret": "x"}]}"#,
+            "listed twice",
+        ),
+        ("hunter2", "not a keys file"),
+    ] {
+        std::fs::write(dir.path().join("keys.json"), text).unwrap();
+        let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "keys.json"]));
+        assert_eq!(r.code, 1, "{text}");
+        assert!(
+            r.stderr.contains(needle) && r.stderr.contains("keys.json"),
+            "{text}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("hunter2"), "{text}: {}", r.stderr);
+    }
+    let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "missing.json"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
+}

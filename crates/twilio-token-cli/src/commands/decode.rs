@@ -4,8 +4,11 @@
 use serde_json::{Map, Value, json};
 use twilio_token::access_token::MAX_TTL;
 use twilio_token::jwk::JwkSet;
+use twilio_token::key::ApiKeys;
 use twilio_token::region::{Region, UnknownRegion};
-use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous, identity, sid};
+use twilio_token::{
+    Algorithm, DecodingKey, ErrorKind, TokenData, Validation, dangerous, identity, sid,
+};
 
 use crate::{Failure, describe};
 
@@ -15,8 +18,12 @@ pub struct Args {
     /// The token, or - to read it from standard input.
     token: String,
     /// Verify with this HMAC secret (an API key secret or auth token).
-    #[arg(long, conflicts_with_all = ["public_key", "jwks"])]
+    #[arg(long, conflicts_with_all = ["public_key", "jwks", "api_keys"])]
     secret: Option<String>,
+    /// Verify with the API key the token's iss names, from this keys file (the server's:
+    /// {"keys": [{"sid": "SK...", "secret": "..."}, ...]}).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["public_key", "jwks"])]
+    api_keys: Option<String>,
     /// Verify with the public key in this PEM file: RSA (RS256 unless --alg says otherwise),
     /// P-256 (ES256), P-384 (ES384) or Ed25519 (EdDSA).
     #[arg(long, value_name = "PEM_FILE", conflicts_with = "jwks")]
@@ -57,32 +64,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let token = token.trim();
 
-    let key = match (&args.secret, &args.public_key, &args.jwks) {
-        (Some(secret), _, _) => Some((
-            Key::One(DecodingKey::from_secret(secret.as_bytes())),
-            vec![Algorithm::HS256],
-        )),
-        (None, Some(path), _) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
-            let key =
-                DecodingKey::from_public_pem(&pem).or_else(|_| DecodingKey::from_rsa_pem(&pem))?;
-            let default = [
-                Algorithm::RS256,
-                Algorithm::ES256,
-                Algorithm::ES384,
-                Algorithm::EdDSA,
-            ]
-            .into_iter()
-            .filter(|a| key.fits(*a))
-            .collect();
-            Some((Key::One(key), default))
-        }
-        (None, None, Some(source)) => {
-            Some((Key::Set(load_jwks(source)?), Algorithm::ASYMMETRIC.to_vec()))
-        }
-        (None, None, None) => None,
-    };
+    let key = key(&args)?;
     let data = match key {
         Some((key, default_algorithms)) => {
             let algorithms = if args.algorithms.is_empty() {
@@ -112,14 +94,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 Key::Set(set) => {
                     twilio_token::decode::<twilio_token::Claims>(token, set, &validation)
                 }
+                Key::ApiKeys(keys) => {
+                    twilio_token::decode::<twilio_token::Claims>(token, keys, &validation)
+                }
             }
-            .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
+            .map_err(|e| match (&args.api_keys, e.kind()) {
+                // The library's message is about kid, which a keys file does not use.
+                (Some(path), ErrorKind::UnknownKey) => Failure::Invalid(format!(
+                    "invalid token: no key in {path} has the token's iss {} (Twilio error 20107)",
+                    unverified_iss(token)
+                )),
+                _ => Failure::Invalid(format!("invalid token: {}", describe(&e))),
+            })?
         }
         None => {
             let data = dangerous::decode_unverified(token)
                 .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?;
             eprintln!(
-                "warning: signature NOT verified (no --secret, --public-key or --jwks given)"
+                "warning: signature NOT verified (no --secret, --api-keys, --public-key or --jwks given)"
             );
             data
         }
@@ -130,7 +122,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             explain(
                 &data,
                 args.at.unwrap_or_else(twilio_token::now),
-                args.secret.is_some()
+                args.secret.is_some() || args.api_keys.is_some()
             )
         );
     } else {
@@ -146,6 +138,98 @@ pub fn run(args: Args) -> Result<(), Failure> {
 enum Key {
     One(DecodingKey),
     Set(JwkSet),
+    ApiKeys(ApiKeys),
+}
+
+/// The key the flags name, with the algorithms it accepts unless --alg says otherwise.
+fn key(args: &Args) -> Result<Option<(Key, Vec<Algorithm>)>, Failure> {
+    let key = if let Some(secret) = &args.secret {
+        let key = DecodingKey::from_secret(secret.as_bytes());
+        (Key::One(key), vec![Algorithm::HS256])
+    } else if let Some(path) = &args.api_keys {
+        (Key::ApiKeys(load_api_keys(path)?), vec![Algorithm::HS256])
+    } else if let Some(path) = &args.public_key {
+        let pem = std::fs::read(path)
+            .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
+        let key =
+            DecodingKey::from_public_pem(&pem).or_else(|_| DecodingKey::from_rsa_pem(&pem))?;
+        let default = [
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+        ]
+        .into_iter()
+        .filter(|a| key.fits(*a))
+        .collect();
+        (Key::One(key), default)
+    } else if let Some(source) = &args.jwks {
+        (Key::Set(load_jwks(source)?), Algorithm::ASYMMETRIC.to_vec())
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(key))
+}
+
+/// The server's keys file. TODO(merge): use twilio_token_server::keys.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    /// Which key the server signs with; decoding does not need it.
+    #[serde(default, rename = "signing_key")]
+    _signing_key: Option<String>,
+    keys: Vec<KeyEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    sid: String,
+    secret: String,
+}
+
+/// The API keys in a keys file. No message quotes the file, which holds secrets.
+fn load_api_keys(path: &str) -> Result<ApiKeys, Failure> {
+    let text = super::read_input(path, "the keys file")?;
+    let file: KeysFile = serde_json::from_str(&text).map_err(|e| {
+        Failure::Invalid(format!(
+            "--api-keys {path}: not a keys file (line {}, column {}): expected {{\"keys\": [{{\"sid\": \"SK...\", \"secret\": \"...\"}}, ...]}}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if file.keys.is_empty() {
+        return Err(Failure::Invalid(format!(
+            "--api-keys {path}: the file lists no keys"
+        )));
+    }
+    let mut keys = ApiKeys::new();
+    for (i, entry) in file.keys.iter().enumerate() {
+        if entry.sid.is_empty() || entry.secret.is_empty() {
+            return Err(Failure::Invalid(format!(
+                "--api-keys {path}: keys[{i}] needs a non-empty sid and secret"
+            )));
+        }
+        if keys.sids().any(|sid| sid == entry.sid) {
+            return Err(Failure::Invalid(format!(
+                "--api-keys {path}: keys[{i}]: {:?} is listed twice",
+                entry.sid
+            )));
+        }
+        keys = keys.with(entry.sid.as_str(), entry.secret.as_bytes());
+    }
+    Ok(keys)
+}
+
+/// The token's `iss`, read without verifying, for a message; quoted, or "(none)".
+fn unverified_iss(token: &str) -> String {
+    let iss = dangerous::decode_unverified(token).ok().and_then(|d| {
+        d.claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    iss.map_or_else(|| "(none)".into(), |iss| format!("{iss:?}"))
 }
 
 /// A JWK Set (or one PEM public key) from a file, or a JWK Set fetched from an https URL.
