@@ -745,3 +745,29 @@ fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
 }
+
+#[test]
+fn decode_explain_labels_legacy_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"ip_messaging": {"service_sid": "IS1"},
+        "rtc": {"configuration_profile_sid": "VS1"}, "identity": "a/b"});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        out.contains(
+            "grant      ip_messaging {\"service_sid\":\"IS1\"} (legacy name of chat: read, never minted)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "grant      rtc {\"configuration_profile_sid\":\"VS1\"} (legacy name of video"
+        ),
+        "{out}"
+    );
+    // The old Chat grant keeps Chat's rule ('/' is reserved); Video takes "a/b".
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("Conversations/Chat")),
+        "{out}"
+    );
+}

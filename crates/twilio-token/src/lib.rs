@@ -30,7 +30,8 @@
 //! # Layout
 //!
 //! - [`access_token`]: access tokens and their [`grants`], each grant defined once for writing
-//!   and reading; [`access_token::decode`] reads one back as [`AccessClaims`].
+//!   and reading; [`access_token::decode`] reads one back as [`AccessClaims`], legacy grant
+//!   names ([`grants::LegacyGrant`]) included, which are read and never written.
 //! - [`client`]: client capability tokens and their scope URIs.
 //! - [`taskrouter`]: worker, task queue and workspace capability tokens.
 //! - [`client_validation`]: client validation tokens (RS256).

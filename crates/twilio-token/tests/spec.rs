@@ -146,3 +146,19 @@ fn a_secret_in_the_wrong_place_is_not_echoed() {
         assert!(!message.contains("hunter2-secret"), "{message}");
     }
 }
+
+#[test]
+fn legacy_grant_names_are_never_minted() {
+    for grant in [
+        r#"{"ip_messaging": {"service_sid": "IS1"}}"#,
+        r#"{"rtc": {}}"#,
+    ] {
+        let e = spec_error(&format!(
+            r#"{{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","grants":[{grant}]}}"#
+        ));
+        assert!(
+            e.contains("grants[0]") && e.contains("unknown variant"),
+            "{e}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 use twilio_token::access_token::MAX_TTL;
+use twilio_token::grants::LegacyGrant;
 use twilio_token::jwk::JwkSet;
 use twilio_token::key::ApiKeys;
 use twilio_token::region::{Region, UnknownRegion};
@@ -301,7 +302,13 @@ fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> String {
             line("identity", identity);
         }
         for (name, grant) in grants.iter().filter(|(k, _)| *k != "identity") {
-            line("grant", format!("{name} {grant}"));
+            match LegacyGrant::successor(name) {
+                Some(now) => line(
+                    "grant",
+                    format!("{name} {grant} (legacy name of {now}: read, never minted)"),
+                ),
+                None => line("grant", format!("{name} {grant}")),
+            }
         }
     }
     if let Some(scope) = text(c, "scope") {
@@ -398,7 +405,8 @@ fn twilio_findings(data: &TokenData, hmac_verified: bool) -> Vec<(&'static str, 
         ));
     }
     for key in keys {
-        let product = key;
+        // A legacy grant is held to the rule of the grant that replaced it.
+        let product = LegacyGrant::successor(key).unwrap_or(key);
         if identity::rule(product).is_none() {
             continue; // TaskRouter and Playback take any identity, or none
         }
