@@ -771,3 +771,45 @@ fn decode_explain_labels_legacy_grants() {
         "{out}"
     );
 }
+
+#[test]
+fn mint_a_ps256_validation_token_that_decode_verifies_as_ps256_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../twilio-token/tests/fixtures");
+    let spec = serde_json::json!({"kind": "validation", "account_sid": ACCOUNT, "api_key_sid": KEY,
+        "credential_sid": "CR0123456789abcdef0123456789abcdef", "algorithm": "PS256",
+        "private_key": std::fs::read_to_string(fixtures.join("rsa_pkcs8.pem")).unwrap(),
+        "request": {"method": "GET", "path": "/"}});
+    let token = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(spec.to_string()));
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let public = fixtures.join("rsa_public.pem");
+    let decode = |alg: &[&str]| {
+        run(bin(dir.path())
+            .args(["decode", token.stdout.trim(), "--public-key"])
+            .arg(&public)
+            .args(alg))
+    };
+    let r = decode(&["--alg", "PS256"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["header"]["alg"], "PS256");
+    assert_eq!(out["payload"]["iss"], KEY);
+    let r = decode(&[]);
+    assert_eq!(r.code, 1, "RS256 is the default, and PS256 is not RS256");
+    assert!(r.stderr.contains("PS256"), "{}", r.stderr);
+
+    let mut bad = spec;
+    bad["algorithm"] = "RS384".into();
+    let r = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(bad.to_string()));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("RS256") && r.stderr.contains("PS256"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("PRIVATE KEY"), "{}", r.stderr);
+}

@@ -12,11 +12,13 @@
 //! {"kind": "worker", "account_sid": "AC..", "auth_token": "..", "workspace_sid": "WS..",
 //!  "channel": "WK..", "allow": {"update_activities": true}}
 //! {"kind": "validation", "account_sid": "AC..", "api_key_sid": "SK..", "credential_sid": "CR..",
-//!  "private_key": "-----BEGIN PRIVATE KEY-----...", "request": {"method": "GET", "path": "/",
-//!  "query_string": "", "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"], "body": ""}}
+//!  "private_key": "-----BEGIN PRIVATE KEY-----...", "algorithm": "RS256", "request": {"method": "GET",
+//!  "path": "/", "query_string": "", "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"],
+//!  "body": ""}}
 //! ```
 //!
-//! `nbf` absent means now, `null` leaves it out, a number sets it. Unknown fields are errors, so
+//! A validation token's `algorithm` is `RS256` (absent: the reference's only one) or `PS256` (as
+//! twilio-node and twilio-java sign). `nbf` absent means now, `null` leaves it out, a number sets it. Unknown fields are errors, so
 //! a typo never silently drops a grant. Object key order is kept where the reference's output
 //! depends on it (voice params, the client's capability order, its params and filters).
 
@@ -26,6 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::access_token::AccessToken;
 use crate::access_token::grants::Grant;
+use crate::algorithm::Algorithm;
 use crate::client::ClientCapabilityToken;
 use crate::client_validation::{ClientValidationJwt, HeaderValue, ValidationPayload};
 use crate::error::{ErrorKind, Result, err};
@@ -297,6 +300,8 @@ struct ValidationSpec {
     api_key_sid: String,
     credential_sid: String,
     private_key: String,
+    /// `RS256` (absent or `null`) or `PS256`.
+    algorithm: Option<String>,
     at: Option<i64>,
     request: RequestSpec,
 }
@@ -317,6 +322,15 @@ struct RequestSpec {
 }
 
 fn validation(spec: ValidationSpec) -> Result<String> {
+    let algorithm = match spec.algorithm.as_deref() {
+        None | Some("RS256") => Algorithm::RS256,
+        Some("PS256") => Algorithm::PS256,
+        Some(_) => {
+            return err(ErrorKind::InvalidSpec(
+                "algorithm: a validation token is signed with \"RS256\" or \"PS256\"".into(),
+            ));
+        }
+    };
     let r = spec.request;
     let mut all_headers = Vec::with_capacity(r.headers.len());
     for (name, value) in r.headers {
@@ -350,5 +364,6 @@ fn validation(spec: ValidationSpec) -> Result<String> {
         spec.private_key.as_bytes(),
         request,
     )?
+    .algorithm(algorithm)
     .to_jwt_at(at(spec.at))
 }

@@ -162,3 +162,70 @@ fn legacy_grant_names_are_never_minted() {
         );
     }
 }
+
+#[test]
+fn a_ps256_validation_token_differs_from_rs256_only_in_alg_and_signature() {
+    let pem = include_str!("fixtures/rsa_pkcs1.pem");
+    let spec = |algorithm: Option<&str>| {
+        let mut spec = serde_json::json!({"kind": "validation", "account_sid": "AC1",
+            "api_key_sid": "SK1", "credential_sid": "CR1", "private_key": pem, "at": AT,
+            "request": {"method": "POST", "path": "/x", "body": "a=1"}});
+        if let Some(alg) = algorithm {
+            spec["algorithm"] = alg.into();
+        }
+        spec::mint_value(spec)
+    };
+    let ps256 = spec(Some("PS256")).unwrap();
+    let rs256 = spec(None).unwrap();
+    assert_eq!(spec(Some("RS256")).unwrap(), rs256, "RS256 is the default");
+    assert_eq!(
+        ps256.split('.').nth(1),
+        rs256.split('.').nth(1),
+        "same claims"
+    );
+
+    let key = DecodingKey::from_public_pem(include_bytes!("fixtures/rsa_public.pem")).unwrap();
+    let at = Validation::default().at(AT);
+    let data = decode::<Claims>(&ps256, &key, &at.clone().algorithms(&[Algorithm::PS256])).unwrap();
+    assert_eq!(data.header.alg, Algorithm::PS256);
+    assert_eq!(
+        data.header.json(),
+        r#"{"alg":"PS256","cty":"twilio-pkrv;v=1","kid":"CR1","typ":"JWT"}"#
+    );
+    assert_eq!(data.claims["hrh"], "");
+    let e =
+        decode::<Claims>(&ps256, &key, &at.clone().algorithms(&[Algorithm::RS256])).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)),
+        "{e:?}"
+    );
+    for bad in ["ps256", "RS512", "HS256", ""] {
+        let e = spec(Some(bad)).unwrap_err().to_string();
+        assert!(e.contains("algorithm") && e.contains("PS256"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn a_validation_token_is_signed_with_rs256_or_ps256_only() {
+    use twilio_token::ClientValidationJwt;
+    use twilio_token::client_validation::ValidationPayload;
+    let pem = include_bytes!("fixtures/rsa_pkcs8.pem");
+    let token = |alg| {
+        ClientValidationJwt::new("AC1", "SK1", "CR1", pem, ValidationPayload::default())
+            .unwrap()
+            .algorithm(alg)
+            .to_jwt_at(AT)
+    };
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        let jwt = token(alg).unwrap();
+        assert_eq!(dangerous::decode_unverified(&jwt).unwrap().header.alg, alg);
+    }
+    for alg in [Algorithm::RS384, Algorithm::PS512, Algorithm::HS256] {
+        let e = token(alg).unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsupported(_)),
+            "{alg}: {e:?}"
+        );
+        assert!(e.to_string().contains("RS256 or PS256"), "{e}");
+    }
+}
