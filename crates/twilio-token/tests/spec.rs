@@ -229,3 +229,50 @@ fn a_validation_token_is_signed_with_rs256_or_ps256_only() {
         assert!(e.to_string().contains("RS256 or PS256"), "{e}");
     }
 }
+
+#[test]
+fn a_jwt_spec_mints_the_base_with_its_payload_and_headers() {
+    let token = spec::mint(
+        r#"{"kind": "jwt", "secret": "s", "issuer": "SK1", "subject": "AC1", "algorithm": "HS384",
+        "ttl": 60, "nbf": null, "at": 1700000000, "headers": {"kid": "k", "b64": true, "alg": "x"},
+        "payload": {"z": 1, "iss": "replaced", "a": {"b": [1.50, 1E2]}}}"#,
+    )
+    .unwrap();
+    let at = Validation::default().at(AT);
+    let key = DecodingKey::from_secret(b"s");
+    assert!(
+        decode::<Claims>(&token, &key, &at).is_err(),
+        "HS384 is not HS256"
+    );
+    let data = decode::<Claims>(&token, &key, &at.algorithms(&[Algorithm::HS384])).unwrap();
+    assert_eq!(
+        data.header.json(),
+        r#"{"alg":"HS384","kid":"k","typ":"JWT"}"#
+    );
+    let payload = serde_json::Value::Object(data.claims).to_string();
+    assert_eq!(
+        payload,
+        r#"{"z":1,"iss":"SK1","a":{"b":[1.5,100.0]},"exp":1700000060,"sub":"AC1"}"#
+    );
+}
+
+#[test]
+fn a_jwt_spec_refuses_what_the_reference_cannot_mint() {
+    let base = r#""kind": "jwt", "secret": "s", "issuer": "SK1""#;
+    for (extra, needle) in [
+        (r#""algorithm": "RS256""#, "HS256"),
+        (r#""algorithm": "hs256""#, "HS512"),
+        (r#""headers": {"b64": false}"#, "b64"),
+        (r#""headers": {"kid": 5}"#, "kid"),
+        (r#""payload": [1]"#, "payload"),
+        (r#""claims": {}"#, "claims"),
+        (r#""ttl": -1"#, "ttl"),
+    ] {
+        let e = spec_error(&format!("{{{base}, {extra}}}"));
+        assert!(e.contains(needle), "{extra}: {e}");
+    }
+    let e = spec_error(r#"{"kind": "jwt", "secret": "s"}"#);
+    assert!(e.contains("issuer"), "{e}");
+    let e = spec_error(r#"{"kind": "jwt", "secret": "", "issuer": "SK1"}"#);
+    assert!(e.contains("key"), "an empty secret signs nothing: {e}");
+}
