@@ -51,7 +51,8 @@ pub struct Args {
     /// Accept a verified token that has no exp (one that never expires); refused by default.
     #[arg(long)]
     allow_no_exp: bool,
-    /// Print a summary for people (identity, grants, time left) instead of JSON.
+    /// Print a summary for people (identity, grants, Region, time left) instead of JSON, with
+    /// the problems Twilio would answer an access token with, each naming its error code.
     #[arg(long)]
     explain: bool,
 }
