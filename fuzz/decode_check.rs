@@ -77,7 +77,9 @@ fn check(token: &str) {
         );
         assert_eq!(
             map["grants"].as_object().map(|g| g.len()),
-            Some(claims.grants.len() + usize::from(claims.identity.is_some()))
+            Some(
+                claims.grants.len() + claims.legacy.len() + usize::from(claims.identity.is_some())
+            )
         );
     }
     let _ = decode::<Claims>(

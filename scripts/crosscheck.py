@@ -7,7 +7,8 @@ Usage:
                                                          stand-in "binary" built from twilio-python
                                                          and PyJWT runs every step below
 
-Options: --count N   number of randomized byte-exact specs (default 400, seed fixed at 1234)
+Options: --count N       number of randomized byte-exact specs (default 400, seed fixed at 1234)
+         --jwt-count N   number of randomized byte-exact "jwt" specs (default 200)
 
 Steps:
   (a) twilio-python mints at the real current time; `BIN decode TOKEN --secret S` must exit 0 and
@@ -18,6 +19,11 @@ Steps:
       some second between just before and just after the run.
   (c) every golden.json case and --count randomized specs with a fixed "at": `BIN mint --spec -`
       must print exactly twilio-python's token, byte for byte.
+  (d) --jwt-count randomized "jwt" specs (the Jwt base as a subclass mints it: any payload and
+      headers, HS256/384/512), byte for byte as in (c).
+  (e) validation specs with "algorithm": "PS256" (twilio-python signs RS256 only): the token
+      must verify with PyJWT as PS256 under the public key, and its header and payload must be
+      twilio-python's RS256 token's with alg PS256.
 
 Numbers in the randomized spec texts are sometimes written as raw JSON literals (1E20, 1.50, -0,
 huge integers...); twilio-python always mints from json.loads() of exactly the text the binary
@@ -58,6 +64,7 @@ from twilio.jwt.access_token import AccessToken  # noqa: E402
 from twilio.jwt.validation import ClientValidationJwt  # noqa: E402
 
 SEED = 1234
+PAST = {"verify_exp": False, "verify_nbf": False}  # PyJWT options for tokens minted at AT
 
 warnings.simplefilter("ignore")  # PyJWT's InsecureKeyLengthWarning for short HMAC secrets
 
@@ -433,6 +440,67 @@ def rvalidation(rng, live, pems):
     return shuffled(rng, spec)
 
 
+def rheaders(rng):
+    """Extra JWT headers: random members and some PyJWT treats specially (never b64: false,
+    which would detach the payload, nor a non-string kid, which PyJWT refuses)."""
+    headers = robject(rng)
+    r = rng.random()
+    if r < 0.2:
+        headers["kid"] = rstr(rng, 10)
+    if rng.random() < 0.15:
+        headers["b64"] = rng.choice([True, 1, 0, "x", None, [], {}])
+    if rng.random() < 0.15:
+        headers["alg"] = rng.choice(["none", "RS256", "HS512", rstr(rng, 5), None])
+    if rng.random() < 0.15:
+        headers["typ"] = rng.choice(["JOSE", "", None, rstr(rng, 5)])
+    if rng.random() < 0.1:
+        headers["cty"] = rng.choice(["twilio-fpa;v=1", rstr(rng, 8)])
+    if rng.random() < 0.1:
+        headers["crit"] = [rstr(rng, 4) for _ in range(rng.randint(0, 2))]
+    if headers.get("b64") is False:
+        del headers["b64"]
+    if "kid" in headers and not isinstance(headers["kid"], str):
+        headers["kid"] = rstr(rng, 6)
+    return shuffled(rng, headers, fixed=())
+
+
+def rpayload(rng):
+    """A `_generate_payload` dict, sometimes holding the names the base class sets itself."""
+    payload = robject(rng, max_keys=6)
+    for name in ["iss", "exp", "nbf", "sub", "iat", "jti", "grants"]:
+        if rng.random() < 0.12:
+            payload[name] = rjson(rng)
+    return shuffled(rng, payload, fixed=())
+
+
+def rjwt(rng):
+    spec = {"kind": "jwt", "secret": rsecret(rng)}
+    spec["issuer"] = rng.choice([hexsid(rng, "SK"), hexsid(rng, "AC"), rstr(rng, 16), ""])
+    r = rng.random()
+    if r < 0.1:
+        spec["subject"] = None
+    elif r < 0.2:
+        spec["subject"] = ""
+    elif r < 0.5:
+        spec["subject"] = hexsid(rng, "AC")
+    elif r < 0.7:
+        spec["subject"] = rstr(rng, 16)
+    r = rng.random()
+    if r < 0.05:
+        spec["algorithm"] = None
+    elif r < 0.1:
+        spec["algorithm"] = ""
+    elif r < 0.7:
+        spec["algorithm"] = rng.choice(["HS256", "HS384", "HS512"])
+    rtimes(rng, spec, False)
+    if rng.random() < 0.7:
+        spec["headers"] = rheaders(rng)
+    if rng.random() < 0.85:
+        spec["payload"] = rpayload(rng)
+    spec["at"] = AT
+    return shuffled(rng, spec)
+
+
 def random_spec(rng, live, pems):
     r = rng.random()
     if r < 0.5:
@@ -658,6 +726,33 @@ class Checker:
         if problems:
             self.fail(what + ": claims wrong: " + "; ".join(problems), "spec: " + text, describe(token))
 
+    # (e) ------------------------------------------------------------------------------------
+    def ps256(self, what, spec, public_pem):
+        """`spec` (a validation spec) minted as PS256 against twilio-python's RS256 token."""
+        reference = mint(spec)
+        text = spec_text(random.Random(0), dict(spec, algorithm="PS256"))
+        token = self.minted(text, what)
+        try:
+            claims = pyjwt.decode(token, public_pem, algorithms=["PS256"], options=PAST)
+        except Exception as e:  # noqa: BLE001
+            self.fail(what + ": does not verify as PS256: {}: {}".format(type(e).__name__, e),
+                      "spec: " + text, describe(token))
+        header = pyjwt.get_unverified_header(token)
+        want = dict(pyjwt.get_unverified_header(reference), alg="PS256")
+        if header != want or token.split(".")[1] != reference.split(".")[1]:
+            self.fail(what + ": not twilio-python's RS256 header and payload with alg PS256",
+                      "spec: " + text, "--- ours\n" + describe(token),
+                      "--- twilio-python (RS256)\n" + describe(reference))
+        try:
+            pyjwt.decode(token, public_pem, algorithms=["RS256"], options=PAST)
+        except pyjwt.InvalidAlgorithmError:
+            pass
+        else:
+            self.fail(what + ": a PS256 token verified as RS256", describe(token))
+        if claims["iss"] != spec["api_key_sid"]:
+            self.fail(what + ": iss wrong", describe(token))
+        self.ok()
+
     # (c) ------------------------------------------------------------------------------------
     def byte_exact(self, what, text):
         theirs = mint(json.loads(text))
@@ -701,7 +796,7 @@ def live_specs_b(rng, n, pems):
     return specs
 
 
-def run(runner, count, self_test):
+def run(runner, count, self_test, jwt_count=200):
     live_rng = random.Random(SEED + 1)  # (a) and (b): tokens valid now, not reproducible anyway
     rng = random.Random(SEED)  # (c): the randomized byte-exact specs
     pems = [read_text(PKCS1_PEM), read_text(PKCS8_PEM)]
@@ -729,6 +824,22 @@ def run(runner, count, self_test):
                 if mint(json.loads(canonical)) != mint(json.loads(text)):
                     checker.fail(what + ": spec text round-trip changes the token", text)
             checker.byte_exact(what, text)
+        jwt_rng = random.Random(SEED + 2)  # its own stream: (c)'s specs stay as they were
+        for i in range(jwt_count):
+            spec = rjwt(jwt_rng)
+            text = spec_text(jwt_rng, spec)
+            what = "(d) random #{} jwt".format(i)
+            if self_test:
+                canonical = json.dumps(json.loads(text), ensure_ascii=False)
+                if mint(json.loads(canonical)) != mint(json.loads(text)):
+                    checker.fail(what + ": spec text round-trip changes the token", text)
+            checker.byte_exact(what, text)
+        if not self_test:  # twilio-python has no PS256 to stand in with
+            ps_rng = random.Random(SEED + 3)
+            for i in range(20):
+                spec = json.loads(to_text(rvalidation(ps_rng, False, pems)))
+                spec["at"] = AT
+                checker.ps256("(e) #{} validation PS256".format(i), spec, public_pem)
     except CheckFailed:
         print("crosscheck: {} passed, 1 failed".format(checker.passed))
         return 1
@@ -748,6 +859,8 @@ def main():
     parser.add_argument("--self-test", action="store_true",
                         help="run every step against twilio-python itself (no binary needed)")
     parser.add_argument("--count", type=int, default=400, help="randomized byte-exact specs")
+    parser.add_argument("--jwt-count", type=int, default=200,
+                        help="randomized byte-exact \"jwt\" specs")
     args = parser.parse_args()
     if args.self_test == bool(args.binary):
         parser.error("give either the binary path or --self-test")
@@ -757,7 +870,7 @@ def main():
         if not os.path.isfile(args.binary) or not os.access(args.binary, os.X_OK):
             parser.error("not an executable file: " + args.binary)
         runner = Binary(os.path.abspath(args.binary))
-    return run(runner, args.count, args.self_test)
+    return run(runner, args.count, args.self_test, args.jwt_count)
 
 
 if __name__ == "__main__":

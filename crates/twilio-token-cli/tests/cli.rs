@@ -316,15 +316,16 @@ fn decode_explains_each_failure_with_its_twilio_code() {
 
 /// A correctly signed HS256 token with these claims, whatever they are.
 fn hs256_token(claims: &str) -> String {
+    signed_token(r#"{"alg":"HS256","typ":"JWT"}"#, claims, SECRET)
+}
+
+/// A correctly signed HS256 token with this header and these claims, signed with `secret`.
+fn signed_token(header: &str, claims: &str, secret: &str) -> String {
     use base64::Engine as _;
     use hmac::Mac as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let input = format!(
-        "{}.{}",
-        b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
-        b64.encode(claims)
-    );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    let input = format!("{}.{}", b64.encode(header), b64.encode(claims));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(input.as_bytes());
     format!("{input}.{}", b64.encode(mac.finalize().into_bytes()))
 }
@@ -445,4 +446,408 @@ fn usage_errors_exit_2_and_garbage_never_panics() {
             .write_stdin(garbage.to_owned()));
         assert_eq!(r.code, 1, "{garbage:?}: {}", r.stderr);
     }
+}
+
+#[test]
+fn access_region_is_validated_and_written_in_lower_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mint = |region: &str| {
+        run(credentials(&mut bin(dir.path())).args([
+            "access",
+            "--identity",
+            "alice",
+            "--video",
+            "--region",
+            region,
+        ]))
+    };
+    let r = mint("IE1");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(bin(dir.path()).args(["decode", r.stdout.trim(), "--secret", SECRET]));
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["header"]["twr"], "ie1");
+    for bad in ["eu1", "", "us1 "] {
+        let r = mint(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("--region") && r.stderr.contains("us1, ie1, au1"),
+            "{bad:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty());
+    }
+}
+
+const ACCESS_HEADER: &str = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","typ":"JWT"}"#;
+
+/// `decode --explain` of an access token with this header and these claims, at `AT`.
+fn explain_access(dir: &Path, header: &str, claims: Value) -> String {
+    let token = signed_token(header, &claims.to_string(), SECRET);
+    let r = run(bin(dir)
+        .args(["decode", &token, "--explain", "--allow-no-exp"])
+        .args(["--secret", SECRET, "--at", AT]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+}
+
+/// Claims of a sound access token, valid for an hour from `AT`.
+fn sound_claims() -> Value {
+    serde_json::json!({"jti": format!("{KEY}-{AT}"), "grants": {"identity": "alice", "video": {}},
+        "iss": KEY, "exp": 1_700_003_600, "nbf": 1_700_000_000, "sub": ACCOUNT})
+}
+
+fn problems(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with("problem") || l.starts_with("warning"))
+        .collect()
+}
+
+#[test]
+fn decode_explain_finds_nothing_wrong_with_a_sound_token_and_names_its_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = explain_access(dir.path(), ACCESS_HEADER, sound_claims());
+    assert_eq!(problems(&out), Vec::<&str>::new(), "{out}");
+    assert!(out.contains("region     us1 (no twr header)"), "{out}");
+    assert!(out.contains("note       no twr header"), "{out}");
+
+    let ie1 = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","twr":"ie1","typ":"JWT"}"#;
+    let out = explain_access(dir.path(), ie1, sound_claims());
+    assert!(out.contains("region     ie1\n"), "{out}");
+    assert!(!out.contains("note"), "{out}");
+
+    let eu1 = r#"{"alg":"HS256","cty":"twilio-fpa;v=1","twr":"eu1","typ":"JWT"}"#;
+    let out = explain_access(dir.path(), eu1, sound_claims());
+    assert!(
+        out.contains("region     \"eu1\" (not a Twilio Region)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("note") && l.contains("us1, ie1, au1")),
+        "{out}"
+    );
+    assert_eq!(problems(&out), Vec::<&str>::new(), "only a note: {out}");
+}
+
+#[test]
+fn decode_explain_names_20103_for_sids_and_hints_at_an_auth_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["iss"] = ACCOUNT.into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    let found = problems(&out);
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(
+        found[0].contains("20103") && found[0].contains("iss") && found[0].contains(ACCOUNT),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("hint") && l.contains("Auth Token")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["sub"] = "ACxxxx".into();
+    claims["iss"] = "my-key".into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    let found = problems(&out);
+    assert_eq!(found.len(), 2, "{out}");
+    assert!(found.iter().all(|l| l.contains("20103")), "{out}");
+    assert!(found[1].contains("sub \"ACxxxx\""), "{out}");
+    assert!(
+        !out.contains("hint"),
+        "an SK-less iss that is no AC SID: {out}"
+    );
+}
+
+#[test]
+fn decode_explain_names_20106_for_missing_grants_and_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"identity": "alice"});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("grants nothing")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"voice": {}, "task_router": {}});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("voice grant needs an identity")),
+        "{out}"
+    );
+
+    let mut claims = sound_claims();
+    claims["grants"] =
+        serde_json::json!({"identity": "alice@example.com", "voice": {}, "video": {}});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("a Twilio Voice identity holds only")),
+        "video takes the address, voice does not: {out}"
+    );
+}
+
+#[test]
+fn decode_explain_names_20157_and_warns_of_a_short_life() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["exp"] = (1_700_000_000 + 86_401).into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.starts_with("problem") && p.contains("20157") && p.contains("exp - nbf")),
+        "{out}"
+    );
+
+    // Without nbf the life is counted from iat; exactly 24 hours is allowed.
+    let mut claims = sound_claims();
+    claims.as_object_mut().unwrap().remove("nbf");
+    claims["iat"] = 1_700_000_000.into();
+    claims["exp"] = (1_700_000_000 + 86_400).into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert_eq!(problems(&out), Vec::<&str>::new(), "{out}");
+
+    let mut claims = sound_claims();
+    claims["exp"] = 1_700_000_179.into();
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.starts_with("warning") && p.contains("tokenWillExpire") && p.contains("2m 59s")),
+        "{out}"
+    );
+    let mut claims = sound_claims();
+    claims["exp"] = 1_700_000_180.into();
+    assert_eq!(
+        problems(&explain_access(dir.path(), ACCESS_HEADER, claims)),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn decode_explain_checks_only_access_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    // A capability-style token: iss is the account, no grants; none of that is a problem.
+    let token = hs256_token(&format!(
+        r#"{{"scope":"scope:client:incoming?clientName=a","iss":"{ACCOUNT}","exp":1700000100}}"#
+    ));
+    let r = run(bin(dir.path()).args([
+        "decode",
+        &token,
+        "--explain",
+        "--secret",
+        SECRET,
+        "--at",
+        AT,
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("client capability token"), "{}", r.stdout);
+    for absent in ["problem", "warning", "note", "region"] {
+        assert!(!r.stdout.contains(absent), "{absent}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn decode_api_keys_picks_the_key_the_token_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_a, key_b) = (
+        "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    );
+    let (secret_a, secret_b) = ("secret-of-key-a", "secret-of-key-b");
+    let keys = serde_json::json!({"signing_key": key_b, "keys": [
+        {"sid": key_a, "secret": secret_a}, {"sid": key_b, "secret": secret_b}]});
+    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
+    let token = |sid: &str, secret: &str| {
+        let r = run(bin(dir.path()).args([
+            "access",
+            "--identity",
+            "alice",
+            "--video",
+            "--account-sid",
+            ACCOUNT,
+            "--api-key-sid",
+            sid,
+            "--api-key-secret",
+            secret,
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout.trim().to_owned()
+    };
+    let decode =
+        |token: &str| run(bin(dir.path()).args(["decode", token, "--api-keys", "keys.json"]));
+    for (sid, secret) in [(key_a, secret_a), (key_b, secret_b)] {
+        let r = decode(&token(sid, secret));
+        assert_eq!(r.code, 0, "{sid}: {}", r.stderr);
+        let out: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(out["payload"]["iss"], sid);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+    }
+    // Key A's SID with key B's secret: the key iss names must verify it, not any key.
+    let r = decode(&token(key_a, secret_b));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("20107"), "{}", r.stderr);
+
+    let stranger = "SKcccccccccccccccccccccccccccccccc";
+    let r = decode(&token(stranger, secret_a));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("no key in keys.json has the token's iss") && r.stderr.contains(stranger),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+    assert!(!r.stderr.contains(secret_a) && !r.stderr.contains(secret_b));
+
+    let r = run(bin(dir.path()).args([
+        "decode",
+        &token(key_a, secret_a),
+        "--api-keys",
+        "keys.json",
+        "--secret",
+        secret_a,
+    ]));
+    assert_eq!(r.code, 2, "--api-keys and --secret conflict: {}", r.stderr);
+}
+
+#[test]
+fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = tutorial_token(dir.path());
+    for (text, needle) in [
+        (
+            r#"{"keys": [{"sid": "SK1", "secret": 5}], "hunter2": 1}"#,
+            "line 1",
+        ),
+        (
+            r#"{"keys": [{"sid": "SK1", "secert": "hunter2"}]}"#,
+            "not a keys file",
+        ),
+        (r#"{"keys": []}"#, "no keys"),
+        (r#"{"keys": [{"sid": "SK1", "secret": ""}]}"#, "keys[0]"),
+        (
+            r#"{"keys": [{"sid": "SK1", "secret": "hunter2"}, {"sid": "SK1", "secret": "x"}]}"#,
+            "listed twice",
+        ),
+        ("hunter2", "not a keys file"),
+    ] {
+        std::fs::write(dir.path().join("keys.json"), text).unwrap();
+        let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "keys.json"]));
+        assert_eq!(r.code, 1, "{text}");
+        assert!(
+            r.stderr.contains(needle) && r.stderr.contains("keys.json"),
+            "{text}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("hunter2"), "{text}: {}", r.stderr);
+    }
+    let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "missing.json"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
+}
+
+#[test]
+fn decode_explain_labels_legacy_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["grants"] = serde_json::json!({"ip_messaging": {"service_sid": "IS1"},
+        "rtc": {"configuration_profile_sid": "VS1"}, "identity": "a/b"});
+    let out = explain_access(dir.path(), ACCESS_HEADER, claims);
+    assert!(
+        out.contains(
+            "grant      ip_messaging {\"service_sid\":\"IS1\"} (legacy name of chat: read, never minted)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "grant      rtc {\"configuration_profile_sid\":\"VS1\"} (legacy name of video"
+        ),
+        "{out}"
+    );
+    // The old Chat grant keeps Chat's rule ('/' is reserved); Video takes "a/b".
+    assert!(
+        matches!(&problems(&out)[..], [p] if p.contains("20106") && p.contains("Conversations/Chat")),
+        "{out}"
+    );
+}
+
+#[test]
+fn mint_a_ps256_validation_token_that_decode_verifies_as_ps256_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../twilio-token/tests/fixtures");
+    let spec = serde_json::json!({"kind": "validation", "account_sid": ACCOUNT, "api_key_sid": KEY,
+        "credential_sid": "CR0123456789abcdef0123456789abcdef", "algorithm": "PS256",
+        "private_key": std::fs::read_to_string(fixtures.join("rsa_pkcs8.pem")).unwrap(),
+        "request": {"method": "GET", "path": "/"}});
+    let token = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(spec.to_string()));
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let public = fixtures.join("rsa_public.pem");
+    let decode = |alg: &[&str]| {
+        run(bin(dir.path())
+            .args(["decode", token.stdout.trim(), "--public-key"])
+            .arg(&public)
+            .args(alg))
+    };
+    let r = decode(&["--alg", "PS256"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["header"]["alg"], "PS256");
+    assert_eq!(out["payload"]["iss"], KEY);
+    let r = decode(&[]);
+    assert_eq!(r.code, 1, "RS256 is the default, and PS256 is not RS256");
+    assert!(r.stderr.contains("PS256"), "{}", r.stderr);
+
+    let mut bad = spec;
+    bad["algorithm"] = "RS384".into();
+    let r = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(bad.to_string()));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("RS256") && r.stderr.contains("PS256"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("PRIVATE KEY"), "{}", r.stderr);
+}
+
+#[test]
+fn mint_a_jwt_spec_as_twilio_python_does_and_decode_it_with_its_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden: Vec<Value> = serde_json::from_str(include_str!(
+        "../../twilio-token/tests/fixtures/golden.json"
+    ))
+    .unwrap();
+    let case = golden.iter().find(|c| c["name"] == "jwt_hs512").unwrap();
+    let r = run(bin(dir.path())
+        .args(["mint", "--spec", "-"])
+        .write_stdin(case["spec"].to_string()));
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, case["token"].as_str().unwrap()),
+        "{}",
+        r.stderr
+    );
+    let secret = case["spec"]["secret"].as_str().unwrap();
+    let decode = |alg: &str| {
+        run(bin(dir.path()).args([
+            "decode",
+            r.stdout.trim(),
+            "--secret",
+            secret,
+            "--alg",
+            alg,
+            "--at",
+            AT,
+        ]))
+    };
+    let ok = decode("HS512");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let out: Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(out["header"]["alg"], "HS512");
+    assert_eq!(out["payload"]["scope"], "x");
+    assert_eq!(decode("HS256").code, 1);
 }

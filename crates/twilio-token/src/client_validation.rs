@@ -1,4 +1,5 @@
-//! Client validation tokens: RS256 JWTs that let Twilio check a REST request came from you.
+//! Client validation tokens: RS256 (or PS256) JWTs that let Twilio check a REST request came
+//! from you.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -6,7 +7,7 @@ use std::fmt::Write as _;
 use ring::digest::{SHA256, digest};
 
 use crate::algorithm::Algorithm;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result, err};
 use crate::jws;
 use crate::jwt::{self, Body, Lifetime, Payload};
 use crate::key::EncodingKey;
@@ -49,6 +50,9 @@ pub struct ValidationPayload {
 /// A client validation JWT: RS256, header `cty: twilio-pkrv;v=1` and `kid` = the credential
 /// SID, five minutes of life, with the request hash in `hrh`/`rqh`.
 ///
+/// [`algorithm`](Self::algorithm) signs it with PS256 instead, as twilio-node and twilio-java
+/// can; twilio-python signs with RS256 only.
+///
 /// ```
 /// use twilio_token::client_validation::{ClientValidationJwt, ValidationPayload};
 /// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa_pkcs8.pem")).unwrap();
@@ -69,6 +73,7 @@ pub struct ClientValidationJwt {
     api_key_sid: String,
     credential_sid: String,
     key: EncodingKey,
+    algorithm: Algorithm,
     request: ValidationPayload,
 }
 
@@ -87,8 +92,27 @@ impl ClientValidationJwt {
             api_key_sid: api_key_sid.into(),
             credential_sid: credential_sid.into(),
             key: EncodingKey::from_rsa_pem(private_key_pem)?,
+            algorithm: Algorithm::RS256,
             request,
         })
+    }
+
+    /// The signing algorithm: [`Algorithm::RS256`] (the default) or [`Algorithm::PS256`]. Any
+    /// other algorithm fails when the token is signed.
+    ///
+    /// ```
+    /// use twilio_token::{Algorithm, ClientValidationJwt, client_validation::ValidationPayload};
+    /// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsa_pkcs8.pem")).unwrap();
+    /// let request = ValidationPayload { method: "GET".into(), path: "/".into(), ..Default::default() };
+    /// let jwt = ClientValidationJwt::new("ACxxx", "SKxxx", "CRxxx", &pem, request)?
+    ///     .algorithm(Algorithm::PS256)
+    ///     .to_jwt()?;
+    /// # let _ = jwt;
+    /// # Ok::<(), twilio_token::Error>(())
+    /// ```
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
     }
 
     /// Signs the token now.
@@ -98,17 +122,20 @@ impl ClientValidationJwt {
 
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
+        let alg = self.algorithm;
+        if !matches!(alg, Algorithm::RS256 | Algorithm::PS256) {
+            return err(ErrorKind::Unsupported(format!(
+                "a client validation token is signed with RS256 or PS256, not {alg}"
+            )));
+        }
         let life = Lifetime {
             ttl: 300,
             ..Lifetime::default()
         };
         let body = request_hashes(&self.request);
         let payload = Payload::new(body, &self.api_key_sid, Some(&self.account_sid), &life, now);
-        let header = jwt::header_json(
-            Algorithm::RS256,
-            &[("cty", CONTENT_TYPE), ("kid", &self.credential_sid)],
-        );
-        payload.with_json(|payload| jws::sign(&header, payload, Algorithm::RS256, &self.key))
+        let header = jwt::header_json(alg, &[("cty", CONTENT_TYPE), ("kid", &self.credential_sid)]);
+        payload.with_json(|payload| jws::sign(&header, payload, alg, &self.key))
     }
 }
 

@@ -5,7 +5,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result, err};
 use crate::json::{self, Sorted};
 use crate::jws;
 use crate::key::EncodingKey;
@@ -229,7 +229,9 @@ impl Jwt {
 
     lifetime_setters!();
 
-    /// An extra header field; `alg` and `typ` are always the token's own.
+    /// An extra header field; `alg` and `typ` are always the token's own. As PyJWT does, a
+    /// `b64` field is dropped (`b64: false`, a detached payload, is refused when signing) and a
+    /// `kid` must be a string.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.headers.insert(name.into(), value.into());
         self
@@ -249,6 +251,18 @@ impl Jwt {
     /// Signs the token as if the clock read `now` (Unix seconds).
     pub fn encode_at(&self, key: &EncodingKey, now: i64) -> Result<String> {
         let mut headers = self.headers.clone();
+        // PyJWT leaves out any b64 but false (true is the default); false would leave the
+        // payload unencoded (RFC 7797), which this crate does not write.
+        if headers.remove("b64") == Some(Value::Bool(false)) {
+            return err(ErrorKind::Unsupported(
+                "a b64: false header (an unencoded payload, RFC 7797)".into(),
+            ));
+        }
+        if headers.get("kid").is_some_and(|kid| !kid.is_string()) {
+            return err(ErrorKind::Unsupported(
+                "a kid header that is not a string".into(),
+            ));
+        }
         headers.insert("typ".into(), "JWT".into());
         headers.insert("alg".into(), self.algorithm.as_str().into());
         let mut header = Vec::with_capacity(96);

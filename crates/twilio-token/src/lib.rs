@@ -30,10 +30,11 @@
 //! # Layout
 //!
 //! - [`access_token`]: access tokens and their [`grants`], each grant defined once for writing
-//!   and reading; [`access_token::decode`] reads one back as [`AccessClaims`].
+//!   and reading; [`access_token::decode`] reads one back as [`AccessClaims`], legacy grant
+//!   names ([`grants::LegacyGrant`]) included, which are read and never written.
 //! - [`client`]: client capability tokens and their scope URIs.
 //! - [`taskrouter`]: worker, task queue and workspace capability tokens.
-//! - [`client_validation`]: client validation tokens (RS256).
+//! - [`client_validation`]: client validation tokens (RS256, or PS256 as twilio-node signs).
 //! - [`jwt`]: the base every type builds on: registered claims, lifetimes, [`Nbf`].
 //! - [`jws`]: compact serialisation, [`decode`] and [`Validation`]; [`Header`].
 //! - [`key`]: [`EncodingKey`] and [`DecodingKey`], one file per key family (HMAC, RSA, EC,

@@ -12,13 +12,27 @@
 //! {"kind": "worker", "account_sid": "AC..", "auth_token": "..", "workspace_sid": "WS..",
 //!  "channel": "WK..", "allow": {"update_activities": true}}
 //! {"kind": "validation", "account_sid": "AC..", "api_key_sid": "SK..", "credential_sid": "CR..",
-//!  "private_key": "-----BEGIN PRIVATE KEY-----...", "request": {"method": "GET", "path": "/",
-//!  "query_string": "", "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"], "body": ""}}
+//!  "private_key": "-----BEGIN PRIVATE KEY-----...", "algorithm": "RS256",
+//!  "request": {"method": "GET", "path": "/", "query_string": "",
+//!  "headers": {"Host": "api.twilio.com"}, "signed_headers": ["host"], "body": ""}}
+//! {"kind": "jwt", "secret": "..", "issuer": "SK..", "subject": "AC..", "algorithm": "HS256",
+//!  "ttl": 3600, "headers": {"kid": "k1"}, "payload": {"scope": "x"}}
 //! ```
 //!
-//! `nbf` absent means now, `null` leaves it out, a number sets it. Unknown fields are errors, so
-//! a typo never silently drops a grant. Object key order is kept where the reference's output
-//! depends on it (voice params, the client's capability order, its params and filters).
+//! `nbf` absent means now, `null` leaves it out, a number sets it; `valid_until`, when set and
+//! non-zero, replaces now + `ttl` as `exp`. Unknown fields are errors, so a typo never silently
+//! drops a grant. Object key order is kept where the reference's output depends on it (voice
+//! params, the client's capability order, its params and filters, a jwt's payload).
+//!
+//! A validation token's `algorithm` is `RS256` (absent: the reference's only one) or `PS256` (as
+//! twilio-node and twilio-java sign).
+//!
+//! `jwt` is the reference's `Jwt` base class as a subclass would use it: `payload` is what its
+//! `_generate_payload` returns and `headers` what its `_generate_headers` returns. The payload
+//! keeps its order, then `iss`, `exp`, `nbf` and `sub` (when non-empty) are set, each replacing a
+//! payload member of that name in place; the headers are sorted, with `alg` and `typ: JWT`
+//! always the token's own. `algorithm` is `HS256` (absent, `null` or `""`), `HS384` or `HS512`.
+//! As PyJWT does, a `b64` header is left out (`false` is refused) and a `kid` must be a string.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -26,10 +40,12 @@ use serde_json::{Map, Value};
 
 use crate::access_token::AccessToken;
 use crate::access_token::grants::Grant;
+use crate::algorithm::Algorithm;
 use crate::client::ClientCapabilityToken;
 use crate::client_validation::{ClientValidationJwt, HeaderValue, ValidationPayload};
 use crate::error::{ErrorKind, Result, err};
-use crate::jwt::Nbf;
+use crate::jwt::{Jwt, Nbf};
+use crate::key::EncodingKey;
 use crate::taskrouter::{Allow, TaskRouterCapabilityToken};
 
 /// Mints the token a JSON spec describes.
@@ -68,6 +84,7 @@ pub fn mint_value(spec: Value) -> Result<String> {
         }
         "worker" | "taskqueue" | "workspace" => taskrouter(&kind, parse(map)?),
         "validation" => validation(parse(map)?),
+        "jwt" => jwt(parse(map)?),
         other => {
             // Echo only what looks like a mistyped kind, never an arbitrary (secret?) string.
             let shown = if other.len() <= 16 && other.bytes().all(|b| b.is_ascii_lowercase()) {
@@ -76,7 +93,7 @@ pub fn mint_value(spec: Value) -> Result<String> {
                 String::new()
             };
             err(ErrorKind::InvalidSpec(format!(
-                "unknown kind{shown}: expected access, client, worker, taskqueue, workspace or validation"
+                "unknown kind{shown}: expected access, client, worker, taskqueue, workspace, validation or jwt"
             )))
         }
     }
@@ -297,6 +314,8 @@ struct ValidationSpec {
     api_key_sid: String,
     credential_sid: String,
     private_key: String,
+    /// `RS256` (absent or `null`) or `PS256`.
+    algorithm: Option<String>,
     at: Option<i64>,
     request: RequestSpec,
 }
@@ -317,6 +336,15 @@ struct RequestSpec {
 }
 
 fn validation(spec: ValidationSpec) -> Result<String> {
+    let algorithm = match spec.algorithm.as_deref() {
+        None | Some("RS256") => Algorithm::RS256,
+        Some("PS256") => Algorithm::PS256,
+        Some(_) => {
+            return err(ErrorKind::InvalidSpec(
+                "algorithm: a validation token is signed with \"RS256\" or \"PS256\"".into(),
+            ));
+        }
+    };
     let r = spec.request;
     let mut all_headers = Vec::with_capacity(r.headers.len());
     for (name, value) in r.headers {
@@ -350,5 +378,61 @@ fn validation(spec: ValidationSpec) -> Result<String> {
         spec.private_key.as_bytes(),
         request,
     )?
+    .algorithm(algorithm)
     .to_jwt_at(at(spec.at))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JwtSpec {
+    secret: String,
+    issuer: String,
+    subject: Option<String>,
+    /// `HS256` (absent, `null` or empty, as the reference's `algorithm or "HS256"`), `HS384`
+    /// or `HS512`.
+    algorithm: Option<String>,
+    ttl: Option<u32>,
+    valid_until: Option<i64>,
+    #[serde(default, deserialize_with = "nbf_field")]
+    nbf: Nbf,
+    #[serde(default)]
+    headers: Map<String, Value>,
+    #[serde(default)]
+    payload: Map<String, Value>,
+    at: Option<i64>,
+}
+
+/// The reference's `Jwt` base, as a subclass returning `headers` from `_generate_headers` and
+/// `payload` from `_generate_payload` mints it.
+fn jwt(spec: JwtSpec) -> Result<String> {
+    let algorithm = match spec.algorithm.as_deref().unwrap_or_default() {
+        "" | "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        _ => {
+            return err(ErrorKind::InvalidSpec(
+                "algorithm: a jwt spec is signed with \"HS256\", \"HS384\" or \"HS512\"".into(),
+            ));
+        }
+    };
+    let mut token = Jwt::new(spec.issuer)
+        .algorithm(algorithm)
+        .ttl(spec.ttl.unwrap_or(3600))
+        .nbf(spec.nbf);
+    if let Some(subject) = spec.subject {
+        token = token.subject(subject);
+    }
+    if let Some(t) = spec.valid_until {
+        token = token.valid_until(t);
+    }
+    for (name, value) in spec.headers {
+        token = token.header(name, value);
+    }
+    for (name, value) in spec.payload {
+        token = token.claim(name, value);
+    }
+    token.encode_at(
+        &EncodingKey::from_secret(spec.secret.as_bytes()),
+        at(spec.at),
+    )
 }

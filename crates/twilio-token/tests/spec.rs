@@ -146,3 +146,133 @@ fn a_secret_in_the_wrong_place_is_not_echoed() {
         assert!(!message.contains("hunter2-secret"), "{message}");
     }
 }
+
+#[test]
+fn legacy_grant_names_are_never_minted() {
+    for grant in [
+        r#"{"ip_messaging": {"service_sid": "IS1"}}"#,
+        r#"{"rtc": {}}"#,
+    ] {
+        let e = spec_error(&format!(
+            r#"{{"kind":"access","account_sid":"AC1","signing_key_sid":"SK1","secret":"s","grants":[{grant}]}}"#
+        ));
+        assert!(
+            e.contains("grants[0]") && e.contains("unknown variant"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_ps256_validation_token_differs_from_rs256_only_in_alg_and_signature() {
+    let pem = include_str!("fixtures/rsa_pkcs1.pem");
+    let spec = |algorithm: Option<&str>| {
+        let mut spec = serde_json::json!({"kind": "validation", "account_sid": "AC1",
+            "api_key_sid": "SK1", "credential_sid": "CR1", "private_key": pem, "at": AT,
+            "request": {"method": "POST", "path": "/x", "body": "a=1"}});
+        if let Some(alg) = algorithm {
+            spec["algorithm"] = alg.into();
+        }
+        spec::mint_value(spec)
+    };
+    let ps256 = spec(Some("PS256")).unwrap();
+    let rs256 = spec(None).unwrap();
+    assert_eq!(spec(Some("RS256")).unwrap(), rs256, "RS256 is the default");
+    assert_eq!(
+        ps256.split('.').nth(1),
+        rs256.split('.').nth(1),
+        "same claims"
+    );
+
+    let key = DecodingKey::from_public_pem(include_bytes!("fixtures/rsa_public.pem")).unwrap();
+    let at = Validation::default().at(AT);
+    let data = decode::<Claims>(&ps256, &key, &at.clone().algorithms(&[Algorithm::PS256])).unwrap();
+    assert_eq!(data.header.alg, Algorithm::PS256);
+    assert_eq!(
+        data.header.json(),
+        r#"{"alg":"PS256","cty":"twilio-pkrv;v=1","kid":"CR1","typ":"JWT"}"#
+    );
+    assert_eq!(data.claims["hrh"], "");
+    let e =
+        decode::<Claims>(&ps256, &key, &at.clone().algorithms(&[Algorithm::RS256])).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::AlgorithmNotAllowed(_)),
+        "{e:?}"
+    );
+    for bad in ["ps256", "RS512", "HS256", ""] {
+        let e = spec(Some(bad)).unwrap_err().to_string();
+        assert!(e.contains("algorithm") && e.contains("PS256"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn a_validation_token_is_signed_with_rs256_or_ps256_only() {
+    use twilio_token::ClientValidationJwt;
+    use twilio_token::client_validation::ValidationPayload;
+    let pem = include_bytes!("fixtures/rsa_pkcs8.pem");
+    let token = |alg| {
+        ClientValidationJwt::new("AC1", "SK1", "CR1", pem, ValidationPayload::default())
+            .unwrap()
+            .algorithm(alg)
+            .to_jwt_at(AT)
+    };
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        let jwt = token(alg).unwrap();
+        assert_eq!(dangerous::decode_unverified(&jwt).unwrap().header.alg, alg);
+    }
+    for alg in [Algorithm::RS384, Algorithm::PS512, Algorithm::HS256] {
+        let e = token(alg).unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsupported(_)),
+            "{alg}: {e:?}"
+        );
+        assert!(e.to_string().contains("RS256 or PS256"), "{e}");
+    }
+}
+
+#[test]
+fn a_jwt_spec_mints_the_base_with_its_payload_and_headers() {
+    let token = spec::mint(
+        r#"{"kind": "jwt", "secret": "s", "issuer": "SK1", "subject": "AC1", "algorithm": "HS384",
+        "ttl": 60, "nbf": null, "at": 1700000000, "headers": {"kid": "k", "b64": true, "alg": "x"},
+        "payload": {"z": 1, "iss": "replaced", "a": {"b": [1.50, 1E2]}}}"#,
+    )
+    .unwrap();
+    let at = Validation::default().at(AT);
+    let key = DecodingKey::from_secret(b"s");
+    assert!(
+        decode::<Claims>(&token, &key, &at).is_err(),
+        "HS384 is not HS256"
+    );
+    let data = decode::<Claims>(&token, &key, &at.algorithms(&[Algorithm::HS384])).unwrap();
+    assert_eq!(
+        data.header.json(),
+        r#"{"alg":"HS384","kid":"k","typ":"JWT"}"#
+    );
+    let payload = serde_json::Value::Object(data.claims).to_string();
+    assert_eq!(
+        payload,
+        r#"{"z":1,"iss":"SK1","a":{"b":[1.5,100.0]},"exp":1700000060,"sub":"AC1"}"#
+    );
+}
+
+#[test]
+fn a_jwt_spec_refuses_what_the_reference_cannot_mint() {
+    let base = r#""kind": "jwt", "secret": "s", "issuer": "SK1""#;
+    for (extra, needle) in [
+        (r#""algorithm": "RS256""#, "HS256"),
+        (r#""algorithm": "hs256""#, "HS512"),
+        (r#""headers": {"b64": false}"#, "b64"),
+        (r#""headers": {"kid": 5}"#, "kid"),
+        (r#""payload": [1]"#, "payload"),
+        (r#""claims": {}"#, "claims"),
+        (r#""ttl": -1"#, "ttl"),
+    ] {
+        let e = spec_error(&format!("{{{base}, {extra}}}"));
+        assert!(e.contains(needle), "{extra}: {e}");
+    }
+    let e = spec_error(r#"{"kind": "jwt", "secret": "s"}"#);
+    assert!(e.contains("issuer"), "{e}");
+    let e = spec_error(r#"{"kind": "jwt", "secret": "", "issuer": "SK1"}"#);
+    assert!(e.contains("key"), "an empty secret signs nothing: {e}");
+}

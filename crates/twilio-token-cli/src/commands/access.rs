@@ -5,6 +5,7 @@ use serde_json::Value;
 use twilio_token::grants::{
     ChatGrant, PlaybackGrant, SyncGrant, TaskRouterGrant, VideoGrant, VoiceGrant,
 };
+use twilio_token::region::Region;
 use twilio_token::{AccessToken, Nbf, sid};
 
 use crate::Failure;
@@ -18,9 +19,9 @@ pub struct Args {
     /// Seconds until the token expires (at most 86400).
     #[arg(long, default_value_t = 3600)]
     ttl: u32,
-    /// The Twilio region for the `twr` header, e.g. us1 or ie1.
+    /// The Twilio Region of the API key, for the `twr` header: us1, ie1 or au1 (any case).
     #[arg(long)]
-    region: Option<String>,
+    region: Option<Region>,
     /// Not valid before this Unix time (default: now).
     #[arg(long, conflicts_with = "no_nbf")]
     nbf: Option<i64>,
@@ -165,7 +166,8 @@ pub fn run(a: Args) -> Result<(), Failure> {
         token = token.valid_until(t);
     }
     if let Some(region) = a.region {
-        token = token.region(region);
+        // Always the lower-case name, whatever case was typed.
+        token = token.region(region.as_str());
     }
 
     if a.video || a.video_room.is_some() {

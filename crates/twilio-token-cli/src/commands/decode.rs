@@ -2,8 +2,14 @@
 //! given.
 
 use serde_json::{Map, Value, json};
+use twilio_token::access_token::MAX_TTL;
+use twilio_token::grants::LegacyGrant;
 use twilio_token::jwk::JwkSet;
-use twilio_token::{Algorithm, DecodingKey, TokenData, Validation, dangerous};
+use twilio_token::key::ApiKeys;
+use twilio_token::region::{Region, UnknownRegion};
+use twilio_token::{
+    Algorithm, DecodingKey, ErrorKind, TokenData, Validation, dangerous, identity, sid,
+};
 
 use crate::{Failure, describe};
 
@@ -13,8 +19,12 @@ pub struct Args {
     /// The token, or - to read it from standard input.
     token: String,
     /// Verify with this HMAC secret (an API key secret or auth token).
-    #[arg(long, conflicts_with_all = ["public_key", "jwks"])]
+    #[arg(long, conflicts_with_all = ["public_key", "jwks", "api_keys"])]
     secret: Option<String>,
+    /// Verify with the API key the token's iss names, from this keys file (the server's:
+    /// {"keys": [{"sid": "SK...", "secret": "..."}, ...]}).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["public_key", "jwks"])]
+    api_keys: Option<String>,
     /// Verify with the public key in this PEM file: RSA (RS256 unless --alg says otherwise),
     /// P-256 (ES256), P-384 (ES384) or Ed25519 (EdDSA).
     #[arg(long, value_name = "PEM_FILE", conflicts_with = "jwks")]
@@ -41,7 +51,8 @@ pub struct Args {
     /// Accept a verified token that has no exp (one that never expires); refused by default.
     #[arg(long)]
     allow_no_exp: bool,
-    /// Print a summary for people (identity, grants, time left) instead of JSON.
+    /// Print a summary for people (identity, grants, Region, time left) instead of JSON, with
+    /// the problems Twilio would answer an access token with, each naming its error code.
     #[arg(long)]
     explain: bool,
 }
@@ -55,32 +66,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let token = token.trim();
 
-    let key = match (&args.secret, &args.public_key, &args.jwks) {
-        (Some(secret), _, _) => Some((
-            Key::One(DecodingKey::from_secret(secret.as_bytes())),
-            vec![Algorithm::HS256],
-        )),
-        (None, Some(path), _) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
-            let key =
-                DecodingKey::from_public_pem(&pem).or_else(|_| DecodingKey::from_rsa_pem(&pem))?;
-            let default = [
-                Algorithm::RS256,
-                Algorithm::ES256,
-                Algorithm::ES384,
-                Algorithm::EdDSA,
-            ]
-            .into_iter()
-            .filter(|a| key.fits(*a))
-            .collect();
-            Some((Key::One(key), default))
-        }
-        (None, None, Some(source)) => {
-            Some((Key::Set(load_jwks(source)?), Algorithm::ASYMMETRIC.to_vec()))
-        }
-        (None, None, None) => None,
-    };
+    let key = key(&args)?;
     let data = match key {
         Some((key, default_algorithms)) => {
             let algorithms = if args.algorithms.is_empty() {
@@ -110,14 +96,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 Key::Set(set) => {
                     twilio_token::decode::<twilio_token::Claims>(token, set, &validation)
                 }
+                Key::ApiKeys(keys) => {
+                    twilio_token::decode::<twilio_token::Claims>(token, keys, &validation)
+                }
             }
-            .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?
+            .map_err(|e| match (&args.api_keys, e.kind()) {
+                // The library's message is about kid, which a keys file does not use.
+                (Some(path), ErrorKind::UnknownKey) => Failure::Invalid(format!(
+                    "invalid token: no key in {path} has the token's iss {} (Twilio error 20107)",
+                    unverified_iss(token)
+                )),
+                _ => Failure::Invalid(format!("invalid token: {}", describe(&e))),
+            })?
         }
         None => {
             let data = dangerous::decode_unverified(token)
                 .map_err(|e| Failure::Invalid(format!("invalid token: {}", describe(&e))))?;
             eprintln!(
-                "warning: signature NOT verified (no --secret, --public-key or --jwks given)"
+                "warning: signature NOT verified (no --secret, --api-keys, --public-key or --jwks given)"
             );
             data
         }
@@ -125,7 +121,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.explain {
         print!(
             "{}",
-            explain(&data, args.at.unwrap_or_else(twilio_token::now))
+            explain(
+                &data,
+                args.at.unwrap_or_else(twilio_token::now),
+                args.secret.is_some() || args.api_keys.is_some()
+            )
         );
     } else {
         println!(
@@ -140,6 +140,98 @@ pub fn run(args: Args) -> Result<(), Failure> {
 enum Key {
     One(DecodingKey),
     Set(JwkSet),
+    ApiKeys(ApiKeys),
+}
+
+/// The key the flags name, with the algorithms it accepts unless --alg says otherwise.
+fn key(args: &Args) -> Result<Option<(Key, Vec<Algorithm>)>, Failure> {
+    let key = if let Some(secret) = &args.secret {
+        let key = DecodingKey::from_secret(secret.as_bytes());
+        (Key::One(key), vec![Algorithm::HS256])
+    } else if let Some(path) = &args.api_keys {
+        (Key::ApiKeys(load_api_keys(path)?), vec![Algorithm::HS256])
+    } else if let Some(path) = &args.public_key {
+        let pem = std::fs::read(path)
+            .map_err(|e| Failure::Invalid(format!("cannot read {path}: {e}")))?;
+        let key =
+            DecodingKey::from_public_pem(&pem).or_else(|_| DecodingKey::from_rsa_pem(&pem))?;
+        let default = [
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+        ]
+        .into_iter()
+        .filter(|a| key.fits(*a))
+        .collect();
+        (Key::One(key), default)
+    } else if let Some(source) = &args.jwks {
+        (Key::Set(load_jwks(source)?), Algorithm::ASYMMETRIC.to_vec())
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(key))
+}
+
+/// The server's keys file. TODO(merge): use twilio_token_server::keys.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    /// Which key the server signs with; decoding does not need it.
+    #[serde(default, rename = "signing_key")]
+    _signing_key: Option<String>,
+    keys: Vec<KeyEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    sid: String,
+    secret: String,
+}
+
+/// The API keys in a keys file. No message quotes the file, which holds secrets.
+fn load_api_keys(path: &str) -> Result<ApiKeys, Failure> {
+    let text = super::read_input(path, "the keys file")?;
+    let file: KeysFile = serde_json::from_str(&text).map_err(|e| {
+        Failure::Invalid(format!(
+            "--api-keys {path}: not a keys file (line {}, column {}): expected {{\"keys\": [{{\"sid\": \"SK...\", \"secret\": \"...\"}}, ...]}}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if file.keys.is_empty() {
+        return Err(Failure::Invalid(format!(
+            "--api-keys {path}: the file lists no keys"
+        )));
+    }
+    let mut keys = ApiKeys::new();
+    for (i, entry) in file.keys.iter().enumerate() {
+        if entry.sid.is_empty() || entry.secret.is_empty() {
+            return Err(Failure::Invalid(format!(
+                "--api-keys {path}: keys[{i}] needs a non-empty sid and secret"
+            )));
+        }
+        if keys.sids().any(|sid| sid == entry.sid) {
+            return Err(Failure::Invalid(format!(
+                "--api-keys {path}: keys[{i}]: {:?} is listed twice",
+                entry.sid
+            )));
+        }
+        keys = keys.with(entry.sid.as_str(), entry.secret.as_bytes());
+    }
+    Ok(keys)
+}
+
+/// The token's `iss`, read without verifying, for a message; quoted, or "(none)".
+fn unverified_iss(token: &str) -> String {
+    let iss = dangerous::decode_unverified(token).ok().and_then(|d| {
+        d.claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    iss.map_or_else(|| "(none)".into(), |iss| format!("{iss:?}"))
 }
 
 /// A JWK Set (or one PEM public key) from a file, or a JWK Set fetched from an https URL.
@@ -175,13 +267,15 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
     Ok(set)
 }
 
-/// A summary of a token for people.
-fn explain(data: &TokenData, now: i64) -> String {
+/// A summary of a token for people. `hmac_verified`: the token verified with an HMAC secret
+/// from the command line (which sharpens the Auth Token hint).
+fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> String {
     let (h, c) = (&data.header, &data.claims);
     let text =
         |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+    let access = h.cty.as_deref() == Some("twilio-fpa;v=1");
     let kind = match h.cty.as_deref() {
-        Some("twilio-fpa;v=1") => "access token",
+        _ if access => "access token",
         Some("twilio-pkrv;v=1") => "client validation token",
         _ if c.contains_key("scope") => "client capability token",
         _ if c.contains_key("policies") => "TaskRouter capability token",
@@ -196,15 +290,26 @@ fn explain(data: &TokenData, now: i64) -> String {
     if let Some(sub) = text(c, "sub").or_else(|| text(c, "account_sid")) {
         line("account", sub);
     }
-    if let Some(region) = &h.twr {
-        line("region", region.to_string());
+    match (&h.twr, access) {
+        (Some(twr), _) if twr.parse::<Region>().is_err() => {
+            line("region", format!("{twr:?} (not a Twilio Region)"))
+        }
+        (Some(twr), _) => line("region", twr.to_string()),
+        (None, true) => line("region", "us1 (no twr header)".into()),
+        (None, false) => {}
     }
     if let Some(Value::Object(grants)) = c.get("grants") {
         if let Some(identity) = text(grants, "identity") {
             line("identity", identity);
         }
         for (name, grant) in grants.iter().filter(|(k, _)| *k != "identity") {
-            line("grant", format!("{name} {grant}"));
+            match LegacyGrant::successor(name) {
+                Some(now) => line(
+                    "grant",
+                    format!("{name} {grant} (legacy name of {now}: read, never minted)"),
+                ),
+                None => line("grant", format!("{name} {grant}")),
+            }
         }
     }
     if let Some(scope) = text(c, "scope") {
@@ -237,7 +342,138 @@ fn explain(data: &TokenData, now: i64) -> String {
         };
         line("expires", format!("{} ({when})", utc(exp)));
     }
+    if access {
+        for (label, finding) in twilio_findings(data, hmac_verified) {
+            line(label, finding);
+        }
+    }
     out
+}
+
+/// What Twilio would say about an access token, each problem with the error code Twilio
+/// answers it with: `("problem" | "hint" | "warning" | "note", text)`.
+fn twilio_findings(data: &TokenData, hmac_verified: bool) -> Vec<(&'static str, String)> {
+    let (h, c) = (&data.header, &data.claims);
+    let mut found = Vec::new();
+    let is_sid = |v: Option<&str>, prefix| v.is_some_and(|v| sid::validate("", v, prefix).is_ok());
+
+    let iss = c.get("iss").and_then(Value::as_str);
+    if !is_sid(iss, "SK") {
+        found.push((
+            "problem",
+            format!(
+                "Twilio error 20103: iss {} is not an API key SID (SK and 32 hex digits)",
+                shown(iss)
+            ),
+        ));
+        if is_sid(iss, "AC") {
+            let why = if hmac_verified {
+                "it verifies with the secret given, which is then likely the Auth Token"
+            } else {
+                "a likely Auth Token used as the secret"
+            };
+            found.push((
+                "hint",
+                format!(
+                    "iss is an Account SID: {why}; sign access tokens with an API key's secret and name the key (SK...) in iss"
+                ),
+            ));
+        }
+    }
+    let sub = c.get("sub").and_then(Value::as_str);
+    if !is_sid(sub, "AC") {
+        found.push((
+            "problem",
+            format!(
+                "Twilio error 20103: sub {} is not an Account SID (AC and 32 hex digits)",
+                shown(sub)
+            ),
+        ));
+    }
+
+    let empty = Map::new();
+    let grants = c.get("grants").and_then(Value::as_object).unwrap_or(&empty);
+    let identity = grants.get("identity").and_then(Value::as_str);
+    let keys: Vec<&str> = grants
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "identity")
+        .collect();
+    if keys.is_empty() {
+        found.push((
+            "problem",
+            "Twilio error 20106: the token grants nothing (no grant in \"grants\")".into(),
+        ));
+    }
+    for key in keys {
+        // A legacy grant is held to the rule of the grant that replaced it.
+        let product = LegacyGrant::successor(key).unwrap_or(key);
+        if identity::rule(product).is_none() {
+            continue; // TaskRouter and Playback take any identity, or none
+        }
+        match identity {
+            None => found.push((
+                "problem",
+                format!(
+                    "Twilio error 20106: the {key} grant needs an identity and the token has none"
+                ),
+            )),
+            Some(id) => {
+                if let Err(broken) = identity::check(id, [product]) {
+                    found.push((
+                        "problem",
+                        format!("Twilio error 20106: identity {id:?} breaks the rule: {broken}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    let time = |k: &str| c.get(k).and_then(Value::as_f64).map(|t| t as i64);
+    let start = time("nbf")
+        .map(|t| (t, "nbf"))
+        .or(time("iat").map(|t| (t, "iat")));
+    if let (Some(exp), Some((start, from))) = (time("exp"), start) {
+        let ttl = exp - start;
+        if ttl > i64::from(MAX_TTL) {
+            found.push((
+                "problem",
+                format!(
+                    "Twilio error 20157: the token lives {} (exp - {from}), more than Twilio's 24 hours",
+                    duration(ttl)
+                ),
+            ));
+        } else if ttl < TOKEN_WILL_EXPIRE {
+            found.push((
+                "warning",
+                format!(
+                    "the token lives only {} (exp - {from}): the SDKs raise tokenWillExpire about three minutes before exp, so at once",
+                    duration(ttl.max(0))
+                ),
+            ));
+        }
+    }
+
+    match &h.twr {
+        None => found.push((
+            "note",
+            "no twr header: Twilio takes the token as for us1, so its API key must be a us1 key"
+                .into(),
+        )),
+        Some(twr) if twr.parse::<Region>().is_err() => {
+            found.push(("note", format!("twr {twr:?}: {UnknownRegion}")))
+        }
+        Some(_) => {}
+    }
+    found
+}
+
+/// How far ahead of `exp` the Twilio SDKs raise `tokenWillExpire`, in seconds.
+const TOKEN_WILL_EXPIRE: i64 = 180;
+
+/// A claim's string value for a message, quoted, or "missing".
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(|| "(missing)".into(), |v| format!("{v:?}"))
 }
 
 fn duration(secs: i64) -> String {

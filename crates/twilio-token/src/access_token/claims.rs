@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::grants::{Grant, GrantsClaim};
+use super::grants::{Grant, GrantsClaim, LegacyGrant};
 use crate::error::Result;
 use crate::jws::{self, TokenData, Validation};
 use crate::key::KeySource;
@@ -39,11 +39,16 @@ pub struct AccessClaims {
     pub identity: Option<String>,
     /// The grants, in the token's order.
     pub grants: Vec<Grant>,
+    /// The grants under legacy names (`ip_messaging`, `rtc`), in the token's order. They are
+    /// never minted: a token built from these claims leaves them out unless the caller turns
+    /// them into current grants (an `ip_messaging` grant is a [`ChatGrant`](crate::grants::ChatGrant)).
+    pub legacy: Vec<LegacyGrant>,
 }
 
 /// Verifies an access token and reads its claims, checking what [`decode`](crate::decode)
-/// checks. A token whose grants are not the six kinds twilio-python writes, or whose claims
-/// have the wrong types, is refused with [`ErrorKind::InvalidClaim`](crate::ErrorKind).
+/// checks. A token whose grants are not the six kinds twilio-python writes or the two
+/// [legacy](LegacyGrant) ones, or whose claims have the wrong types, is refused with
+/// [`ErrorKind::InvalidClaim`](crate::ErrorKind).
 ///
 /// See [`AccessClaims`] for an example.
 pub fn decode(
@@ -76,6 +81,7 @@ impl<'de> Deserialize<'de> for AccessClaims {
             nbf: c.nbf,
             identity: c.grants.identity.map(|i| i.into_owned()),
             grants: c.grants.grants.into_owned(),
+            legacy: c.grants.legacy,
         })
     }
 }
@@ -103,7 +109,11 @@ mod tests {
                 ErrorKind::Malformed("payload names a claim twice"),
             ),
             (
-                r#"{"jti":"a","grants":{"rtc":{}},"iss":"b","exp":1}"#,
+                r#"{"jti":"a","grants":{"sip":{}},"iss":"b","exp":1}"#,
+                ErrorKind::InvalidClaim("claims do not have the expected shape"),
+            ),
+            (
+                r#"{"jti":"a","grants":{"rtc":{"room":"r"}},"iss":"b","exp":1}"#,
                 ErrorKind::InvalidClaim("claims do not have the expected shape"),
             ),
             (
@@ -133,6 +143,75 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    /// An access token carrying `grants`, signed by hand with the `Jwt` base: the reference
+    /// cannot mint legacy grants, so no builder here can either.
+    fn hand_signed(grants: serde_json::Value) -> String {
+        crate::Jwt::new("SK1")
+            .subject("AC1")
+            .header("cty", "twilio-fpa;v=1")
+            .claim("jti", "SK1-1700000000")
+            .claim("grants", grants)
+            .encode_at(&crate::EncodingKey::from_secret(b"secret"), 1_700_000_000)
+            .unwrap()
+    }
+
+    #[test]
+    fn legacy_grants_are_read_apart_from_the_grants() {
+        use crate::grants::{LegacyGrant, RtcGrant};
+        let token = hand_signed(serde_json::json!({
+            "ip_messaging": {"service_sid": "IS1", "endpoint_id": "e", "deployment_role_sid": "RL1",
+                "push_credential_sid": "CR1"},
+            "video": {"room": "r"},
+            "rtc": {"configuration_profile_sid": "VS1"},
+            "identity": "alice",
+        }));
+        let key = DecodingKey::from_secret(b"secret");
+        let claims = decode(&token, &key, &Validation::default().at(1_700_000_001))
+            .unwrap()
+            .claims;
+        assert_eq!(claims.grants, [Grant::Video(VideoGrant::room("r"))]);
+        assert_eq!(
+            claims.legacy,
+            [
+                LegacyGrant::IpMessaging(ChatGrant {
+                    service_sid: Some("IS1".into()),
+                    endpoint_id: Some("e".into()),
+                    deployment_role_sid: Some("RL1".into()),
+                    push_credential_sid: Some("CR1".into()),
+                }),
+                LegacyGrant::Rtc(RtcGrant {
+                    configuration_profile_sid: Some("VS1".into())
+                }),
+            ]
+        );
+        assert_eq!(claims.identity.as_deref(), Some("alice"));
+
+        // Minting from what was read writes the current grants only.
+        let mut again = AccessToken::new(claims.sub.as_str(), claims.iss.as_str(), "secret");
+        for grant in claims.grants {
+            again.add_grant(grant);
+        }
+        let json = String::from_utf8(payload(&again.to_jwt_at(1_700_000_000).unwrap())).unwrap();
+        assert!(
+            json.contains(r#""grants":{"video":{"room":"r"}}"#),
+            "{json}"
+        );
+        assert!(
+            !json.contains("ip_messaging") && !json.contains("rtc"),
+            "{json}"
+        );
+
+        // Empty legacy grants read too; their fields are checked as strictly as any grant's.
+        let empty = hand_signed(serde_json::json!({"ip_messaging": {}, "rtc": {}}));
+        let claims = decode(&empty, &key, &Validation::default().at(1_700_000_001))
+            .unwrap()
+            .claims;
+        assert_eq!(claims.legacy.len(), 2);
+        assert!(claims.grants.is_empty());
+        let typo = hand_signed(serde_json::json!({"ip_messaging": {"service": "IS1"}}));
+        assert!(decode(&typo, &key, &Validation::default().at(1_700_000_001)).is_err());
     }
 
     /// `token` with its payload replaced by `json`, signed again with `secret`.

@@ -5,6 +5,8 @@
 //! written only when it is set and non-empty, as the reference tests each field's truth. Voice
 //! and playback grants are shaped differently in a token than in their constructors; each has
 //! its token shape beside it ([`VoiceGrant`]'s `VoicePayload`), used both ways.
+//!
+//! Two older grant names are read but never written: [`LegacyGrant`] (`ip_messaging`, `rtc`).
 
 use std::borrow::Cow;
 
@@ -287,10 +289,70 @@ impl Grant {
     }
 }
 
-/// A member of the `grants` claim: the identity or one of [`Grant::KEYS`].
+/// A grant under a name that only older tokens carry: read when decoding, because twilio-go
+/// and twilio-csharp still read these names, and never written, because twilio-python does
+/// not write them (no [`Grant`] and no `mint --spec` grant is one). A decoded token keeps them
+/// apart from its grants, in [`AccessClaims::legacy`](crate::AccessClaims::legacy).
+///
+/// ```
+/// use twilio_token::grants::{LegacyGrant, RtcGrant};
+/// let old = LegacyGrant::Rtc(RtcGrant { configuration_profile_sid: Some("VSxxxxx".into()) });
+/// assert_eq!((old.key(), LegacyGrant::successor(old.key())), ("rtc", Some("video")));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LegacyGrant {
+    /// `ip_messaging`: the Chat grant under its name from before Programmable Chat.
+    IpMessaging(ChatGrant),
+    /// `rtc`: the grant of Twilio Conversations, the beta that became Programmable Video.
+    Rtc(RtcGrant),
+}
+
+/// The `rtc` grant of Twilio Conversations (the `ConversationsGrant` of the older libraries).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RtcGrant {
+    /// The configuration profile SID (`VS...`).
+    pub configuration_profile_sid: Option<String>,
+}
+
+impl LegacyGrant {
+    /// Each legacy key, with the key of the grant that replaced it.
+    pub const KEYS: [(&'static str, &'static str); 2] =
+        [("ip_messaging", "chat"), ("rtc", "video")];
+
+    /// The key of this grant in the token's `grants` claim.
+    pub fn key(&self) -> &'static str {
+        match self {
+            LegacyGrant::IpMessaging(_) => "ip_messaging",
+            LegacyGrant::Rtc(_) => "rtc",
+        }
+    }
+
+    /// The key of the grant that replaced the legacy grant `key` (`chat` for `ip_messaging`),
+    /// or `None` when `key` is not a legacy grant's.
+    pub fn successor(key: &str) -> Option<&'static str> {
+        LegacyGrant::KEYS
+            .iter()
+            .find(|(old, _)| *old == key)
+            .map(|(_, new)| *new)
+    }
+
+    /// Reads the legacy grant a token carries under `key`, the map's next value.
+    fn next_from<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Self, A::Error> {
+        Ok(match key {
+            "ip_messaging" => LegacyGrant::IpMessaging(map.next_value()?),
+            "rtc" => LegacyGrant::Rtc(map.next_value()?),
+            other => return Err(de::Error::unknown_field(other, &Grant::KEYS)),
+        })
+    }
+}
+
+/// A member of the `grants` claim: the identity, one of [`Grant::KEYS`] or a legacy key.
 enum Member {
     Identity,
     Grant(&'static str),
+    Legacy(&'static str),
 }
 
 impl<'de> Deserialize<'de> for Member {
@@ -307,8 +369,11 @@ impl<'de> Deserialize<'de> for Member {
                 if key == "identity" {
                     return Ok(Member::Identity);
                 }
-                match Grant::KEYS.iter().find(|k| **k == key) {
-                    Some(k) => Ok(Member::Grant(k)),
+                if let Some(k) = Grant::KEYS.iter().find(|k| **k == key) {
+                    return Ok(Member::Grant(k));
+                }
+                match LegacyGrant::KEYS.iter().find(|(k, _)| *k == key) {
+                    Some((k, _)) => Ok(Member::Legacy(k)),
                     None => Err(E::unknown_field(key, &Grant::KEYS)),
                 }
             }
@@ -332,14 +397,16 @@ impl Serialize for Grant {
 }
 
 /// A token's `grants` claim: each grant under its key, in order, then the identity. Written
-/// when minting and read when decoding.
+/// when minting and read when decoding; legacy grants are only read.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct GrantsClaim<'a> {
     pub grants: Cow<'a, [Grant]>,
     pub identity: Option<Cow<'a, str>>,
+    pub legacy: Vec<LegacyGrant>,
 }
 
 impl Serialize for GrantsClaim<'_> {
+    /// The grants and the identity; never `legacy`, which the reference does not write.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(None)?;
@@ -366,16 +433,19 @@ impl<'de> Deserialize<'de> for GrantsClaim<'static> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut grants = Vec::new();
                 let mut identity = None;
+                let mut legacy = Vec::new();
                 // The strict parser has refused names given twice.
                 while let Some(key) = map.next_key::<Member>()? {
                     match key {
                         Member::Identity => identity = Some(Cow::Owned(map.next_value()?)),
                         Member::Grant(key) => grants.push(Grant::next_from(key, &mut map)?),
+                        Member::Legacy(key) => legacy.push(LegacyGrant::next_from(key, &mut map)?),
                     }
                 }
                 Ok(GrantsClaim {
                     grants: grants.into(),
                     identity,
+                    legacy,
                 })
             }
         }
@@ -427,5 +497,23 @@ mod tests {
             PlaybackGrant::default().into(),
         ];
         assert_eq!(one_of_each.map(|g| g.key()), Grant::KEYS);
+    }
+
+    #[test]
+    fn the_legacy_keys_are_each_kinds_key_and_name_a_current_grant() {
+        let one_of_each = [
+            LegacyGrant::IpMessaging(ChatGrant::default()),
+            LegacyGrant::Rtc(RtcGrant::default()),
+        ];
+        assert_eq!(
+            one_of_each.map(|g| g.key()),
+            LegacyGrant::KEYS.map(|(k, _)| k)
+        );
+        for (old, new) in LegacyGrant::KEYS {
+            assert!(!Grant::KEYS.contains(&old), "{old} is not mintable");
+            assert!(Grant::KEYS.contains(&new), "{new} is a grant");
+            assert_eq!(LegacyGrant::successor(old), Some(new));
+        }
+        assert_eq!(LegacyGrant::successor("chat"), None);
     }
 }

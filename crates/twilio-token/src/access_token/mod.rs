@@ -164,6 +164,7 @@ impl AccessToken {
             grants: GrantsClaim {
                 grants: Cow::Borrowed(&self.grants),
                 identity: self.identity.as_deref().map(Cow::Borrowed),
+                legacy: Vec::new(),
             },
         };
         let payload = Payload::new(
