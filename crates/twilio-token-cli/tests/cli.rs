@@ -714,24 +714,45 @@ fn decode_api_keys_picks_the_key_the_token_names() {
 fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
     let dir = tempfile::tempdir().unwrap();
     let token = tutorial_token(dir.path());
+    let (a, b) = (
+        "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    );
+    let file =
+        |signing: &str, keys: &str| format!(r#"{{"signing_key": "{signing}", "keys": [{keys}]}}"#);
     for (text, needle) in [
         (
-            r#"{"keys": [{"sid": "SK1", "secret": 5}], "hunter2": 1}"#,
+            r#"{"keys": [{"sid": "SK1", "secret": 5}], "hunter2": 1}"#.to_owned(),
             "line 1",
         ),
         (
-            r#"{"keys": [{"sid": "SK1", "secert": "hunter2"}]}"#,
-            "not a keys file",
+            file(a, r#"{"sid": "SK1", "secert": "hunter2"}"#),
+            "expected",
         ),
-        (r#"{"keys": []}"#, "no keys"),
-        (r#"{"keys": [{"sid": "SK1", "secret": ""}]}"#, "keys[0]"),
         (
-            r#"{"keys": [{"sid": "SK1", "secret": "hunter2"}, {"sid": "SK1", "secret": "x"}]}"#,
+            file(a, r#"{"sid": "SKshort", "secret": "hunter2"}"#),
+            "not an API key SID",
+        ),
+        (
+            file(a, &format!(r#"{{"sid": "{a}", "secret": ""}}"#)),
+            "empty secret",
+        ),
+        (
+            file(
+                a,
+                &format!(
+                    r#"{{"sid": "{a}", "secret": "hunter2"}}, {{"sid": "{a}", "secret": "x"}}"#
+                ),
+            ),
             "listed twice",
         ),
-        ("hunter2", "not a keys file"),
+        (
+            file(b, &format!(r#"{{"sid": "{a}", "secret": "hunter2"}}"#)),
+            "signing_key",
+        ),
+        ("hunter2".to_owned(), "not JSON"),
     ] {
-        std::fs::write(dir.path().join("keys.json"), text).unwrap();
+        std::fs::write(dir.path().join("keys.json"), &text).unwrap();
         let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "keys.json"]));
         assert_eq!(r.code, 1, "{text}");
         assert!(

@@ -11,6 +11,8 @@ use twilio_token::{
     Algorithm, DecodingKey, ErrorKind, TokenData, Validation, dangerous, identity, sid,
 };
 
+use twilio_token_server::keys::KeysFile;
+
 use crate::{Failure, describe};
 
 /// Arguments of `decode`.
@@ -173,54 +175,13 @@ fn key(args: &Args) -> Result<Option<(Key, Vec<Algorithm>)>, Failure> {
     Ok(Some(key))
 }
 
-/// The server's keys file. TODO(merge): use twilio_token_server::keys.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeysFile {
-    /// Which key the server signs with; decoding does not need it.
-    #[serde(default, rename = "signing_key")]
-    _signing_key: Option<String>,
-    keys: Vec<KeyEntry>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyEntry {
-    sid: String,
-    secret: String,
-}
-
-/// The API keys in a keys file. No message quotes the file, which holds secrets.
+/// The API keys in a keys file, the server's format ([`KeysFile`]). No message quotes the
+/// file, which holds secrets.
 fn load_api_keys(path: &str) -> Result<ApiKeys, Failure> {
     let text = super::read_input(path, "the keys file")?;
-    let file: KeysFile = serde_json::from_str(&text).map_err(|e| {
-        Failure::Invalid(format!(
-            "--api-keys {path}: not a keys file (line {}, column {}): expected {{\"keys\": [{{\"sid\": \"SK...\", \"secret\": \"...\"}}, ...]}}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if file.keys.is_empty() {
-        return Err(Failure::Invalid(format!(
-            "--api-keys {path}: the file lists no keys"
-        )));
-    }
-    let mut keys = ApiKeys::new();
-    for (i, entry) in file.keys.iter().enumerate() {
-        if entry.sid.is_empty() || entry.secret.is_empty() {
-            return Err(Failure::Invalid(format!(
-                "--api-keys {path}: keys[{i}] needs a non-empty sid and secret"
-            )));
-        }
-        if keys.sids().any(|sid| sid == entry.sid) {
-            return Err(Failure::Invalid(format!(
-                "--api-keys {path}: keys[{i}]: {:?} is listed twice",
-                entry.sid
-            )));
-        }
-        keys = keys.with(entry.sid.as_str(), entry.secret.as_bytes());
-    }
-    Ok(keys)
+    KeysFile::parse(&text)
+        .map(|file| file.to_api_keys())
+        .map_err(|e| Failure::Invalid(format!("--api-keys {path}: {e}")))
 }
 
 /// The token's `iss`, read without verifying, for a message; quoted, or "(none)".
