@@ -1,4 +1,4 @@
-//! The server's grant policy and trusted-issuers files: any text. Nothing may panic.
+//! The server's grant policy, trusted-issuers and API keys files: any text. Nothing may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,13 +14,18 @@ fuzz_target!(|data: &[u8]| {
         for role in ["user", "support", ""] {
             for room in [None, Some("team-a")] {
                 let token = AccessToken::new("AC1", "SK1", "secret").identity("alice");
-                if let Ok((token, ttl)) = policy.apply(token, role, room) {
+                if let Ok((token, ttl)) = policy.apply(token, role, room, 1_700_000_000) {
                     let _ = token.ttl(ttl).to_jwt_at(1_700_000_000);
                 }
             }
-            let _ = policy.has_voice(role);
+            let _ = policy.identity(role, "alice@example.com");
+            let _ = policy.room_type(role);
         }
     }
     let jwks = include_bytes!("../../crates/twilio-token/tests/fixtures/keys/jwks.json");
     let _ = parse_issuers(text, |_| Ok(jwks.to_vec()), |role| role == "user");
+    if let Ok(keys) = twilio_token_server::keys::KeysFile::parse(text) {
+        let _ = keys.to_api_keys();
+        let _ = keys.encoding_key();
+    }
 });
