@@ -254,8 +254,9 @@ fn demo_server(dir: &std::path::Path, policy: &std::path::Path) -> common::Serve
 async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");
-    // A 12-second token, so that the page refreshes it during the test.
-    std::fs::write(&policy, r#"{"roles":{"user":{"grants":[{"video":{"room":"My Room"}},{"voice":{"incoming_allow":true}}],"ttl":12}}}"#).unwrap();
+    // A 12-second token, so that the page refreshes it during the test, its nbf backdated by
+    // five minutes (the page must time its refresh from the minting, not from nbf).
+    std::fs::write(&policy, r#"{"roles":{"user":{"grants":[{"video":{"room":"My Room"}},{"voice":{"incoming_allow":true}}],"ttl":12,"nbf":300}}}"#).unwrap();
     let server = demo_server(dir.path(), &policy);
     let mut b = Browser::start("page").await;
     let url = format!("{}/", server.url);
@@ -359,6 +360,12 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
         "{first} then {later}"
     );
     b.screenshot("countdown").await;
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#refreshes li').length")
+            .await,
+        0,
+        "no refresh before the last quarter of the token's life"
+    );
 
     // Before it expires, the page refreshes the token through the session.
     let token_before = b

@@ -391,6 +391,7 @@ async fn exchange<S>(
     let identity_for = |role: &str, identity: &str| {
         live.policy
             .identity(role, identity)
+            .map(std::borrow::Cow::into_owned)
             .map_err(|refusal| refusal.to_string())
     };
     let exchanged = match exchanger.exchange(token, identity_for).await {

@@ -22,6 +22,7 @@
 //! The identity always comes from the authenticated user, never from the request, and must
 //! keep the identity rules of every product its grants are for ([`twilio_token::identity`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -209,11 +210,11 @@ impl Policy {
 
     /// The identity `role`'s tokens carry for a user called `name` (its template applied),
     /// refused if it breaks a rule of a product the role's grants are for.
-    pub fn identity(&self, role: &str, name: &str) -> Result<String, Refusal> {
+    pub fn identity<'a>(&self, role: &str, name: &'a str) -> Result<Cow<'a, str>, Refusal> {
         let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
         let identity = match &role.identity_template {
-            Some(template) => template.replace("{identity}", name),
-            None => name.to_owned(),
+            Some(template) => Cow::Owned(template.replace("{identity}", name)),
+            None => Cow::Borrowed(name),
         };
         twilio_token::identity::check(&identity, role.grants.iter().map(Grant::key))
             .map_err(Refusal::Identity)?;

@@ -23,8 +23,8 @@ pub struct Args {
     /// Verify with this HMAC secret (an API key secret or auth token).
     #[arg(long, conflicts_with_all = ["public_key", "jwks", "api_keys"])]
     secret: Option<String>,
-    /// Verify with the API key the token's iss names, from this keys file (the server's:
-    /// {"keys": [{"sid": "SK...", "secret": "..."}, ...]}).
+    /// Verify with the API key the token's iss names, from this keys file (the server's
+    /// --api-keys: {"signing_key": "SK...", "keys": [{"sid": "SK...", "secret": "..."}, ...]}).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["public_key", "jwks"])]
     api_keys: Option<String>,
     /// Verify with the public key in this PEM file: RSA (RS256 unless --alg says otherwise),
