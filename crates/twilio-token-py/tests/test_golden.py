@@ -19,7 +19,7 @@ def test_every_golden_case_is_byte_identical(golden_cases, dropin):
     for case in golden_cases:
         assert dropin.mint(case["spec"]) == case["token"], case["name"]
         kinds.add(case["spec"]["kind"])
-    assert kinds == {"access", "client", "worker", "taskqueue", "workspace", "validation"}
+    assert kinds == {"access", "client", "worker", "taskqueue", "workspace", "validation", "jwt"}
     assert len(golden_cases) >= 100
 
 
@@ -43,3 +43,24 @@ def test_random_specs_of_every_kind_mint_the_same_token(crosscheck, dropin, refe
             continue
         assert dropin.mint(spec) == theirs, spec
     assert set(kinds) == {"access", "client", "worker", "taskqueue", "workspace", "validation"}, kinds
+
+
+def test_random_jwt_specs_mint_the_same_token_through_a_subclass_of_the_drop_ins_jwt(
+    crosscheck, dropin, reference
+):
+    # golden.py's SpecJwt subclasses each side's Jwt, overriding _generate_payload and
+    # _generate_headers as user code does.
+    rng = random.Random(20261202)
+    for _ in range(200):
+        spec = json.loads(crosscheck.spec_text(rng, crosscheck.rjwt(rng)))
+        try:
+            theirs = reference.mint(spec)
+        except Exception as e:
+            ours_error = None
+            try:
+                dropin.mint(spec)
+            except Exception as ours:
+                ours_error = ours
+            assert type(ours_error) is type(e), (spec, e, ours_error)
+            continue
+        assert dropin.mint(spec) == theirs, spec

@@ -87,6 +87,31 @@ fn printable_ascii(bytes: &[u8]) -> bool {
     clean && chunks.remainder().iter().all(|&b| b < 0x7f)
 }
 
+/// The digits one below `digits` (the shortest for `value`, times ten to `exponent` with the
+/// point after the first), when they round-trip too and `value` lies exactly halfway between
+/// the two: then the even ones are Python's.
+fn tie_to_even(value: f64, digits: &str, exponent: i32) -> Option<String> {
+    let last = *digits.as_bytes().last()?;
+    if last % 2 == 0 {
+        return None; // already even: Python's choice as well
+    }
+    let mut below = digits.to_owned();
+    below.pop();
+    below.push(char::from(last - 1));
+    let round_trips = format!("{}.{}e{exponent}", &below[..1], &below[1..]).parse() == Ok(value);
+    if !round_trips {
+        return None;
+    }
+    // The exact decimal value of the double (every double has a finite one, within 800
+    // significant digits): a tie is `below` followed by a single 5.
+    let exact = format!("{value:.800e}");
+    let (mantissa, _) = exact.split_once('e')?;
+    let exact: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exact = exact.trim_end_matches('0');
+    (exact.len() == below.len() + 1 && exact.starts_with(below.as_str()) && exact.ends_with('5'))
+        .then_some(below)
+}
+
 /// Python's `repr(float)`: the shortest round-tripping digits, positional notation for
 /// decimal exponents in [-4, 16), scientific (`1e+16`, `1e-05`) outside it.
 pub(crate) fn python_float_repr(value: f64) -> String {
@@ -100,11 +125,15 @@ pub(crate) fn python_float_repr(value: f64) -> String {
             "-Infinity".into()
         };
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr.
+    // Rust's `{:e}` gives the shortest round-trip digits, as Python's repr does, but breaks a
+    // tie between two equally near candidates upwards where Python takes the even one.
     let sci = format!("{:e}", value.abs());
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let exponent: i32 = exponent.parse().unwrap_or(0);
+    if let Some(even) = tie_to_even(value.abs(), &digits, exponent) {
+        digits = even;
+    }
     let point = exponent + 1; // position of the decimal point within `digits`
     let mut out = String::with_capacity(digits.len() + 8);
     if value.is_sign_negative() {
@@ -180,6 +209,23 @@ mod tests {
         let mut out = Vec::new();
         write_python(&mut out, v);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ties_between_shortest_digits_go_to_the_even_one_as_in_python() {
+        // Each exactly halfway between two shortest candidates (repr(x) in CPython 3.11).
+        for (value, python) in [
+            (2049274972774303.25, "2049274972774303.2"),
+            (2049274972774303.75, "2049274972774303.8"),
+            (-2049274972774303.25, "-2049274972774303.2"),
+            (4503599627370498.0, "4503599627370498.0"),
+            (0.125, "0.125"),
+            (1.5e16, "1.5e+16"),
+            (0.3, "0.3"),
+            (5e-324, "5e-324"),
+        ] {
+            assert_eq!(python_float_repr(value), python, "{value:e}");
+        }
     }
 
     #[test]
