@@ -94,6 +94,27 @@ fn wait_for_log(dir: &Path, needle: &str, count: usize) {
     }
 }
 
+/// `serve` in `dir` with `--policy policy.json` and `env`, expected to refuse to start: its
+/// exit code and stderr.
+fn refused_start(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(bin());
+    command
+        .current_dir(dir)
+        .args(["serve", "--bind", "127.0.0.1:0", "--policy", "policy.json"])
+        .args(["--database-url", &database(dir)])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_API_KEY_SID", KEY_A)
+        .env("TWILIO_API_KEY_SECRET", SECRET_A);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 async fn login(server: &common::Server, user: &str, password: &str) -> reqwest::Response {
     client()
         .post(server.url("/token"))
@@ -165,18 +186,8 @@ async fn tokens_carry_the_region_of_the_server_or_of_the_role() {
         ),
     ] {
         write(dir, "policy.json", &policy);
-        let out = Command::new(bin())
-            .current_dir(dir)
-            .args(["serve", "--bind", "127.0.0.1:0", "--policy", "policy.json"])
-            .args(["--database-url", &database(dir)])
-            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-            .env("TWILIO_API_KEY_SID", KEY_A)
-            .env("TWILIO_API_KEY_SECRET", SECRET_A)
-            .env("TWILIO_REGION", env)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let (code, stderr) = refused_start(dir, &[("TWILIO_REGION", env)]);
+        assert_eq!(code, Some(2), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
         assert!(stderr.contains("us1, ie1, au1"), "{stderr}");
     }
@@ -455,27 +466,9 @@ async fn nbf_follows_each_roles_policy_and_expires_at_stays_right() {
         "policy.json",
         &json!({"roles": {"user": {"grants": [], "nbf": 301}}}),
     );
-    let out = Command::new(bin())
-        .current_dir(dir)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--policy",
-            "policy.json",
-            "--database-url",
-            &database(dir),
-        ])
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_API_KEY_SID", KEY_A)
-        .env("TWILIO_API_KEY_SECRET", SECRET_A)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("at most")
-            || String::from_utf8_lossy(&out.stderr).contains("0 to 300")
-    );
+    let (code, stderr) = refused_start(dir, &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("at most") || stderr.contains("0 to 300"));
 }
 
 fn deny(dir: &Path, args: &[&str]) -> std::process::Output {
