@@ -213,17 +213,19 @@ mod tests {
 
     #[test]
     fn ties_between_shortest_digits_go_to_the_even_one_as_in_python() {
-        // Each exactly halfway between two shortest candidates (repr(x) in CPython 3.11).
-        for (value, python) in [
-            (2049274972774303.25, "2049274972774303.2"),
-            (2049274972774303.75, "2049274972774303.8"),
-            (-2049274972774303.25, "-2049274972774303.2"),
-            (4503599627370498.0, "4503599627370498.0"),
-            (0.125, "0.125"),
-            (1.5e16, "1.5e+16"),
-            (0.3, "0.3"),
-            (5e-324, "5e-324"),
+        // Each exactly halfway between two shortest candidates (repr(x) in CPython 3.11),
+        // given as text: the literals carry more digits than a double keeps.
+        for (literal, python) in [
+            ("2049274972774303.25", "2049274972774303.2"),
+            ("2049274972774303.75", "2049274972774303.8"),
+            ("-2049274972774303.25", "-2049274972774303.2"),
+            ("4503599627370498.0", "4503599627370498.0"),
+            ("0.125", "0.125"),
+            ("1.5e16", "1.5e+16"),
+            ("0.3", "0.3"),
+            ("5e-324", "5e-324"),
         ] {
+            let value: f64 = literal.parse().unwrap();
             assert_eq!(python_float_repr(value), python, "{value:e}");
         }
     }
