@@ -701,6 +701,15 @@ async fn the_video_apps_request_is_answered_as_it_expects_and_denied_identities_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     deny("remove");
+    // Minted again within a second of the removal.
+    let start = Instant::now();
+    while exchange(&server, &token, json!({})).await.0 != StatusCode::OK {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still refused a second after the removal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A reload (SIGHUP) swaps the policy and the issuers together: the switch off (the
     // default), where a bare Authorization header is malformed, and another template.

@@ -4,10 +4,11 @@
 //! does the reference's) and calls three functions here: `encode`, which writes the header and
 //! the payload as PyJWT does (`json.dumps` with `separators=(",", ":")`, the header's keys
 //! sorted, `ensure_ascii`) and signs them; `access_token`, the same steps as
-//! `AccessToken.to_jwt` for the built-in class, run here; and `decode`, which checks a token
-//! strictly, and its claims as PyJWT does for the reference against the clock the caller read,
-//! and returns its header and payload as Python dicts. Every clock read is the Python side's
-//! `time.time()` or `datetime.now()`, where the reference reads them.
+//! `AccessToken.to_jwt` for the built-in class, run here; and `from_jwt`, the steps of
+//! `Jwt.from_jwt`: it checks a token strictly, and its claims as PyJWT does for the reference,
+//! reads its header and payload into Python dicts and hands them to the class's `_from_jwt`.
+//! Every clock read is Python's `time.time()` or `datetime.now()`, looked up where the
+//! reference looks them up, at each call.
 //!
 //! Python values that the JSON writer does not know (a string with a lone surrogate, keys other
 //! than strings, NaN, nesting deeper than [`MAX_DEPTH`]) are handed to Python's own
@@ -69,7 +70,7 @@ impl Serialize for Json<'_, '_> {
             return s.serialize_bool(b.is_true());
         }
         if let Ok(text) = value.cast::<PyString>() {
-            return s.serialize_str(&text.to_cow().map_err(|_| unsupported())?);
+            return s.serialize_str(utf8(text).map_err(|_| unsupported())?.as_str());
         }
         if let Ok(int) = value.cast::<PyInt>() {
             if let Ok(n) = int.extract::<i64>() {
@@ -101,16 +102,16 @@ impl Serialize for Json<'_, '_> {
             }
             let mut keys = Vec::with_capacity(entries.len());
             for (key, _) in &entries {
-                keys.push(key.to_cow().map_err(|_| unsupported())?);
+                keys.push(utf8(key).map_err(|_| unsupported())?);
             }
             let mut order: Vec<usize> = (0..entries.len()).collect();
             if self.sort_keys {
                 // Code point order, as Python sorts str: UTF-8 keeps it.
-                order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+                order.sort_by(|a, b| keys[*a].as_str().cmp(keys[*b].as_str()));
             }
             let mut map = s.serialize_map(Some(entries.len()))?;
             for i in order {
-                map.serialize_entry(&*keys[i], &self.inner(&entries[i].1))?;
+                map.serialize_entry(keys[i].as_str(), &self.inner(&entries[i].1))?;
             }
             return map.end();
         }
@@ -130,6 +131,20 @@ impl Serialize for Json<'_, '_> {
         }
         Err(unsupported())
     }
+}
+
+/// A `str`'s UTF-8 bytes, held by Python (the stable ABI of Python 3.9 lends no `str`'s UTF-8
+/// form directly: it is encoded into a `bytes`). Fails for a string with a lone surrogate.
+struct Utf8<'py>(Bound<'py, PyBytes>);
+
+impl Utf8<'_> {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.0.as_bytes()).expect("Python encodes str as valid UTF-8")
+    }
+}
+
+fn utf8<'py>(text: &Bound<'py, PyString>) -> PyResult<Utf8<'py>> {
+    text.encode_utf8().map(Utf8)
 }
 
 /// `json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()`.
@@ -158,12 +173,12 @@ fn dumps(value: &Bound<'_, PyAny>, sort_keys: bool) -> PyResult<Vec<u8>> {
 }
 
 /// The bytes of a key given as `str` (UTF-8, as PyJWT encodes it) or `bytes`.
-fn key_bytes<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+fn key_bytes<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     if let Ok(text) = key.cast::<PyString>() {
-        return Ok(text.to_cow()?.into_owned().into_bytes().into());
+        return text.encode_utf8();
     }
     if let Ok(bytes) = key.cast::<PyBytes>() {
-        return Ok(bytes.as_bytes().into());
+        return Ok(bytes.clone());
     }
     Err(PyTypeError::new_err(format!(
         "the key must be str or bytes, not {}",
@@ -227,29 +242,32 @@ static VERIFYING_KEYS: Keys<DecodingKey> = Keys::new();
 
 fn signing_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<EncodingKey> {
     let bytes = key_bytes(key)?;
+    let bytes = bytes.as_bytes();
     let family = Family::of(alg);
-    SIGNING_KEYS.get(family, &bytes, || match family {
+    SIGNING_KEYS.get(family, bytes, || match family {
         Family::Hmac => {
-            refuse_asymmetric_secret(&bytes)?;
-            Ok(EncodingKey::from_secret(&bytes))
+            refuse_asymmetric_secret(bytes)?;
+            Ok(EncodingKey::from_secret(bytes))
         }
-        Family::Ec => EncodingKey::from_ec_pem(&bytes).map_err(value_error),
-        Family::Ed => EncodingKey::from_ed_pem(&bytes).map_err(value_error),
-        Family::Rsa => EncodingKey::from_rsa_pem(&bytes).map_err(value_error),
+        Family::Ec => EncodingKey::from_ec_pem(bytes).map_err(value_error),
+        Family::Ed => EncodingKey::from_ed_pem(bytes).map_err(value_error),
+        Family::Rsa => EncodingKey::from_rsa_pem(bytes).map_err(value_error),
     })
 }
 
 fn verifying_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<DecodingKey> {
-    let bytes = key_bytes(key)?;
     let family = Family::of(alg);
-    VERIFYING_KEYS.get(family, &bytes, || match family {
-        Family::Hmac => {
-            refuse_asymmetric_secret(&bytes)?;
-            Ok(DecodingKey::from_secret(&bytes))
-        }
-        Family::Ec => DecodingKey::from_ec_pem(&bytes).map_err(value_error),
-        Family::Ed => DecodingKey::from_ed_pem(&bytes).map_err(value_error),
-        Family::Rsa => DecodingKey::from_rsa_pem(&bytes).map_err(value_error),
+    if family == Family::Hmac {
+        // The secret's signing key: the state it keeps of what it has signed (never of what
+        // it verifies) serves a process that verifies the tokens it mints.
+        return Ok(signing_key(alg, key)?.to_decoding_key());
+    }
+    let bytes = key_bytes(key)?;
+    let bytes = bytes.as_bytes();
+    VERIFYING_KEYS.get(family, bytes, || match family {
+        Family::Ec => DecodingKey::from_ec_pem(bytes).map_err(value_error),
+        Family::Ed => DecodingKey::from_ed_pem(bytes).map_err(value_error),
+        _ => DecodingKey::from_rsa_pem(bytes).map_err(value_error),
     })
 }
 
@@ -498,8 +516,8 @@ fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyR
             "JWT does not have a signing key configured.",
         ));
     }
-    let cty = PyString::new(py, "twilio-fpa;v=1").into_any();
-    let typ = PyString::new(py, "JWT").into_any();
+    let cty = intern!(py, "twilio-fpa;v=1").clone().into_any();
+    let typ = intern!(py, "JWT").clone().into_any();
     let region = token.getattr(intern!(py, "region"))?;
     let twr = region.is_truthy()? && region.is_instance_of::<PyString>();
     let algorithm = token.getattr(intern!(py, "algorithm"))?;
@@ -521,7 +539,11 @@ fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyR
     if identity.is_truthy()? {
         grants.set_item(intern!(py, "identity"), identity)?;
     }
-    let jti = PyString::new(py, &format!("{}-{}", key_sid.str()?, jti_time.str()?)).into_any();
+    let jti = match (key_sid.cast_exact::<PyString>(), jti_time.extract::<i64>()) {
+        (Ok(sid), Ok(time)) => PyString::new(py, &format!("{}-{time}", utf8(sid)?.as_str())),
+        _ => PyString::new(py, &format!("{}-{}", key_sid.str()?, jti_time.str()?)),
+    }
+    .into_any();
     let issuer = token.getattr(intern!(py, "issuer"))?;
     let mut exp = now_int(py)?.add(token.getattr(intern!(py, "ttl"))?)?;
     let mut nbf = token.getattr(intern!(py, "nbf"))?;
@@ -588,11 +610,103 @@ fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyR
     }
 }
 
+/// `Jwt.from_jwt(token, key)` of `cls`, as the reference runs it: `cls.ALGORITHM` decodes,
+/// the clock is the `datetime` of `twilio_token.jwt` (PyJWT's, read where PyJWT reads it), any
+/// failure is `JwtDecodeError` (its message the exception's `message` or text, the exception its
+/// context), and the result is `cls._from_jwt(headers, payload, key)`: the base's hook, a plain
+/// `Jwt` holding the decoded token, is built here.
+#[pyfunction]
+fn from_jwt<'py>(
+    cls: &Bound<'py, PyType>,
+    token: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let module = jwt_module(py)?;
+    let verify = key.is_truthy()?;
+    let decoded = (|| {
+        let algorithm: String = cls.getattr(intern!(py, "ALGORITHM"))?.extract()?;
+        let now = module
+            .getattr(intern!(py, "datetime"))?
+            .call_method1(intern!(py, "now"), (module.getattr(intern!(py, "_UTC"))?,))?
+            .call_method0(intern!(py, "timestamp"))?
+            .extract::<f64>()?;
+        decode(py, token, key, &algorithm, verify, now)
+    })();
+    let (headers, payload) = match decoded {
+        Ok(decoded) => decoded,
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyException>(py) => {
+            let value = e.value(py);
+            let message = match value.getattr(intern!(py, "message")) {
+                Ok(message) => message,
+                Err(_) => value.str()?.into_any(),
+            };
+            let error = module
+                .getattr(intern!(py, "JwtDecodeError"))?
+                .call1((message,))?;
+            error.setattr(intern!(py, "__context__"), value)?;
+            return Err(PyErr::from_value(error));
+        }
+        Err(e) => return Err(e),
+    };
+    static BASE_HOOK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let base_hook = BASE_HOOK.get_or_try_init(py, || -> PyResult<_> {
+        let hook = module
+            .getattr(intern!(py, "Jwt"))?
+            .getattr(intern!(py, "_from_jwt"))?;
+        Ok(hook.getattr(intern!(py, "__func__"))?.unbind())
+    })?;
+    let hook = cls.getattr(intern!(py, "_from_jwt"))?;
+    if !hook
+        .getattr(intern!(py, "__func__"))
+        .is_ok_and(|f| f.is(base_hook.bind(py)))
+    {
+        return hook.call1((headers, payload, key));
+    }
+    // What `Jwt(secret_key=key, issuer=..., ...)` and the two assignments after it leave in the
+    // new object's `__dict__`, in the same order.
+    let class = module.getattr(intern!(py, "Jwt"))?;
+    let jwt = class.call_method1(intern!(py, "__new__"), (&class,))?;
+    let get = |name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
+        Ok(payload
+            .get_item(name)?
+            .unwrap_or_else(|| py.None().into_bound(py)))
+    };
+    let mut algorithm = headers
+        .get_item(intern!(py, "alg"))?
+        .unwrap_or_else(|| py.None().into_bound(py));
+    if !algorithm.is_truthy()? {
+        algorithm = class.getattr(intern!(py, "ALGORITHM"))?;
+    }
+    let fields = jwt
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    fields.set_item(intern!(py, "secret_key"), key)?;
+    fields.set_item(intern!(py, "issuer"), get(intern!(py, "iss"))?)?;
+    fields.set_item(intern!(py, "subject"), get(intern!(py, "sub"))?)?;
+    fields.set_item(intern!(py, "algorithm"), algorithm)?;
+    fields.set_item(intern!(py, "nbf"), get(intern!(py, "nbf"))?)?;
+    fields.set_item(intern!(py, "ttl"), 3600)?;
+    fields.set_item(intern!(py, "valid_until"), get(intern!(py, "exp"))?)?;
+    fields.set_item(intern!(py, "_Jwt__decoded_payload"), payload)?;
+    fields.set_item(intern!(py, "_Jwt__decoded_headers"), headers)?;
+    Ok(jwt)
+}
+
+/// The module `twilio_token.jwt`, imported once.
+fn jwt_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(MODULE
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("twilio_token.jwt")?.unbind())
+        })?
+        .bind(py))
+}
+
 /// Checks `token` strictly (with `verify`, its signature by `key` under `algorithm` too) and
 /// its claims as the reference asks PyJWT to, against `now` (the caller's clock, in seconds):
 /// `exp` and `nbf` always; `iat`, `aud`, `sub` and `jti` when verifying. Returns `(header,
 /// payload)` as new dicts. Every failure is a `ValueError` saying why.
-#[pyfunction]
 fn decode<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
@@ -601,28 +715,27 @@ fn decode<'py>(
     verify: bool,
     now: f64,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
-    let token = match token.cast::<PyBytes>() {
-        Ok(bytes) => std::str::from_utf8(bytes.as_bytes())
-            .map_err(|_| value_error("Invalid token type. Token must be a str or bytes"))?
-            .to_owned(),
-        Err(_) => token
-            .cast::<PyString>()
-            .map_err(|_| value_error("Invalid token type. Token must be a str or bytes"))?
-            .to_cow()?
-            .into_owned(),
+    let invalid = || value_error("Invalid token type. Token must be a str or bytes");
+    let token = match token.cast::<PyString>() {
+        Ok(text) => text.encode_utf8()?,
+        Err(_) => token.cast::<PyBytes>().map_err(|_| invalid())?.clone(),
     };
+    let token = std::str::from_utf8(token.as_bytes()).map_err(|_| invalid())?;
     let alg = parse_algorithm(algorithm)?;
     let (header, payload) = if verify {
         let key = verifying_key(alg, key)?;
-        let validation = Validation::default()
-            .algorithms(&[alg])
-            .validate_exp(false)
-            .validate_nbf(false)
-            .require_exp(false);
+        let other;
+        let validation = match alg {
+            Algorithm::HS256 => &*HS256_ONLY,
+            _ => {
+                other = claims_unchecked(alg);
+                &other
+            }
+        };
         // The claims straight into Python objects, integers exact up to 128 bits.
         let read = match Family::of(alg) {
-            Family::Hmac => twilio_token::decode::<PyObject>(&token, &key, &validation),
-            _ => py.detach(|| twilio_token::decode::<PyObject>(&token, &key, &validation)),
+            Family::Hmac => twilio_token::decode::<PyObject>(token, &key, validation),
+            _ => py.detach(|| twilio_token::decode::<PyObject>(token, &key, validation)),
         };
         let data = read.map_err(value_error)?;
         (
@@ -630,7 +743,7 @@ fn decode<'py>(
             data.claims.0.into_bound(py).cast_into::<PyDict>()?,
         )
     } else {
-        let data = dangerous::decode_unverified(&token).map_err(value_error)?;
+        let data = dangerous::decode_unverified(token).map_err(value_error)?;
         if data.header.alg != alg {
             return Err(value_error(format!(
                 "Incorrect decoding algorithm {}, expecting {algorithm}.",
@@ -642,6 +755,20 @@ fn decode<'py>(
     check_claims(&payload, verify, now)?;
     Ok((header_dict(py, &header)?, payload))
 }
+
+/// Decoding options for `alg` alone, the times left to [`check_claims`] (PyJWT's checks,
+/// against the caller's clock).
+fn claims_unchecked(alg: Algorithm) -> Validation {
+    Validation::default()
+        .algorithms(&[alg])
+        .validate_exp(false)
+        .validate_nbf(false)
+        .require_exp(false)
+}
+
+/// The options of every access token's decoding, made once.
+static HS256_ONLY: std::sync::LazyLock<Validation> =
+    std::sync::LazyLock::new(|| claims_unchecked(Algorithm::HS256));
 
 /// PyJWT's claim checks, as the reference asks for them.
 fn check_claims(payload: &Bound<'_, PyDict>, verified: bool, now: f64) -> PyResult<()> {
@@ -792,17 +919,83 @@ impl<'de> Visitor<'de> for PyVisitor {
         let dict = Python::attach(|py| PyDict::new(py).unbind());
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let PyObject(value) = map.next_value()?;
-            Python::attach(|py| dict.bind(py).set_item(&*key, value)).map_err(python)?;
+            Python::attach(|py| dict.bind(py).set_item(claim_name(py, &key)?, value))
+                .map_err(python)?;
         }
         Ok(PyObject(dict.into_any()))
     }
+}
+
+/// The names of the claims and header fields of Twilio's tokens.
+const CLAIM_NAMES: [&str; 42] = [
+    "jti",
+    "grants",
+    "iss",
+    "exp",
+    "nbf",
+    "sub",
+    "iat",
+    "aud",
+    "identity",
+    "video",
+    "room",
+    "voice",
+    "incoming",
+    "allow",
+    "outgoing",
+    "application_sid",
+    "params",
+    "push_credential_sid",
+    "endpoint_id",
+    "chat",
+    "service_sid",
+    "deployment_role_sid",
+    "data_sync",
+    "task_router",
+    "workspace_sid",
+    "worker_sid",
+    "role",
+    "player",
+    "scope",
+    "account_sid",
+    "version",
+    "friendly_name",
+    "policies",
+    "url",
+    "method",
+    "query_filter",
+    "post_filter",
+    "alg",
+    "typ",
+    "cty",
+    "twr",
+    "kid",
+];
+
+/// `name` as a dict key: one of [`CLAIM_NAMES`] is a string made once (its hash kept), any other
+/// a new string.
+fn claim_name<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyString>> {
+    static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+    let Some(i) = CLAIM_NAMES
+        .iter()
+        .position(|n| n.len() == name.len() && *n == name)
+    else {
+        return Ok(PyString::new(py, name));
+    };
+    let names = NAMES.get_or_init(py, || {
+        CLAIM_NAMES
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect()
+    });
+    Ok(names[i].bind(py).clone())
 }
 
 /// A JSON object as `json.loads` makes it.
 fn to_dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in map {
-        dict.set_item(key, to_python(py, value)?)?;
+        dict.set_item(claim_name(py, key)?, to_python(py, value)?)?;
     }
     Ok(dict)
 }
@@ -840,7 +1033,7 @@ fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
-    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(from_jwt, m)?)?;
     m.add_function(wrap_pyfunction!(access_token, m)?)?;
     Ok(())
 }

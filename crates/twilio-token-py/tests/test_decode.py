@@ -120,6 +120,41 @@ def test_access_token_from_jwt_returns_a_jwt_as_the_reference_does():
     assert decoded.headers == reference.headers
     for attribute in ("issuer", "subject", "algorithm", "nbf", "valid_until", "secret_key"):
         assert getattr(decoded, attribute) == getattr(reference, attribute), attribute
+    # The same instance attributes, in the same order, as the reference's constructor leaves.
+    assert list(vars(decoded).items()) == list(vars(reference).items())
+
+
+def test_a_subclass_s_own_from_jwt_hook_makes_the_result():
+    class Remembering(AccessToken):
+        @classmethod
+        def _from_jwt(cls, headers, payload, key=None):
+            return ("mine", headers["alg"], payload["iss"], key)
+
+    token = AccessToken("AC" + "a" * 32, "SK" + "b" * 32, SECRET, identity="alice").to_jwt()
+    assert Remembering.from_jwt(token, SECRET) == ("mine", "HS256", "SK" + "b" * 32, SECRET)
+
+
+def test_decoding_reads_the_module_s_datetime_and_chains_the_cause():
+    """The clock is ``datetime.now`` as the module finds it at each call (as freezegun or a
+    test's patch leaves it); the error keeps the failure it wraps as its context."""
+    import datetime as real
+    from unittest import mock
+
+    import twilio_token.jwt
+
+    token = AccessToken("AC" + "a" * 32, "SK" + "b" * 32, SECRET, identity="alice").to_jwt()
+    later = real.datetime.now(real.timezone.utc) + real.timedelta(hours=2)
+
+    class Later(real.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later
+
+    with mock.patch.object(twilio_token.jwt, "datetime", Later):
+        with pytest.raises(JwtDecodeError, match="Signature has expired") as raised:
+            AccessToken.from_jwt(token, SECRET)
+    assert isinstance(raised.value.__context__, ValueError)
+    assert AccessToken.from_jwt(token, SECRET).payload["grants"]["identity"] == "alice"
 
 
 @pytest.mark.parametrize("public", ["rsa_public.pem", "pkcs1_public"])

@@ -59,6 +59,8 @@ pub struct AppState<S> {
     region: Option<Region>,
     /// The identities refused tokens, as last read from the store.
     denied: RwLock<HashSet<String>>,
+    /// Whether `denied` holds any: while it is empty, as it mostly is, a request takes no lock.
+    any_denied: std::sync::atomic::AtomicBool,
     pub(crate) sessions: Sessions,
     session_cache: Arc<SessionCache>,
     /// Whether the store tells the session cache of revocations made by other servers.
@@ -91,11 +93,12 @@ impl<S: UserStore> AppState<S> {
         let metrics = Arc::new(Metrics::default());
         let session_cache = Arc::new(SessionCache::new(config.session_cache));
         let live = Live::new(config.reloadable.clone(), &metrics)?;
-        let denied = store.denied().await?.into_iter().collect();
+        let denied: HashSet<String> = store.denied().await?.into_iter().collect();
         Ok(AppState {
             live: RwLock::new(Arc::new(live)),
             account_sid: config.account_sid.as_str().into(),
             region: config.region,
+            any_denied: std::sync::atomic::AtomicBool::new(!denied.is_empty()),
             denied: RwLock::new(denied),
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
             watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
@@ -134,6 +137,8 @@ impl<S: UserStore> AppState<S> {
         let denied: HashSet<String> = self.store.denied().await?.into_iter().collect();
         let mut current = self.denied.write().unwrap_or_else(|e| e.into_inner());
         if *current != denied {
+            self.any_denied
+                .store(!denied.is_empty(), std::sync::atomic::Ordering::Release);
             *current = denied;
         }
         Ok(())
@@ -169,8 +174,11 @@ impl<S> AppState<S> {
     }
 
     fn is_denied(&self, identity: &str) -> bool {
+        if !self.any_denied.load(std::sync::atomic::Ordering::Acquire) {
+            return false;
+        }
         let denied = self.denied.read().unwrap_or_else(|e| e.into_inner());
-        !denied.is_empty() && denied.contains(identity)
+        denied.contains(identity)
     }
 
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a

@@ -125,14 +125,7 @@ class Jwt(object):
         ``exp`` and ``nbf`` are checked either way; with a key, also ``iat``, and that it has no
         ``aud``, a string ``sub`` and ``jti``, as PyJWT checks them for the reference). Every
         failure is ``JwtDecodeError``."""
-        verify = True if key else False
-        try:
-            # PyJWT's clock, read as PyJWT reads it.
-            now = datetime.now(_UTC).timestamp()
-            headers, payload = _native.decode(jwt, key, cls.ALGORITHM, verify, now)
-        except Exception as e:
-            raise JwtDecodeError(getattr(e, "message", str(e)))
-        return cls._from_jwt(headers, payload, key)
+        return _native.from_jwt(cls, jwt, key)
 
     def __str__(self):
         return "<JWT {}>".format(self.to_jwt())
