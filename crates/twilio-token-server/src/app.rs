@@ -589,12 +589,17 @@ fn mint<S>(
         ApiError::Internal
     })?;
     state.metrics.token(token.grants().iter().map(|g| g.key()));
-    let body = serde_json::to_vec(&TokenResponse {
-        token: &jwt,
-        identity,
-        expires_at: now + i64::from(ttl),
-        room_type: ask.video_app.map(|_| live.policy.room_type(role)),
-    })
+    // Sized for the token, so that writing the body never grows it.
+    let mut body = Vec::with_capacity(jwt.len() + identity.len() * 6 + 96);
+    serde_json::to_writer(
+        &mut body,
+        &TokenResponse {
+            token: &jwt,
+            identity,
+            expires_at: now + i64::from(ttl),
+            room_type: ask.video_app.map(|_| live.policy.room_type(role)),
+        },
+    )
     .map_err(|_| ApiError::Internal)?;
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
