@@ -187,8 +187,9 @@ fn key_bytes<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
 }
 
 /// The keys made most recently, by algorithm family and key bytes. Making an HMAC key computes
-/// its hash states (and an HS256 key keeps the state after an access token's constant prefix),
-/// so a server that signs with one secret makes its key once.
+/// its hash states (and an HS256 key keeps the state after the leading blocks of what it first
+/// signs), so a process that signs with one secret makes its key once; HMAC verification uses
+/// the same key, so the verifying cache holds only public keys.
 struct Keys<K> {
     recent: Mutex<VecDeque<(Family, Vec<u8>, K)>>,
 }
