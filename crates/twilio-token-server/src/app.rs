@@ -1,18 +1,18 @@
 //! The routes: `POST /token`, `POST /logout`, `GET /healthz`, `GET /metrics`.
 
 use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use twilio_token::region::Region;
 use twilio_token::{AccessToken, EncodingKey};
 
+use crate::client::ClientAddress;
 use crate::config::{Config, Reloadable};
 use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
 use crate::error::ApiError;
@@ -354,7 +354,7 @@ async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl In
 /// a refresh through the session cookie (see [`TokenRequest`]).
 async fn token<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     request: TokenRequest,
 ) -> Result<Response, ApiError> {
     let live = state.live();
@@ -365,7 +365,7 @@ async fn token<S: UserStore>(
     match request.credentials {
         Credentials::Session(session) => refresh(&state, &live, session, &ask).await,
         Credentials::Password { username, password } => {
-            Box::pin(login(&state, &live, peer.ip(), username, password, &ask)).await
+            Box::pin(login(&state, &live, client, username, password, &ask)).await
         }
         Credentials::IdToken(token) => Box::pin(exchange(&state, &live, &token, &ask)).await,
         Credentials::Incomplete => {
@@ -424,7 +424,7 @@ async fn exchange<S>(
 async fn login<S: UserStore>(
     state: &AppState<S>,
     live: &Live,
-    address: IpAddr,
+    address: ClientAddress,
     username: String,
     password: String,
     ask: &Ask<'_>,
@@ -502,7 +502,7 @@ async fn check_password<S: UserStore>(
     Ok(user.filter(|u| matches && !u.disabled))
 }
 
-fn failed<S>(state: &AppState<S>, username: &str, address: IpAddr) -> ApiError {
+fn failed<S>(state: &AppState<S>, username: &str, address: ClientAddress) -> ApiError {
     state.metrics.login(Login::Failed);
     tracing::info!(user = %username.escape_debug(), %address, "login failed");
     ApiError::Unauthorized

@@ -70,6 +70,9 @@ pub struct Settings {
     pub max_connections_per_client: usize,
     /// `--drain-seconds`: how long a server told to stop keeps serving, `/readyz` saying 503.
     pub drain_seconds: u64,
+    /// `--trusted-proxies`: `CIDR[,CIDR...]` of the proxies whose forwarding headers name the
+    /// client.
+    pub trusted_proxies: Option<String>,
 }
 
 /// The checked configuration.
@@ -214,6 +217,12 @@ impl Config {
         if s.session_ttl == 0 || s.session_ttl > 90 * 86_400 {
             return Err(ConfigError("--session-ttl must be 1 s to 90 days".into()));
         }
+        let trusted_proxies = s
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| ConfigError(format!("--trusted-proxies: {e}")))?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Config {
             bind,
@@ -229,6 +238,7 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             limits: crate::serve::Limits {
                 per_client: s.max_connections_per_client,
+                trusted_proxies: std::sync::Arc::new(trusted_proxies),
                 ..crate::serve::Limits::default()
             },
             user_limit: Limit {
@@ -353,7 +363,11 @@ mod tests {
     fn each_bad_setting_is_named_and_no_secret_is_shown() {
         assert!(Config::from_settings(good()).is_ok());
         type Change = dyn Fn(&mut Settings);
-        let cases: [(&Change, &str); 12] = [
+        let cases: [(&Change, &str); 13] = [
+            (
+                &|s| s.trusted_proxies = Some("10.0.0.0/8,proxy".into()),
+                "--trusted-proxies: \"proxy\"",
+            ),
             (&|s| s.account_sid = None, "TWILIO_ACCOUNT_SID"),
             (
                 &|s| s.api_key_sid = Some("SKxxx".into()),

@@ -35,6 +35,8 @@ pub enum ApiError {
         /// Seconds until a login may succeed again.
         retry_after: u64,
     },
+    /// Through a trusted proxy, this client has as many requests in flight as it may.
+    TooManyAtOnce,
     /// The client took too long to send its body.
     Timeout,
     /// The password-hashing pool is saturated; try again shortly.
@@ -98,6 +100,11 @@ impl IntoResponse for ApiError {
                 "too_many_requests",
                 format!("too many failed logins; try again in {retry_after} s"),
             ),
+            ApiError::TooManyAtOnce => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many requests at once from your address".to_owned(),
+            ),
             ApiError::Timeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 "timeout",
@@ -153,7 +160,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
-            ApiError::Busy => {
+            ApiError::Busy | ApiError::TooManyAtOnce => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::StoreUnavailable | ApiError::NotReady(_) => {

@@ -14,7 +14,8 @@
 //! - [`store`]: the [`UserStore`] trait, its SQLite and PostgreSQL implementations, and
 //!   [`Store`], whichever a database URL names.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
-//! - [`session`]: signed session cookies; [`limiter`]: failed-login limits.
+//! - [`session`]: signed session cookies; [`limiter`]: failed-login limits; [`client`]: who
+//!   a request is from, behind trusted proxies too.
 //! - [`credentials`]: what `POST /token` is asked with, as one extractor.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`;
 //!   [`observe`]: the layer that counts, logs and marks every response.
@@ -26,6 +27,7 @@
 //!   [`run`] gives a server told to stop).
 
 pub mod app;
+pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod error;
@@ -57,6 +59,17 @@ pub async fn run<S: UserStore>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
+    if let Ok(address) = listener.local_addr()
+        && !address.ip().is_loopback()
+        && config.limits.trusted_proxies.is_empty()
+    {
+        tracing::warn!(
+            %address,
+            "listening beyond loopback and trusting no proxy: behind a load balancer every client \
+             has the balancer's address, and one client's failed logins lock out all; name the \
+             balancer with --trusted-proxies"
+        );
+    }
     let router = app::router(Arc::clone(&state), config);
     let background = [
         tokio::spawn(reload_on_hangup(
@@ -74,7 +87,7 @@ pub async fn run<S: UserStore>(
         tracing::info!("draining for {drain:?}: /readyz answers 503");
         tokio::time::sleep(drain).await;
     };
-    let served = serve::serve(listener, router, config.limits, shutdown).await;
+    let served = serve::serve(listener, router, config.limits.clone(), shutdown).await;
     background.iter().for_each(tokio::task::JoinHandle::abort);
     served?;
     Ok(())

@@ -2,21 +2,28 @@
 //!
 //! An attempt is *reserved* before its password is hashed: the check and the count are one
 //! atomic step, so guesses sent at once cannot all pass a check that none of them has yet been
-//! counted against (the bug of Zitadel's CVE-2023-47111). The reservation is then settled by what
-//! the hash said: a failure stays counted, a success clears the username and gives the address its
-//! attempt back, and an attempt that never reached the hash gives both back.
+//! counted against (the bug of Zitadel's CVE-2023-47111). The address is checked first, so that
+//! an address over its limit costs the server nothing more: nothing is recorded for the name it
+//! sends. The reservation is then settled by what the hash said: a failure stays counted, a
+//! success clears the username and gives the address its attempt back, and an attempt that
+//! never reached the hash gives both back.
 //!
 //! The store keeps the counts ([`UserStore::reserve_attempt`]): the SQLite store in this
-//! process's memory ([`Limiter`], a sliding window under one lock), the PostgreSQL store in the
-//! database that every server of a fleet shares (one upsert per reservation, windows on the
-//! database's clock), so a second server does not double an attacker's guesses.
+//! process's memory ([`Limiter`]), the PostgreSQL store in the database that every server of a
+//! fleet shares (one upsert per reservation, windows on the database's clock), so a second
+//! server does not double an attacker's guesses. Both count in fixed windows: a key's window
+//! opens at its first attempt and holds `failures` attempts until it has lasted `window`.
+//!
+//! Addresses are counted as [`ClientAddress::limit_key`] gives them: an IPv6 client by its /64,
+//! which one host commonly holds whole.
 
+use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
-use std::net::IpAddr;
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::client::ClientAddress;
 use crate::store::{StoreError, UserStore};
 
 /// How many failures a key may have in a window before it is refused.
@@ -28,81 +35,143 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Attempts per key, forgotten as they age out of the window.
+/// The keys a [`Limiter`] holds by default; past it the oldest window is forgotten.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// Attempts per key in this process's memory: at most `capacity` keys, each step constant
+/// time. A full limiter forgets the key whose window opened first, so a flood of new keys
+/// costs memory it bounds and work it does not multiply.
 #[derive(Debug)]
-pub struct Limiter<K> {
-    limit: Limit,
-    attempts: Mutex<HashMap<K, VecDeque<Instant>>>,
+pub struct Limiter {
+    capacity: usize,
+    /// Keys are stored as their hash under a key of this process's own: fixed-size, and not
+    /// collidable by a client that cannot know it.
+    hasher: RandomState,
+    windows: Mutex<Windows>,
 }
 
-/// Keys kept at most; beyond it the oldest are swept, so a flood of distinct keys cannot grow
-/// memory without bound.
-const MAX_KEYS: usize = 100_000;
+#[derive(Debug, Default)]
+struct Windows {
+    by_key: HashMap<u64, Window>,
+    /// Keys in the order their windows opened, with the window's serial number: an entry whose
+    /// key has since opened a new window (or was forgotten) is stale and skipped.
+    opened: VecDeque<(u64, u64)>,
+    serial: u64,
+}
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// A limiter with this limit.
-    pub fn new(limit: Limit) -> Self {
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    opened: Instant,
+    length: Duration,
+    attempts: usize,
+    serial: u64,
+}
+
+impl Limiter {
+    /// A limiter that holds at most `capacity` keys (at least one).
+    pub fn new(capacity: usize) -> Self {
         Limiter {
-            limit,
-            attempts: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+            hasher: RandomState::new(),
+            windows: Mutex::default(),
         }
     }
 
-    /// Counts an attempt for `key` at `now`, unless the window is full: then `Err(seconds to
-    /// wait)` and nothing is counted.
-    pub fn reserve(&self, key: &K, now: Instant) -> Result<(), u64> {
-        self.reserve_under(key, self.limit, now)
-    }
-
-    /// [`reserve`](Self::reserve) under `limit` instead of the limiter's own.
-    pub fn reserve_under(&self, key: &K, limit: Limit, now: Instant) -> Result<(), u64> {
-        let window = limit.window;
-        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_KEYS && !map.contains_key(key) {
-            map.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
+    /// Counts an attempt for `key` at `now` under `limit`, unless its window is full: then
+    /// `Err(seconds to wait)` and nothing is counted.
+    pub fn reserve(&self, key: &str, limit: Limit, now: Instant) -> Result<(), u64> {
+        let key = self.hasher.hash_one(key);
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let windows = &mut *windows;
+        windows.serial += 1;
+        let serial = windows.serial;
+        let fresh = Window {
+            opened: now,
+            length: limit.window,
+            attempts: 1,
+            serial,
+        };
+        match windows.by_key.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let window = entry.get_mut();
+                if now.saturating_duration_since(window.opened) < window.length {
+                    if window.attempts >= limit.failures {
+                        let waited = now.saturating_duration_since(window.opened);
+                        return Err(window.length.saturating_sub(waited).as_secs().max(1));
+                    }
+                    window.attempts += 1;
+                    return Ok(());
+                }
+                *window = fresh;
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(fresh);
+            }
         }
-        let times = map.entry(key.clone()).or_default();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            times.pop_front();
-        }
-        if let Some(oldest) = times.front().filter(|_| times.len() >= limit.failures) {
-            let wait = window.saturating_sub(now.duration_since(*oldest));
-            return Err(wait.as_secs().max(1));
-        }
-        times.push_back(now);
+        windows.opened.push_back((key, serial));
+        windows.sweep(now, self.capacity);
         Ok(())
     }
 
-    /// Takes back the attempt reserved for `key` at `at`, or without `at` its latest.
-    pub fn release(&self, key: &K, at: Option<Instant>) {
-        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(times) = map.get_mut(key) {
-            let i = match at {
-                Some(at) => times.iter().rposition(|t| *t == at),
-                None => times.len().checked_sub(1),
-            };
-            if let Some(i) = i {
-                times.remove(i);
-            }
-            if times.is_empty() {
-                map.remove(key);
-            }
+    /// Takes one counted attempt of `key` back.
+    pub fn release(&self, key: &str) {
+        let key = self.hasher.hash_one(key);
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(window) = windows.by_key.get_mut(&key) {
+            window.attempts = window.attempts.saturating_sub(1);
         }
     }
 
-    /// Forgets every attempt of `key`.
-    pub fn reset(&self, key: &K) {
-        self.attempts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+    /// Forgets the attempts of `key` (its window stays, empty, until it closes).
+    pub fn reset(&self, key: &str) {
+        let key = self.hasher.hash_one(key);
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(window) = windows.by_key.get_mut(&key) {
+            window.attempts = 0;
+        }
+    }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.by_key.len()
+    }
+
+    /// Whether it holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Windows {
+    /// Drops closed windows from the front of the queue, a couple per call so that no call
+    /// does more than a constant amount of work, and the oldest windows while over
+    /// `capacity`.
+    fn sweep(&mut self, now: Instant, capacity: usize) {
+        for _ in 0..2 {
+            match self.opened.front() {
+                Some(&(key, serial)) => match self.by_key.get(&key) {
+                    Some(w) if w.serial != serial => {}
+                    Some(w) if now.saturating_duration_since(w.opened) >= w.length => {
+                        self.by_key.remove(&key);
+                    }
+                    Some(_) => break,
+                    None => {}
+                },
+                None => break,
+            }
+            self.opened.pop_front();
+        }
+        // Each window has one live entry in the queue, so this ends once a live one is
+        // dropped: amortised over the entries pushed, constant work per call.
+        while self.by_key.len() > capacity {
+            let Some((key, serial)) = self.opened.pop_front() else {
+                break;
+            };
+            if self.by_key.get(&key).is_some_and(|w| w.serial == serial) {
+                self.by_key.remove(&key);
+            }
+        }
     }
 }
 
@@ -143,22 +212,23 @@ impl LoginLimits {
     }
 
     /// Reserves an attempt for `user` from `address` in `store`: `Ok(Err(seconds to wait))`
-    /// when either is at its limit (and then neither is counted).
+    /// when either is at its limit (and then neither is counted). The address is asked first:
+    /// one over its limit has nothing recorded for the name.
     pub async fn reserve<S: UserStore>(
         &self,
         store: &S,
         user: &str,
-        address: IpAddr,
+        address: ClientAddress,
     ) -> Result<Result<Reservation, u64>, StoreError> {
+        let address = format!("address:{}", address.limit_key());
+        if let Some(wait) = store.reserve_attempt(&address, self.per_address).await? {
+            return Ok(Err(wait));
+        }
         // Escaped, so that a key holds no control character (PostgreSQL refuses a NUL) and
         // stays one to one with the name.
         let user = format!("user:{}", user.escape_default());
-        let address = format!("address:{address}");
         if let Some(wait) = store.reserve_attempt(&user, self.per_user).await? {
-            return Ok(Err(wait));
-        }
-        if let Some(wait) = store.reserve_attempt(&address, self.per_address).await? {
-            store.release_attempt(&user).await?;
+            store.release_attempt(&address).await?;
             return Ok(Err(wait));
         }
         Ok(Ok(Reservation { user, address }))
@@ -191,43 +261,84 @@ impl LoginLimits {
 mod tests {
     use super::*;
     use crate::store::SqliteStore;
+    use std::net::IpAddr;
 
     const MINUTE: Duration = Duration::from_secs(60);
 
-    #[test]
-    fn the_window_slides_and_a_full_window_counts_nothing_more() {
-        let limiter = Limiter::new(Limit {
-            failures: 3,
+    fn limit(failures: usize) -> Limit {
+        Limit {
+            failures,
             window: MINUTE,
-        });
+        }
+    }
+
+    #[test]
+    fn a_window_holds_its_failures_and_a_full_one_counts_nothing_more() {
+        let limiter = Limiter::new(10);
         let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
         for i in 0..3 {
             assert_eq!(
-                limiter.reserve(&"alice", t0 + Duration::from_secs(i * 10)),
+                limiter.reserve("alice", limit(3), at(i * 10)),
                 Ok(()),
-                "attempt {i}"
+                "{i}"
             );
         }
-        let t20 = t0 + Duration::from_secs(20);
-        assert_eq!(limiter.reserve(&"alice", t20), Err(40));
-        assert_eq!(limiter.reserve(&"bob", t0), Ok(()));
-        // The refusal was not counted: the first attempt ages out at t0 + 60 and one more fits.
-        let t60 = t0 + MINUTE;
-        assert_eq!(limiter.reserve(&"alice", t60), Ok(()));
-        assert_eq!(limiter.reserve(&"alice", t60), Err(10));
-        limiter.release(&"alice", Some(t60));
-        assert_eq!(limiter.reserve(&"alice", t60), Ok(()));
-        limiter.release(&"alice", None);
-        assert_eq!(limiter.reserve(&"alice", t60), Ok(()));
-        limiter.reset(&"alice");
-        assert_eq!(limiter.reserve(&"alice", t20), Ok(()));
+        assert_eq!(limiter.reserve("alice", limit(3), at(20)), Err(40));
+        assert_eq!(limiter.reserve("bob", limit(3), at(20)), Ok(()));
+        // The refusal was not counted; a window opens again once this one has lasted a minute.
+        assert_eq!(limiter.reserve("alice", limit(3), at(59)), Err(1));
+        assert_eq!(limiter.reserve("alice", limit(3), at(60)), Ok(()));
+        assert_eq!(limiter.reserve("alice", limit(1), at(60)), Err(60));
+        limiter.release("alice");
+        assert_eq!(limiter.reserve("alice", limit(1), at(61)), Ok(()));
+        limiter.reset("alice");
+        assert_eq!(limiter.reserve("alice", limit(1), at(62)), Ok(()));
+    }
+
+    #[test]
+    fn a_full_limiter_forgets_the_oldest_window_first() {
+        let limiter = Limiter::new(3);
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            assert_eq!(limiter.reserve(key, limit(1), at(i as u64)), Ok(()));
+        }
+        assert_eq!(limiter.len(), 3, "bounded");
+        // "a" was forgotten; "b", "c" and "d" still count.
+        assert_eq!(limiter.reserve("a", limit(1), at(5)), Ok(()));
+        assert_eq!(limiter.len(), 3);
+        assert!(limiter.reserve("c", limit(1), at(5)).is_err());
+        assert!(limiter.reserve("d", limit(1), at(5)).is_err());
+        // Closed windows go as new keys come, without the limiter being full.
+        let later = at(200);
+        assert_eq!(limiter.reserve("e", limit(1), later), Ok(()));
+        assert_eq!(limiter.reserve("f", limit(1), later), Ok(()));
+        assert!(limiter.len() <= 3);
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_stays_within_the_bound() {
+        let limiter = Limiter::new(1000);
+        let now = Instant::now();
+        for i in 0..10_000 {
+            assert_eq!(limiter.reserve(&format!("user:{i}"), limit(5), now), Ok(()));
+        }
+        assert_eq!(limiter.len(), 1000);
+        assert!(limiter.windows.lock().unwrap().opened.len() <= 1002);
+        // A key that keeps opening windows leaves its old entries behind; they are swept.
+        let again = Limiter::new(1000);
+        for i in 0..10_000 {
+            assert_eq!(
+                again.reserve("user:again", limit(1), now + MINUTE * i),
+                Ok(())
+            );
+        }
+        assert_eq!(again.len(), 1);
+        assert!(again.windows.lock().unwrap().opened.len() <= 2);
     }
 
     fn limits(per_user: usize, per_address: usize) -> LoginLimits {
-        let limit = |failures| Limit {
-            failures,
-            window: MINUTE,
-        };
         LoginLimits::new(limit(per_user), limit(per_address))
     }
 
@@ -235,7 +346,7 @@ mod tests {
     async fn concurrent_reservations_stop_at_the_limit() {
         let store = SqliteStore::open("sqlite::memory:").await.unwrap();
         let limits = limits(5, 50);
-        let address: IpAddr = [127, 0, 0, 1].into();
+        let address = ClientAddress::from(IpAddr::from([127, 0, 0, 1]));
         let tries: Vec<_> = (0..50)
             .map(|_| {
                 let store = store.clone();
@@ -278,8 +389,8 @@ mod tests {
     async fn settling_gives_back_what_did_not_fail() {
         let store = SqliteStore::open("sqlite::memory:").await.unwrap();
         let limits = limits(1, 1);
-        let a: IpAddr = [127, 0, 0, 1].into();
-        let b: IpAddr = [127, 0, 0, 2].into();
+        let a = ClientAddress::from(IpAddr::from([127, 0, 0, 1]));
+        let b = ClientAddress::from(IpAddr::from([127, 0, 0, 2]));
         let reserve = |user, address| limits.reserve(&store, user, address);
         let r = reserve("alice", a).await.unwrap().unwrap();
         // While it is in flight, the address and the username are both taken.

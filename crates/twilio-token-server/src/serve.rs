@@ -4,6 +4,11 @@
 //! plus a graceful shutdown that finishes requests in flight. Everything else (routing,
 //! extractors, the middleware that counts and logs) is axum's, in [`crate::app`].
 //!
+//! It also says who each request is from ([`ClientAddress`], in the request's extensions). A
+//! trusted proxy's connections carry many clients: they are not capped as one client's, and
+//! instead each forwarded client may have as many requests in flight at once as a direct one
+//! may hold connections.
+//!
 //! The lingering close is nginx's: a connection the server ends while the client may still be
 //! sending (a 413 for a body too large, a 431 for a head too large) is shut for writing, and
 //! what the client still sends is read and thrown away, up to [`LINGER_BYTES`] or
@@ -20,6 +25,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -27,8 +33,10 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use crate::client::{ClientAddress, TrustedProxies};
+
 /// What the listener allows a client.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Longest a client may take to send a request's headers.
     pub header_timeout: Duration,
@@ -38,6 +46,8 @@ pub struct Limits {
     pub per_client: usize,
     /// Connections open at once; past this, new ones wait in the kernel's backlog.
     pub total: usize,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl Default for Limits {
@@ -47,17 +57,20 @@ impl Default for Limits {
             max_header_bytes: 32 * 1024,
             per_client: 256,
             total: 16_384,
+            trusted_proxies: Arc::default(),
         }
     }
 }
 
-/// Open connections per client address.
+/// Open connections (or, through a trusted proxy, requests in flight) per client, counted
+/// as the login limits count addresses ([`ClientAddress::limit_key`]).
 #[derive(Default)]
 struct PerClient(Mutex<HashMap<IpAddr, usize>>);
 
 impl PerClient {
-    /// Counts a connection from `ip`, unless it already has `max`.
-    fn admit(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientSlot> {
+    /// Counts one for `client`, unless it already has `max`.
+    fn admit(self: &Arc<Self>, client: ClientAddress, max: usize) -> Option<ClientSlot> {
+        let ip = client.limit_key();
         let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= max {
@@ -68,7 +81,7 @@ impl PerClient {
     }
 }
 
-/// One admitted connection; dropping it frees the client's slot.
+/// One admitted connection or request; dropping it frees the client's slot.
 struct ClientSlot(Arc<PerClient>, IpAddr);
 
 impl Drop for ClientSlot {
@@ -98,6 +111,9 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    if !limits.trusted_proxies.is_empty() {
+        tracing::info!(trusted_proxies = ?limits.trusted_proxies, "client addresses come from these proxies' forwarding headers");
+    }
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -128,21 +144,44 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = per_client.admit(peer.ip(), limits.per_client) else {
-            tracing::debug!(client = %peer.ip(), "connection refused: too many from this client");
-            drop(stream);
-            continue;
+        let proxied = limits.trusted_proxies.contains(peer.ip());
+        let slot = match proxied {
+            true => None,
+            false => match per_client.admit(peer.ip().into(), limits.per_client) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(client = %peer.ip(), "connection refused: too many from this client");
+                    drop(stream);
+                    continue;
+                }
+            },
         };
         let _ = stream.set_nodelay(true);
         let Some((stream, linger)) = with_second_handle(stream) else {
             continue;
         };
         let app = app.clone();
+        let (trusted, per_client, max) = (
+            Arc::clone(&limits.trusted_proxies),
+            Arc::clone(&per_client),
+            limits.per_client,
+        );
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
-            app.clone().oneshot(request.map(axum::body::Body::new))
+            let client = trusted.client(peer.ip(), request.headers());
+            let extensions = request.extensions_mut();
+            extensions.insert(ConnectInfo::<SocketAddr>(peer));
+            extensions.insert(client);
+            let in_flight = proxied.then(|| per_client.admit(client, max));
+            let app = app.clone();
+            async move {
+                if let Some(None) = in_flight {
+                    tracing::debug!(%client, "request refused: too many at once from this client");
+                    return Ok(crate::error::ApiError::TooManyAtOnce.into_response());
+                }
+                let response = app.oneshot(request.map(axum::body::Body::new)).await;
+                drop(in_flight);
+                response
+            }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

@@ -61,6 +61,7 @@ impl Database {
         let options = twilio_token_server::store::OpenOptions {
             allow_readable: self.allow_readable_database,
             wait: std::time::Duration::from_secs(self.database_wait),
+            ..Default::default()
         };
         twilio_token_server::Store::open(url, options)
             .await

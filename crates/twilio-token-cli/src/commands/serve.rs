@@ -56,6 +56,16 @@ pub struct Args {
         default_value_t = 256
     )]
     max_connections_per_client: usize,
+    /// The proxies (load balancers) in front of the server, as CIDR ranges or addresses:
+    /// only for a connection from one of them is the client's address read from
+    /// `X-Forwarded-For` (or `Forwarded`), for the login limits, the per-client connection
+    /// cap and the logs.
+    #[arg(
+        long,
+        env = "TWILIO_TOKEN_TRUSTED_PROXIES",
+        value_name = "CIDR[,CIDR...]"
+    )]
+    trusted_proxies: Option<String>,
     /// Seconds a server told to stop (SIGTERM, Ctrl-C) keeps serving with /readyz at 503, so
     /// that a load balancer moves its clients away, before it finishes what is in flight and exits.
     #[arg(long, env = "TWILIO_TOKEN_DRAIN_SECONDS", default_value_t = 5)]
@@ -109,6 +119,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         demo: args.demo,
         max_connections_per_client: args.max_connections_per_client,
         drain_seconds: args.drain_seconds,
+        trusted_proxies: args.trusted_proxies,
     };
     let mut database_url = args.database.database_url.clone();
     let demo_dir = if args.demo {

@@ -176,6 +176,19 @@ pub struct OpenOptions {
     pub allow_readable: bool,
     /// How long to wait for a PostgreSQL server to come up.
     pub wait: std::time::Duration,
+    /// On SQLite, where login attempts are counted in memory: how many usernames and
+    /// addresses at most.
+    pub login_keys: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            allow_readable: false,
+            wait: std::time::Duration::from_secs(15),
+            login_keys: crate::limiter::DEFAULT_CAPACITY,
+        }
+    }
 }
 
 impl Store {
@@ -185,7 +198,8 @@ impl Store {
             return Ok(Store::Postgres(PgStore::open(url, options.wait).await?));
         }
         if url.starts_with("sqlite:") {
-            let store = SqliteStore::open_with(url, options.allow_readable).await?;
+            let store =
+                SqliteStore::open_with(url, options.allow_readable, options.login_keys).await?;
             return Ok(Store::Sqlite(store));
         }
         Err(StoreError::Database(

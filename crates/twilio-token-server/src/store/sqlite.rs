@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{Result, StoreError, User, UserStore, now};
-use crate::limiter::{Limit, Limiter};
+use crate::limiter::{DEFAULT_CAPACITY, Limit, Limiter};
 use crate::session::SessionCache;
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
@@ -17,7 +17,7 @@ use crate::session::SessionCache;
 pub struct SqliteStore {
     pool: SqlitePool,
     /// Login attempts, in this process's memory: a SQLite file serves one server.
-    attempts: Arc<Limiter<String>>,
+    attempts: Arc<Limiter>,
 }
 
 impl SqliteStore {
@@ -25,11 +25,12 @@ impl SqliteStore {
     /// and brings its schema up to date. A new file is made readable by its owner only; an
     /// existing one that other users can read is refused ([`StoreError::Readable`]).
     pub async fn open(url: &str) -> Result<Self> {
-        Self::open_with(url, false).await
+        Self::open_with(url, false, DEFAULT_CAPACITY).await
     }
 
-    /// [`open`](Self::open), accepting a file that other users can read when `allow_readable`.
-    pub async fn open_with(url: &str, allow_readable: bool) -> Result<Self> {
+    /// [`open`](Self::open), accepting a file that other users can read when `allow_readable`,
+    /// and counting login attempts for at most `login_keys` usernames and addresses.
+    pub async fn open_with(url: &str, allow_readable: bool, login_keys: usize) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // SQLite's migrator takes no lock, and switching a new file to WAL can fail under
@@ -60,10 +61,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(SqliteStore {
             pool,
-            attempts: Arc::new(Limiter::new(Limit {
-                failures: 0,
-                window: Duration::ZERO,
-            })),
+            attempts: Arc::new(Limiter::new(login_keys)),
         })
     }
 
@@ -264,20 +262,16 @@ impl UserStore for SqliteStore {
     }
 
     async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
-        let key = key.to_owned();
-        Ok(self
-            .attempts
-            .reserve_under(&key, limit, Instant::now())
-            .err())
+        Ok(self.attempts.reserve(key, limit, Instant::now()).err())
     }
 
     async fn release_attempt(&self, key: &str) -> Result<()> {
-        self.attempts.release(&key.to_owned(), None);
+        self.attempts.release(key);
         Ok(())
     }
 
     async fn clear_attempts(&self, key: &str) -> Result<()> {
-        self.attempts.reset(&key.to_owned());
+        self.attempts.reset(key);
         Ok(())
     }
 

@@ -28,10 +28,11 @@ pub fn postgres() -> Option<String> {
 
 /// A new, empty store on the backend under test.
 pub async fn store() -> Store {
-    let options = OpenOptions {
-        allow_readable: false,
-        wait: std::time::Duration::from_secs(5),
-    };
+    store_with(OpenOptions::default()).await
+}
+
+/// [`store`], opened with `options`.
+pub async fn store_with(options: OpenOptions) -> Store {
     let url = match postgres() {
         None => "sqlite::memory:".to_owned(),
         Some(server) => {
