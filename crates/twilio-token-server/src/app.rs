@@ -16,7 +16,7 @@ use crate::client::ClientAddress;
 use crate::config::{Config, Reloadable};
 use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
 use crate::error::ApiError;
-use crate::exchange::{ExchangeError, Exchanger, Refusal};
+use crate::exchange::{ExchangeError, Exchanger, Namespaces, Refusal};
 use crate::limiter::{LoginLimits, Outcome};
 use crate::metrics::{Login, Metrics};
 use crate::observe::ObserveLayer;
@@ -39,6 +39,8 @@ pub(crate) struct Live {
     key: EncodingKey,
     /// The identity providers whose ID tokens are exchanged, if any.
     exchanger: Option<Exchanger>,
+    /// Where their users' identities lie, which no password user's may.
+    namespaces: Namespaces,
 }
 
 impl std::fmt::Debug for Live {
@@ -159,11 +161,31 @@ impl Live {
             }
         };
         Ok(Live {
+            namespaces: Namespaces::new(&reloadable.issuers, &reloadable.policy),
             key: reloadable.keys.encoding_key(),
             signing_key_sid: reloadable.keys.signing_key.as_str().into(),
             policy: reloadable.policy,
             exchanger,
         })
+    }
+}
+
+impl Live {
+    /// The identity of a password user's tokens: its role's template applied, refused if it
+    /// breaks a product's rule or lies where an identity provider's users' identities do.
+    fn password_identity<'a>(
+        &self,
+        user: &'a crate::store::User,
+    ) -> Result<std::borrow::Cow<'a, str>, ApiError> {
+        let identity = self
+            .policy
+            .identity(&user.role, &user.name)
+            .map_err(|refusal| refused(&user.name, refusal))?;
+        if let Some(issuer) = self.namespaces.owner(&identity) {
+            tracing::warn!(user = %user.name.escape_debug(), %issuer, "token refused: the identity lies in this issuer's namespace");
+            return Err(ApiError::Forbidden(PolicyRefusal::IdentityInNamespace));
+        }
+        Ok(identity)
     }
 }
 
@@ -460,10 +482,7 @@ async fn login<S: UserStore>(
     state.metrics.login(Login::Ok);
 
     // Minted before the session is made: a user the policy or the deny list refuses gets none.
-    let identity = live
-        .policy
-        .identity(&user.role, &user.name)
-        .map_err(|refusal| refused(&user.name, refusal))?;
+    let identity = live.password_identity(&user)?;
     let mut response = mint(state, live, &identity, &user.role, ask)?;
     let session = state.sessions.create();
     let expires = twilio_token::now() + state.sessions.ttl;
@@ -535,10 +554,7 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
-    let identity = live
-        .policy
-        .identity(&user.role, &user.name)
-        .map_err(|refusal| refused(&user.name, refusal))?;
+    let identity = live.password_identity(&user)?;
     mint(state, live, &identity, &user.role, ask)
 }
 

@@ -318,15 +318,7 @@ impl Sources {
         };
         let issuers = match issuers {
             None => Vec::new(),
-            Some((text, path)) => {
-                let dir = std::path::Path::new(&path)
-                    .parent()
-                    .map(std::path::Path::to_path_buf)
-                    .unwrap_or_default();
-                let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
-                parse_issuers(&text, read, |role| policy.has_role(role))
-                    .map_err(|e| ConfigError(format!("--issuers {path}: {e}")))?
-            }
+            Some((text, path)) => load_issuers(&text, &path, &policy)?,
         };
         Ok(Reloadable {
             keys,
@@ -334,6 +326,17 @@ impl Sources {
             issuers,
         })
     }
+}
+
+/// Reads the issuers file at `path`, whose text is `text`, for `policy` (its `jwks_file`s are
+/// relative to it).
+pub fn load_issuers(text: &str, path: &str, policy: &Policy) -> Result<Vec<Issuer>, ConfigError> {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
+    parse_issuers(text, read, policy).map_err(|e| ConfigError(format!("--issuers {path}: {e}")))
 }
 
 #[cfg(test)]

@@ -17,8 +17,16 @@
 //!
 //! `jwks_file` (a JWK Set or one PEM public key) may stand for `jwks_url`. An
 //! `identity_template` such as `"user_{sub}"` may stand for `identity_claim`: each `{name}` is
-//! that string claim's value. The identity is then checked by the rules of the products the
-//! role's grants are for. Optional: `leeway`
+//! that string claim's value.
+//!
+//! Each issuer's identities live in a namespace of their own: they start with its
+//! `identity_prefix`, by default the issuer URL's host and path written with `_`
+//! (`https://idp.example.com/` gives `idp_example_com_`), so that user `u-42` of one provider
+//! is never user `u-42` of another, nor password user `u-42`. Two issuers whose identities
+//! could meet are refused, and a password user whose identity lies in an issuer's namespace
+//! ([`Namespaces`]) is refused tokens. `"identity_prefix": ""` shares the password users'
+//! namespace on purpose (the provider's users are the same people). The identity is then
+//! checked by the rules of the products the role's grants are for. Optional: `leeway`
 //! (seconds of clock skew on `exp`, `nbf`, `iat`; default 60), `jwks_min_interval` (seconds
 //! between key fetches; default 30) and `jwks_timeout` (seconds; default 5).
 //!
@@ -35,6 +43,7 @@ use twilio_token::jwk::JwkSet;
 use twilio_token::{Algorithm, ErrorKind, Validation, dangerous};
 
 use crate::jwks::{FetchCounter, FetchPolicy, KeyCache, Source};
+use crate::policy::Policy;
 
 /// The longest ID token looked at; real ones are 1-2 KiB.
 pub const MAX_ID_TOKEN: usize = 8 * 1024;
@@ -52,6 +61,7 @@ struct IssuerSettings {
     #[serde(default = "default_identity_claim")]
     identity_claim: String,
     identity_template: Option<String>,
+    identity_prefix: Option<String>,
     #[serde(default = "default_role")]
     role: String,
     #[serde(default)]
@@ -115,16 +125,37 @@ pub struct Issuer {
     source: Source,
     fetch: FetchPolicy,
     identity: IdentitySource,
+    /// What every identity of this issuer starts with.
+    prefix: String,
     role: String,
     role_rules: Vec<RoleRule>,
 }
 
+/// The prefix an issuer's identities get unless its settings name one: the URL's host and
+/// path, each run of other characters than ASCII letters and digits written `_` (so that the
+/// prefix keeps Voice's identity rule), ending in `_`.
+pub fn default_prefix(issuer: &str) -> String {
+    let place = issuer.split_once("://").map_or(issuer, |(_, rest)| rest);
+    let mut prefix = String::with_capacity(place.len() + 1);
+    for c in place.chars() {
+        match c.is_ascii_alphanumeric() {
+            true => prefix.push(c.to_ascii_lowercase()),
+            false if prefix.ends_with('_') || prefix.is_empty() => {}
+            false => prefix.push('_'),
+        }
+    }
+    if !prefix.ends_with('_') {
+        prefix.push('_');
+    }
+    prefix
+}
+
 /// Reads an issuers file. `read` loads a `jwks_file` (relative paths are the caller's
-/// business); `has_role` says whether the policy knows a role.
+/// business); every role named must be in `policy`.
 pub fn parse_issuers(
     text: &str,
     read: impl Fn(&str) -> Result<Vec<u8>, String>,
-    has_role: impl Fn(&str) -> bool,
+    policy: &Policy,
 ) -> Result<Vec<Issuer>, String> {
     let file: IssuersFile =
         serde_json::from_str(text).map_err(|e| format!("invalid issuers file: {e}"))?;
@@ -164,9 +195,21 @@ pub fn parse_issuers(
             }
             _ => return Err(bad("give exactly one of jwks_url and jwks_file".into())),
         };
+        let prefix = s
+            .identity_prefix
+            .unwrap_or_else(|| default_prefix(&s.issuer));
         for role in std::iter::once(&s.role).chain(s.role_rules.iter().map(|r| &r.role)) {
-            if !has_role(role) {
+            if !policy.has_role(role) {
                 return Err(bad(format!("role {role:?} is not in the policy")));
+            }
+            // Every identity starts with the prefix: one that breaks a product's rule would
+            // make every exchange for the role fail.
+            if let Err(crate::policy::Refusal::Identity(rule)) =
+                policy.identity(role, &format!("{prefix}a"))
+            {
+                return Err(bad(format!(
+                    "identity_prefix {prefix:?} cannot start an identity of role {role:?}: {rule}"
+                )));
             }
         }
         let identity = match s.identity_template {
@@ -205,11 +248,88 @@ pub fn parse_issuers(
             source,
             fetch,
             identity,
+            prefix,
             role: s.role,
             role_rules: s.role_rules,
         });
     }
+    Namespaces::new(&issuers, policy).check_apart()?;
     Ok(issuers)
+}
+
+/// Where each issuer's identities lie, for each role it can give: every one starts with
+/// `start` (the role's template's start, then the issuer's prefix) and ends with `end` (the
+/// template's end).
+#[derive(Debug, Clone, Default)]
+pub struct Namespaces(Vec<Namespace>);
+
+#[derive(Debug, Clone)]
+struct Namespace {
+    issuer: String,
+    start: String,
+    end: String,
+}
+
+impl Namespace {
+    fn holds(&self, identity: &str) -> bool {
+        identity.len() > self.start.len() + self.end.len()
+            && identity.starts_with(&self.start)
+            && identity.ends_with(&self.end)
+    }
+
+    /// Whether some identity could lie in both.
+    fn meets(&self, other: &Namespace) -> bool {
+        (self.start.starts_with(&other.start) || other.start.starts_with(&self.start))
+            && (self.end.ends_with(&other.end) || other.end.ends_with(&self.end))
+    }
+}
+
+impl Namespaces {
+    /// The namespaces of `issuers` under `policy`.
+    pub fn new(issuers: &[Issuer], policy: &Policy) -> Self {
+        let mut namespaces = Vec::new();
+        for issuer in issuers {
+            let roles =
+                std::iter::once(&issuer.role).chain(issuer.role_rules.iter().map(|r| &r.role));
+            for role in roles {
+                let Some((before, after)) = policy.affixes(role) else {
+                    continue;
+                };
+                namespaces.push(Namespace {
+                    issuer: issuer.name.clone(),
+                    start: format!("{before}{}", issuer.prefix),
+                    end: after.to_owned(),
+                });
+            }
+        }
+        Namespaces(namespaces)
+    }
+
+    /// The issuer whose users' identities `identity` could be, if any.
+    pub fn owner(&self, identity: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|n| n.holds(identity))
+            .map(|n| n.issuer.as_str())
+    }
+
+    /// Refuses two issuers whose users could be given one identity.
+    fn check_apart(&self) -> Result<(), String> {
+        for (i, a) in self.0.iter().enumerate() {
+            if let Some(b) = self.0[i + 1..]
+                .iter()
+                .find(|b| b.issuer != a.issuer && a.meets(b))
+            {
+                return Err(format!(
+                    "issuers {:?} and {:?} could give their users the same identity (identities \
+                     starting {:?} and {:?}): give them identity_prefix values that differ and \
+                     neither of which begins the other",
+                    a.issuer, b.issuer, a.start, b.start
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The check an ID token failed, as named in the 401's body and in `/metrics`.
@@ -394,7 +514,7 @@ impl Exchanger {
                 Err(e) => return Err(refusal(e)),
             };
         let role = issuer.role_for(&claims).to_owned();
-        let identity = identity(&claims, &issuer.identity)
+        let identity = identity(&claims, &issuer.identity, &issuer.prefix)
             .map_err(|why| why.to_string())
             .and_then(|identity| identity_for(&role, &identity))
             .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
@@ -456,20 +576,44 @@ fn template_claims(template: &str) -> impl Iterator<Item = &str> {
         .filter_map(|part| part.split_once('}').map(|(name, _)| name))
 }
 
-/// The identity the claims give: one claim's value, or a template filled with them.
-fn identity(claims: &Map<String, Value>, source: &IdentitySource) -> Result<String, IdentityError> {
+/// The identity the claims give: `prefix`, then one claim's value or a template filled with
+/// them (in one pass: a claim's value that holds `{name}` stays as it is).
+fn identity(
+    claims: &Map<String, Value>,
+    source: &IdentitySource,
+    prefix: &str,
+) -> Result<String, IdentityError> {
     let claim = |name: &str| match claims.get(name) {
+        // Empty, it would give every such user one identity.
+        Some(Value::String(value)) if value.is_empty() => {
+            Err(IdentityError::Unusable(format!("claim {name:?} (empty)")))
+        }
         Some(Value::String(value)) => Ok(value.as_str()),
         _ => Err(IdentityError::Missing(name.to_owned())),
     };
-    let (identity, from) = match source {
-        IdentitySource::Claim(name) => (claim(name)?.to_owned(), format!("claim {name:?}")),
+    let mut identity = prefix.to_owned();
+    let from = match source {
+        IdentitySource::Claim(name) => {
+            identity.push_str(claim(name)?);
+            format!("claim {name:?}")
+        }
         IdentitySource::Template(template) => {
-            let mut identity = template.clone();
-            for name in template_claims(template) {
-                identity = identity.replace(&format!("{{{name}}}"), claim(name)?);
+            let mut rest = template.as_str();
+            while let Some((text, after)) = rest.split_once('{') {
+                identity.push_str(text);
+                match after.split_once('}') {
+                    Some((name, after)) => {
+                        identity.push_str(claim(name)?);
+                        rest = after;
+                    }
+                    None => {
+                        identity.push('{');
+                        rest = after;
+                    }
+                }
             }
-            (identity, format!("identity_template {template:?}"))
+            identity.push_str(rest);
+            format!("identity_template {template:?}")
         }
     };
     if identity.is_empty()
@@ -485,12 +629,17 @@ fn identity(claims: &Map<String, Value>, source: &IdentitySource) -> Result<Stri
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Vec<Issuer>, String> {
-        parse_issuers(
-            text,
-            |_| Err("no such file".into()),
-            |role| role == "user" || role == "support",
+    fn policy() -> Policy {
+        Policy::from_json(
+            r#"{"roles":{"user":{"grants":[]},"support":{"grants":[{"voice":{}}]},
+                "agent":{"grants":[],"identity_template":"agent_{identity}"}}}"#,
+            86400,
         )
+        .unwrap()
+    }
+
+    fn parse(text: &str) -> Result<Vec<Issuer>, String> {
+        parse_issuers(text, |_| Err("no such file".into()), &policy())
     }
 
     #[test]
@@ -572,28 +721,109 @@ mod tests {
         let c = claims(serde_json::json!({"sub": "alice_1", "email": "alice@example.com", "n": 5}));
         let from = |name: &str| IdentitySource::Claim(name.into());
         let template = |t: &str| IdentitySource::Template(t.into());
-        assert_eq!(identity(&c, &from("sub")).unwrap(), "alice_1");
-        assert_eq!(identity(&c, &from("email")).unwrap(), "alice@example.com");
+        assert_eq!(identity(&c, &from("sub"), "").unwrap(), "alice_1");
         assert_eq!(
-            identity(&c, &from("n")),
+            identity(&c, &from("email"), "").unwrap(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            identity(&c, &from("n"), ""),
             Err(IdentityError::Missing("n".into()))
         );
-        assert!(identity(&c, &from("missing")).is_err());
+        assert!(identity(&c, &from("missing"), "").is_err());
         assert_eq!(
-            identity(&c, &template("user_{sub}")).unwrap(),
+            identity(&c, &template("user_{sub}"), "").unwrap(),
             "user_alice_1"
         );
         assert_eq!(
-            identity(&c, &template("{sub}-{email}")).unwrap(),
+            identity(&c, &template("{sub}-{email}"), "").unwrap(),
             "alice_1-alice@example.com"
         );
         assert_eq!(
-            identity(&c, &template("user_{missing}")),
+            identity(&c, &template("user_{missing}"), ""),
             Err(IdentityError::Missing("missing".into()))
         );
         let long = claims(serde_json::json!({"sub": "a".repeat(250)}));
-        assert!(identity(&long, &from("sub")).is_ok());
-        let e = identity(&long, &template("user_{sub}_xxxx")).unwrap_err();
+        assert!(identity(&long, &from("sub"), "").is_ok());
+        let e = identity(&long, &template("user_{sub}_xxxx"), "").unwrap_err();
         assert!(e.to_string().contains("identity_template"), "{e}");
+    }
+
+    #[test]
+    fn each_issuer_has_a_namespace_of_its_own() {
+        assert_eq!(
+            default_prefix("https://idp.example.com/"),
+            "idp_example_com_"
+        );
+        assert_eq!(
+            default_prefix("https://login.microsoftonline.com/9188040d-6c67/v2.0"),
+            "login_microsoftonline_com_9188040d_6c67_v2_0_"
+        );
+        assert_eq!(default_prefix("http://127.0.0.1:8080"), "127_0_0_1_8080_");
+        let issuer = |name: &str, extra: &str| {
+            format!(r#"{{"issuer":"{name}","audiences":["a"],"jwks_url":"https://x"{extra}}}"#)
+        };
+        let file = |issuers: &[String]| format!(r#"{{"issuers":[{}]}}"#, issuers.join(","));
+        let claims = serde_json::json!({"sub": "u-42", "nick": "{sub}"});
+        let claims = claims.as_object().unwrap();
+        let two = parse(&file(&[
+            issuer("https://a.example/", ""),
+            issuer("https://b.example/", r#","identity_prefix":"bee_""#),
+        ]))
+        .unwrap();
+        let of = |i: &Issuer| identity(claims, &i.identity, &i.prefix).unwrap();
+        assert_eq!(of(&two[0]), "a_example_u-42");
+        assert_eq!(of(&two[1]), "bee_u-42");
+        // One pass: a claim's value that looks like a placeholder stays as it is.
+        let nick = IdentitySource::Template("{nick}_{sub}".into());
+        assert_eq!(identity(claims, &nick, "").unwrap(), "{sub}_u-42");
+        let empty = serde_json::json!({"sub": ""});
+        assert!(
+            identity(
+                empty.as_object().unwrap(),
+                &IdentitySource::Claim("sub".into()),
+                "p_"
+            )
+            .is_err()
+        );
+
+        let namespaces = Namespaces::new(&two, &policy());
+        assert_eq!(
+            namespaces.owner("a_example_alice"),
+            Some("https://a.example/")
+        );
+        assert_eq!(namespaces.owner("bee_x"), Some("https://b.example/"));
+        assert_eq!(
+            namespaces.owner("bee_"),
+            None,
+            "the prefix alone is no identity"
+        );
+        assert_eq!(namespaces.owner("alice"), None);
+
+        // Issuers whose identities could meet are refused; so is an explicit shared prefix.
+        for (a, b) in [
+            ("", r#","identity_prefix":"a_example_""#),
+            (r#","identity_prefix":"x_""#, r#","identity_prefix":"x_y_""#),
+            (r#","identity_prefix":"""#, r#","identity_prefix":"""#),
+            // Through a role's template: agent_ + x_ meets agent_x_.
+            (
+                r#","identity_prefix":"x_","role":"agent""#,
+                r#","identity_prefix":"agent_x_""#,
+            ),
+        ] {
+            let e = parse(&file(&[
+                issuer("https://a.example/", a),
+                issuer("https://b.example/", b),
+            ]))
+            .unwrap_err();
+            assert!(e.contains("same identity"), "{a} {b}: {e}");
+        }
+        // A prefix that breaks a product's rule for one of the issuer's roles.
+        let e = parse(&file(&[issuer(
+            "https://a.example/",
+            r#","identity_prefix":"a.b:","role":"support""#,
+        )]))
+        .unwrap_err();
+        assert!(e.contains("identity_prefix \"a.b:\""), "{e}");
     }
 }

@@ -181,10 +181,11 @@ impl Policy {
             if role
                 .identity_template
                 .as_ref()
-                .is_some_and(|t| !t.contains("{identity}"))
+                .is_some_and(|t| t.matches("{identity}").count() != 1)
             {
                 return Err(PolicyError(format!(
-                    "invalid policy: role {name:?} has an identity_template without {{identity}}"
+                    "invalid policy: role {name:?} has an identity_template without {{identity}} \
+                     exactly once"
                 )));
             }
             if role.ttl == 0 || role.ttl > max_ttl.min(MAX_TTL) {
@@ -219,6 +220,17 @@ impl Policy {
         twilio_token::identity::check(&identity, role.grants.iter().map(Grant::key))
             .map_err(Refusal::Identity)?;
         Ok(identity)
+    }
+
+    /// What `role`'s template writes before and after the user's name: every identity of
+    /// that role starts with the first and ends with the second (both empty without a
+    /// template).
+    pub fn affixes(&self, role: &str) -> Option<(&str, &str)> {
+        let role = self.roles.get(role)?;
+        Some(match &role.identity_template {
+            Some(template) => template.split_once("{identity}").unwrap_or((template, "")),
+            None => ("", ""),
+        })
     }
 
     /// Gives `token` the grants for `role` and `room`, its Region (if the role names one) and
@@ -267,6 +279,9 @@ pub enum Refusal {
     Denied,
     /// The Video app's request names another identity than the authenticated one.
     IdentityMismatch,
+    /// A password user's identity lies where an identity provider's users' identities do:
+    /// it could be one of theirs.
+    IdentityInNamespace,
 }
 
 impl PartialEq for Refusal {
@@ -288,6 +303,10 @@ impl std::fmt::Display for Refusal {
             Refusal::IdentityMismatch => {
                 f.write_str("user_identity is not the identity you signed in as")
             }
+            Refusal::IdentityInNamespace => f.write_str(
+                "your identity lies in an identity provider's namespace: ask the operator to \
+                 rename you",
+            ),
         }
     }
 }
@@ -432,6 +451,10 @@ mod tests {
             (
                 r#"{"roles":{"u":{"grants":[],"identity_template":"user_"}}}"#,
                 "{identity}",
+            ),
+            (
+                r#"{"roles":{"u":{"grants":[],"identity_template":"{identity}_{identity}"}}}"#,
+                "exactly once",
             ),
         ] {
             let e = Policy::from_json(text, 86400).unwrap_err().to_string();

@@ -2,6 +2,8 @@
 
 use std::io::BufRead;
 
+use twilio_token_server::exchange::Namespaces;
+use twilio_token_server::policy::{Policy, Refusal};
 use twilio_token_server::store::StoreError;
 use twilio_token_server::{Store, UserStore, passwords};
 
@@ -32,6 +34,10 @@ enum Command {
         /// products the role's grants are for (default: the built-in policy's video grant).
         #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE")]
         policy: Option<std::path::PathBuf>,
+        /// The server's issuers file: the user's identity must not lie in an identity
+        /// provider's namespace, where one of its users' identities could be.
+        #[arg(long, env = "TWILIO_TOKEN_ISSUERS", value_name = "FILE")]
+        issuers: Option<std::path::PathBuf>,
     },
     /// Change a user's password (ends its sessions).
     Passwd {
@@ -151,10 +157,14 @@ async fn command(store: &Store, command: Command) -> Result<(), Failure> {
             role,
             password_stdin,
             policy,
+            issuers,
         } => {
             check_name(&name)?;
             check_role(&role)?;
-            check_identity(&name, &role, policy.as_deref())?;
+            if let Some(policy) = read_policy(&role, policy.as_deref())? {
+                let identity = check_identity(&name, &role, &policy)?;
+                check_unique(store, &name, &identity, &policy, issuers.as_deref()).await?;
+            }
             let hash = passwords::hash(&read_password(password_stdin)?);
             store
                 .add_user(&name, &hash, &role)
@@ -219,23 +229,24 @@ fn check_name(name: &str) -> Result<(), Failure> {
     }
 }
 
-/// Refuses a user whose tokens Twilio would refuse: one whose identity breaks a rule of a
-/// product its role's grants are for.
-fn check_identity(name: &str, role: &str, policy: Option<&std::path::Path>) -> Result<(), Failure> {
-    use twilio_token_server::policy::{Policy, Refusal};
-    let policy = match policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
-            Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
-                .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?
-        }
-        // The built-in policy has the role "user" alone; other roles wait for the server's.
-        None if role != "user" => return Ok(()),
-        None => Policy::tutorial(),
+/// The policy the user's identity is checked against: `--policy`, or the built-in one
+/// (which has the role "user" alone: other roles wait for the server's).
+fn read_policy(role: &str, path: Option<&std::path::Path>) -> Result<Option<Policy>, Failure> {
+    let Some(path) = path else {
+        return Ok((role == "user").then(Policy::tutorial));
     };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
+    Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
+        .map(Some)
+        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))
+}
+
+/// The identity of the user's tokens, refused if Twilio would refuse it: if it breaks a rule
+/// of a product its role's grants are for.
+fn check_identity(name: &str, role: &str, policy: &Policy) -> Result<String, Failure> {
     match policy.identity(role, name) {
-        Ok(_) => Ok(()),
+        Ok(identity) => Ok(identity.into_owned()),
         Err(Refusal::NoPolicy) => Err(Failure::Usage(format!(
             "--role {role:?} is not in the policy"
         ))),
@@ -243,6 +254,48 @@ fn check_identity(name: &str, role: &str, policy: Option<&std::path::Path>) -> R
             "{name:?} cannot be the identity of role {role:?}'s tokens: {rule}"
         ))),
         Err(other) => Err(Failure::Usage(other.to_string())),
+    }
+}
+
+/// Refuses an identity that another principal has or could be given: another user's (their
+/// roles' templates applied), or one in an identity provider's namespace. In Chat, Video and
+/// Voice the identity is the principal: two people with one would read each other's
+/// conversations and take each other's calls.
+async fn check_unique(
+    store: &Store,
+    name: &str,
+    identity: &str,
+    policy: &Policy,
+    issuers: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let users = store
+        .users()
+        .await
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
+    for user in users.iter().filter(|u| u.name != name) {
+        if policy
+            .identity(&user.role, &user.name)
+            .is_ok_and(|theirs| theirs == identity)
+        {
+            return Err(Failure::Invalid(format!(
+                "{name:?} would have the identity {identity:?}, which user {:?} (role {}) has \
+                 already",
+                user.name, user.role
+            )));
+        }
+    }
+    let Some(path) = issuers else { return Ok(()) };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("--issuers {shown}: {e}")))?;
+    let issuers = twilio_token_server::config::load_issuers(&text, &shown, policy)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    match Namespaces::new(&issuers, policy).owner(identity) {
+        Some(issuer) => Err(Failure::Invalid(format!(
+            "{name:?} would have the identity {identity:?}, which lies in the namespace of \
+             issuer {issuer:?}: one of its users could be given it"
+        ))),
+        None => Ok(()),
     }
 }
 
