@@ -159,6 +159,10 @@ impl Setup {
             ("audiences", json!(["other-app", AUDIENCE])),
             ("jwks_min_interval", json!(0.3)),
             ("jwks_timeout", json!(0.5)),
+            // One issuer, its users the password users' own people: the shared namespace,
+            // as the operator may say explicitly (crates/twilio-token-server/tests/identities.rs
+            // holds the default namespaces).
+            ("identity_prefix", json!("")),
             (
                 "role_rules",
                 json!([{"claim": "roles", "value": "support", "role": "support"}]),
