@@ -34,8 +34,10 @@ password="correct horse battery staple"
 
 printf '%s\n' "$password" | "$bin" users add "$user" --role user --password-stdin
 printf '%s\n' "another password" | "$bin" users add bob --role support --password-stdin
+# The Video app's switch on: the document describes its fields as accepted (with the switch
+# off they are a 400 naming the field, which tests/rooms.rs checks).
 cat > "$work/policy.json" <<'EOF'
-{"roles": {
+{"video_app": true, "roles": {
   "user": {"grants": [{"video": {"room": "My Room"}}], "rooms": ["lobby", "team-*"]},
   "support": {"grants": [{"voice": {"incoming_allow": true}}], "ttl": 900}}}
 EOF

@@ -440,6 +440,79 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     b.screenshot("server-unreachable").await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_that_must_name_a_room_is_asked_for_one_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    // Rooms limited, no default room: a token must name one. An 8-second token, so that the
+    // page refreshes it (naming the room again) during the test.
+    std::fs::write(
+        &policy,
+        r#"{"roles":{"user":{"grants":[{"video":{}}],"rooms":["team-*"],"ttl":8}}}"#,
+    )
+    .unwrap();
+    let server = demo_server(dir.path(), &policy);
+    let mut b = Browser::start("room").await;
+    b.go(&format!("{}/", server.url)).await;
+    b.wait_for(
+        "the form",
+        Duration::from_secs(10),
+        "return !document.getElementById('signin').hidden",
+    )
+    .await;
+
+    // No room: the page says one is needed and puts the focus in the room field.
+    b.type_into("#username", "demo").await;
+    b.type_into("#password", "demo-password\u{E007}").await;
+    b.wait_for(
+        "the room message",
+        Duration::from_secs(10),
+        "return !document.getElementById('error').hidden",
+    )
+    .await;
+    assert!(
+        b.text("#error").await.contains("must name a room"),
+        "{}",
+        b.text("#error").await
+    );
+    assert_eq!(b.eval("return document.activeElement.id").await, "room");
+    let fits = b
+        .eval("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, json!(true), "the form fits a phone-sized screen");
+    b.screenshot("room-required").await;
+
+    // With a room (typed where the focus is), the token is for that room.
+    b.type_into("#password", "demo-password").await;
+    b.type_into("#room", "team-red\u{E007}").await;
+    b.wait_for(
+        "the session",
+        Duration::from_secs(10),
+        "return !document.getElementById('session').hidden",
+    )
+    .await;
+    assert!(b.text("#grants").await.contains("Video: room team-red"));
+    b.screenshot("signed-in-to-a-room").await;
+
+    // The refresh names the room again, and so does a reload into the same session.
+    b.wait_for(
+        "a refresh",
+        Duration::from_secs(15),
+        "return document.querySelectorAll('#refreshes li').length >= 1",
+    )
+    .await;
+    assert!(b.text("#grants").await.contains("Video: room team-red"));
+    b.reload().await;
+    b.wait_for(
+        "the session after reload",
+        Duration::from_secs(10),
+        "return !document.getElementById('session').hidden",
+    )
+    .await;
+    assert!(b.text("#grants").await.contains("Video: room team-red"));
+    b.screenshot("room-kept-after-reload").await;
+}
+
 /// A page of another origin that posts a sign-in form to `action` as soon as it loads: the
 /// login CSRF an attacker's site would try. Served on a thread from a loopback port of its own.
 fn attacker_page(action: &str) -> String {

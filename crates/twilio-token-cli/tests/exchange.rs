@@ -692,7 +692,7 @@ async fn the_video_apps_request_is_answered_as_it_expects_and_denied_identities_
     deny("add");
     let start = Instant::now();
     loop {
-        let (status, body) = exchange(&server, &token, json!({})).await;
+        let (status, body) = exchange(&server, &token, json!({"room": "team-a"})).await;
         if status == StatusCode::FORBIDDEN {
             assert_eq!(body["message"], "this identity is denied tokens");
             break;
@@ -707,7 +707,7 @@ async fn the_video_apps_request_is_answered_as_it_expects_and_denied_identities_
     deny("remove");
     // Minted again within a second of the removal.
     let start = Instant::now();
-    while exchange(&server, &token, json!({})).await.0 != StatusCode::OK {
+    while exchange(&server, &token, json!({"room": "team-a"})).await.0 != StatusCode::OK {
         assert!(
             start.elapsed() < Duration::from_secs(1),
             "still refused a second after the removal"
@@ -729,7 +729,7 @@ async fn the_video_apps_request_is_answered_as_it_expects_and_denied_identities_
     assert!(hup.success());
     let start = Instant::now();
     loop {
-        let (status, body) = exchange(&server, &token, json!({})).await;
+        let (status, body) = exchange(&server, &token, json!({"room": "team-a"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         if body["identity"] == "member_alice_1" {
             break;

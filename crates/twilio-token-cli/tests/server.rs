@@ -287,8 +287,14 @@ async fn the_policy_decides_grants_and_rooms() {
         ask("alice", Some("boardroom")).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // The role limits rooms and its template names none: a login must name one.
+    let unnamed = ask("alice", None).await.unwrap();
+    assert_eq!(unnamed.status(), StatusCode::BAD_REQUEST);
+    let unnamed: Value = unnamed.json().await.unwrap();
+    assert_eq!(unnamed["error"], "room_required");
+    assert_eq!(unnamed["field"], "room");
     // A refresh through the session may ask for a room too, within the same policy.
-    let cookie = session_cookie(&ask("alice", None).await.unwrap());
+    let cookie = session_cookie(&ask("alice", Some("team-red")).await.unwrap());
     let refresh = |room: &str| {
         c.post(s.url("/token"))
             .header(COOKIE, cookie.clone())

@@ -1,12 +1,28 @@
 // The token server's page: sign in, show the token's identity, grants and time left, refresh
 // it through the session cookie before it expires, sign out. No credentials are kept in the
-// page: the password goes to POST /token once, the session cookie is HttpOnly.
+// page: the password goes to POST /token once, the session cookie is HttpOnly. The session
+// keeps no room, so the page keeps the room it signed in with (in sessionStorage, so that a
+// reload into the same session keeps it too) and names it again in each refresh.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 let token = null; // { jwt, claims, expiresAt }
 let timer = null;
 let refreshing = false;
+
+const ROOM_KEY = "twilio-token-room";
+const ROOM_REQUIRED = "This account must name a room: enter the room to join, then sign in again.";
+
+// sessionStorage may be unavailable (storage disabled): the room then lasts until a reload.
+let room = (() => { try { return sessionStorage.getItem(ROOM_KEY) || ""; } catch (_) { return ""; } })();
+
+function keepRoom(name) {
+  room = name;
+  try {
+    if (name) sessionStorage.setItem(ROOM_KEY, name);
+    else sessionStorage.removeItem(ROOM_KEY);
+  } catch (_) { /* kept in the page only */ }
+}
 
 const GRANT_NAMES = {
   video: "Video", chat: "Conversations / Chat", voice: "Voice", data_sync: "Sync",
@@ -95,6 +111,10 @@ async function requestToken(body) {
 
 async function messageFor(response) {
   if (response.status === 401) return "Wrong username or password.";
+  if (response.status === 400) {
+    const body = await response.json().catch(() => ({}));
+    if (body.error === "room_required") return ROOM_REQUIRED;
+  }
   if (response.status === 429) {
     const wait = Number(response.headers.get("Retry-After")) || 60;
     return `Too many failed attempts. Try again in ${formatSeconds(wait)}.`;
@@ -114,11 +134,16 @@ async function signIn(event) {
   setError("");
   $("signin-button").disabled = true;
   try {
-    const response = await requestToken({ username: $("username").value, password: $("password").value });
+    const asked = $("room").value.trim();
+    const credentials = { username: $("username").value, password: $("password").value };
+    const response = await requestToken(asked ? { ...credentials, room: asked } : credentials);
     if (!response.ok) {
-      setError(await messageFor(response));
+      const message = await messageFor(response);
+      setError(message);
+      if (message === ROOM_REQUIRED) $("room").focus();
       return;
     }
+    keepRoom(asked);
     $("password").value = "";
     const body = await response.json();
     $("refreshes").replaceChildren();
@@ -133,7 +158,7 @@ async function signIn(event) {
 async function refresh() {
   refreshing = true;
   try {
-    const response = await requestToken(null);
+    const response = await requestToken(room ? { room } : null);
     if (!response.ok) {
       signedOut(response.status === 401 ? "Your session has ended. Please sign in again." : await messageFor(response));
       return;
@@ -157,12 +182,13 @@ function signedOut(message) {
   show("session", false);
   show("signin", true);
   setError(message || "");
-  $("username").focus();
+  $(message === ROOM_REQUIRED ? "room" : "username").focus();
 }
 
 async function signOut() {
   try {
     await fetch("/logout", { method: "POST", credentials: "same-origin" });
+    keepRoom("");
     signedOut("");
   } catch (_) {
     setError(UNREACHABLE);
@@ -193,11 +219,17 @@ async function start() {
     show("demo", info.demo);
   } catch (_) { /* the sign-in will say the server is unreachable */ }
   // A session from before a reload gets a fresh token without the password.
+  $("room").value = room;
   try {
-    const response = await requestToken(null);
+    const response = await requestToken(room ? { room } : null);
     if (response.ok) {
       const body = await response.json();
       render(body.token, body.expires_at);
+      return;
+    }
+    if (response.status === 400) {
+      // A session whose room this tab does not know: sign in again naming it.
+      signedOut(await messageFor(response));
       return;
     }
   } catch (_) {

@@ -598,7 +598,15 @@ fn mint<S>(
     let (token, ttl) = live
         .policy
         .apply(token, role, ask.room, now)
-        .map_err(ApiError::Forbidden)?;
+        .map_err(|refusal| match refusal {
+            PolicyRefusal::RoomRequired => ApiError::RoomRequired {
+                field: match ask.video_app {
+                    Some(_) => "room_name",
+                    None => "room",
+                },
+            },
+            refusal => ApiError::Forbidden(refusal),
+        })?;
     let token = token.ttl(ttl);
     let jwt = token.to_jwt_at(now).map_err(|e| {
         tracing::error!(error = %e, "minting failed");

@@ -7,8 +7,14 @@
 //! app (twilio-video-app-react): a JSON body `{"user_identity", "room_name", "create_room",
 //! "create_conversation"}` and an `Authorization` header holding a Firebase ID token without
 //! the `Bearer` word. The identity still comes from the ID token (or the session); a
-//! `user_identity` that differs is refused, and `room_name` is the room asked for.
+//! `user_identity` that differs is refused, and `room_name` is the room asked for. With the
+//! switch off, a body holding any of the app's fields is refused, naming it, rather than
+//! answered as if the field were not there.
+//!
+//! A JSON body holds only the fields below: any other is refused, naming it. A form may hold
+//! others (an HTML form also sends its buttons and hidden inputs), and they are ignored.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -16,6 +22,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use base64_simd::STANDARD as B64;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -31,7 +38,7 @@ pub const MAX_PASSWORD: usize = 1024;
 pub struct TokenRequest {
     /// The credentials.
     pub credentials: Credentials,
-    /// The room asked for, if any (an empty one is none).
+    /// The room asked for, if any (the policy takes an empty one as none).
     pub room: Option<String>,
     /// Whether it was asked the Video app's way, and the identity that app named.
     pub video_app: Option<VideoApp>,
@@ -72,6 +79,25 @@ struct Fields {
     /// policy's grants).
     user_identity: Option<String>,
     room_name: Option<String>,
+    create_room: Option<bool>,
+    create_conversation: Option<bool>,
+    /// Any other fields, by name.
+    #[serde(flatten)]
+    others: BTreeMap<String, IgnoredAny>,
+}
+
+impl Fields {
+    /// The first of the Video app's fields the body holds (null is absent), if any.
+    fn video_app_field(&self) -> Option<&'static str> {
+        [
+            ("user_identity", self.user_identity.is_some()),
+            ("room_name", self.room_name.is_some()),
+            ("create_room", self.create_room.is_some()),
+            ("create_conversation", self.create_conversation.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, held)| held.then_some(name))
+    }
 }
 
 impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
@@ -98,16 +124,22 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
             false => Bytes::new(),
         };
         let fields = parse_body(headers, &body)?;
-        let asked_as_video_app =
-            video_app_on && (fields.user_identity.is_some() || fields.room_name.is_some());
-        let video_app = asked_as_video_app.then_some(VideoApp {
-            user_identity: fields.user_identity,
-        });
-        let room = match video_app {
-            Some(_) => fields.room_name.or(fields.room),
-            None => fields.room,
-        }
-        .filter(|r| !r.is_empty());
+        let video_app = match fields.video_app_field() {
+            None => None,
+            Some(_) if video_app_on => Some(VideoApp {
+                user_identity: fields.user_identity,
+            }),
+            Some(field) => {
+                return Err(ApiError::BadField {
+                    field: field.into(),
+                    message: format!(
+                        "`{field}` is a field of Twilio's video app, which this server's policy does not accept"
+                    ),
+                });
+            }
+        };
+        // Without the switch, `room_name` was refused above.
+        let room = fields.room_name.or(fields.room);
         let credentials = match authorization(headers, video_app_on)? {
             Some(Authorization::Bearer(token)) => Credentials::IdToken(token),
             Some(Authorization::Basic(username, password)) => password_pair(username, password),
@@ -190,12 +222,28 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match content_type.as_str() {
-        "application/json" => serde_json::from_slice(body).map_err(|e| {
-            ApiError::BadRequest(format!("malformed JSON body ({})", json_error_class(&e)))
-        }),
+        "application/json" => {
+            let fields: Fields = serde_json::from_slice(body).map_err(|e| {
+                ApiError::BadRequest(format!("malformed JSON body ({})", json_error_class(&e)))
+            })?;
+            match fields.others.keys().next() {
+                Some(name) => Err(unknown_field(name)),
+                None => Ok(fields),
+            }
+        }
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
             .map_err(|_| ApiError::BadRequest("malformed form body".into())),
         _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// A JSON body's field the server does not know, named (escaped, and cut short: it is the
+/// client's text) but never its value, which may be a password.
+fn unknown_field(name: &str) -> ApiError {
+    let field: String = name.chars().take(64).collect();
+    ApiError::BadField {
+        message: format!("unknown field {field:?} in the JSON body"),
+        field,
     }
 }
 

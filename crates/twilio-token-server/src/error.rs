@@ -26,6 +26,19 @@ pub enum ApiError {
     CrossSite,
     /// The body could not be read as the content type it claims.
     BadRequest(String),
+    /// The body has a field the server would not honour; the message says why.
+    BadField {
+        /// The field, as the client named it.
+        field: String,
+        /// What was wrong, naming the field.
+        message: String,
+    },
+    /// The role may join only some video rooms and has no default one: the request must name
+    /// a room, in this field (`room`, or the Video app's `room_name`).
+    RoomRequired {
+        /// The field that carries the room.
+        field: &'static str,
+    },
     /// The body is neither JSON nor a form.
     UnsupportedMediaType,
     /// The body is larger than the server accepts.
@@ -51,7 +64,7 @@ pub enum ApiError {
 
 /// The JSON body of every error response.
 #[derive(serde::Serialize)]
-struct ErrorBody {
+struct ErrorBody<'a> {
     /// A stable code: `unauthorized`, `forbidden`, `too_many_requests`, ...
     error: &'static str,
     /// What went wrong, for a person.
@@ -59,6 +72,9 @@ struct ErrorBody {
     /// For a refused ID token: the check it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     check: Option<&'static str>,
+    /// For a field refused or missing: its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl IntoResponse for ApiError {
@@ -85,6 +101,14 @@ impl IntoResponse for ApiError {
                     .to_owned(),
             ),
             ApiError::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", why.clone()),
+            ApiError::BadField { message, .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request", message.clone())
+            }
+            ApiError::RoomRequired { field } => (
+                StatusCode::BAD_REQUEST,
+                "room_required",
+                format!("this account must name a video room, in `{field}`"),
+            ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -135,10 +159,16 @@ impl IntoResponse for ApiError {
             ApiError::TokenRefused { check, .. } => Some(*check),
             _ => None,
         };
+        let field = match &self {
+            ApiError::BadField { field, .. } => Some(field.as_str()),
+            ApiError::RoomRequired { field } => Some(*field),
+            _ => None,
+        };
         let body = ErrorBody {
             error,
             message,
             check,
+            field,
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

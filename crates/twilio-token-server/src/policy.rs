@@ -236,6 +236,11 @@ impl Policy {
     /// Gives `token` the grants for `role` and `room`, its Region (if the role names one) and
     /// its `nbf`, and says its ttl. The role's template is shared, not copied, unless a room
     /// was asked for.
+    ///
+    /// A role with `rooms` never gets a video grant for every room: without a room asked
+    /// for, it gets its template's video grant only if that names a room (its default room),
+    /// and is refused ([`Refusal::RoomRequired`]) if that names none. A role without `rooms`
+    /// gets its template as written.
     pub fn apply(
         &self,
         token: AccessToken,
@@ -244,10 +249,15 @@ impl Policy {
         now: i64,
     ) -> Result<(AccessToken, u32), Refusal> {
         let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
-        let asked = match room {
-            None => None,
+        let asked = match room.filter(|r| !r.is_empty()) {
             Some(room) if role.rooms.iter().any(|p| glob(p, room)) => Some(VideoGrant::room(room)),
             Some(_) => return Err(Refusal::RoomNotAllowed),
+            // Twilio reads a video grant without a room as every room: a role limited to some
+            // rooms may have its template's grant only if that names one.
+            None if !role.rooms.is_empty() && role.grants.iter().any(every_room) => {
+                return Err(Refusal::RoomRequired);
+            }
+            None => None,
         };
         let mut token = token.grants_from(role.grants.clone());
         // An asked-for room replaces the template's video grant, in its place.
@@ -273,6 +283,8 @@ pub enum Refusal {
     NoPolicy,
     /// The room asked for is not one the role may join.
     RoomNotAllowed,
+    /// The role may join only some rooms and has no default one: the request must name one.
+    RoomRequired,
     /// The identity breaks this product's rule.
     Identity(&'static Rule),
     /// The identity is on the deny list.
@@ -298,6 +310,7 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::NoPolicy => f.write_str("your role has no token policy"),
             Refusal::RoomNotAllowed => f.write_str("that room is not allowed for you"),
+            Refusal::RoomRequired => f.write_str("your account must name a video room"),
             Refusal::Identity(rule) => write!(f, "your identity cannot be used: {rule}"),
             Refusal::Denied => f.write_str("this identity is denied tokens"),
             Refusal::IdentityMismatch => {
@@ -309,6 +322,11 @@ impl std::fmt::Display for Refusal {
             ),
         }
     }
+}
+
+/// Whether `grant` is a video grant for every room (it names none, or an empty one).
+fn every_room(grant: &Grant) -> bool {
+    matches!(grant, Grant::Video(video) if video.room.as_deref().is_none_or(str::is_empty))
 }
 
 /// `*` matches any run of characters (including none); everything else matches itself.
@@ -374,6 +392,56 @@ mod tests {
             refusal(policy.apply(token(), "admin", None, 0)),
             Some(Refusal::NoPolicy)
         );
+    }
+
+    #[test]
+    fn a_role_with_rooms_never_gets_every_room() {
+        let policy = Policy::from_json(
+            r#"{"roles":{
+                "any":{"grants":[{"video":{}},{"voice":{}}],"rooms":["team-*"]},
+                "blank":{"grants":[{"video":{"room":""}}],"rooms":["team-*"]},
+                "default":{"grants":[{"video":{"room":"lobby"}}],"rooms":["team-*"]},
+                "none":{"grants":[{"voice":{}}],"rooms":["team-*"]},
+                "open":{"grants":[{"video":{}}]}}}"#,
+            86400,
+        )
+        .unwrap();
+        let grants = |role: &str, room: Option<&str>| {
+            let token = AccessToken::new("AC1", "SK1", "s");
+            policy
+                .apply(token, role, room, 0)
+                .map(|(token, _)| token.grants().to_vec())
+        };
+        let video = |room: &str| Grant::from(VideoGrant::room(room));
+        for role in ["any", "blank"] {
+            for room in [None, Some("")] {
+                assert_eq!(grants(role, room), Err(Refusal::RoomRequired), "{role}");
+            }
+        }
+        assert_eq!(
+            grants("any", Some("team-a")).unwrap(),
+            [video("team-a"), Grant::Voice(Default::default())]
+        );
+        assert_eq!(grants("default", None).unwrap(), [video("lobby")]);
+        assert_eq!(grants("default", Some("")).unwrap(), [video("lobby")]);
+        assert_eq!(
+            grants("default", Some("team-b")).unwrap(),
+            [video("team-b")]
+        );
+        assert_eq!(
+            grants("none", None).unwrap(),
+            [Grant::Voice(Default::default())]
+        );
+        assert_eq!(
+            grants("none", Some("team-c")).unwrap(),
+            [Grant::Voice(Default::default()), video("team-c")]
+        );
+        // Without `rooms`, the template is the operator's choice, every room included.
+        assert_eq!(
+            grants("open", None).unwrap(),
+            [Grant::Video(VideoGrant::default())]
+        );
+        assert_eq!(grants("open", Some("x")), Err(Refusal::RoomNotAllowed));
     }
 
     #[test]
