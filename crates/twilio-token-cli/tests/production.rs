@@ -432,6 +432,93 @@ async fn identities_keep_each_products_rules_at_creation_and_at_minting() {
     );
 }
 
+#[test]
+fn users_add_refuses_an_identity_another_principal_has_or_could_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {
+            "user": {"grants": [{"video": {}}]},
+            "agent": {"grants": [{"voice": {}}], "identity_template": "agent_{identity}"}
+        }}),
+    );
+    let keys = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../twilio-token/tests/fixtures/keys"
+    );
+    std::fs::copy(format!("{keys}/ed25519.pub.pem"), dir.join("idp.pem")).unwrap();
+    write(
+        dir,
+        "issuers.json",
+        &json!({"issuers": [{"issuer": "https://idp.example.com/", "audiences": ["app"],
+            "jwks_file": "idp.pem", "algorithms": ["EdDSA"], "role_rules": [
+                {"claim": "roles", "value": "agent", "role": "agent"}]}]}),
+    );
+    let (policy, issuers) = (
+        dir.join("policy.json").display().to_string(),
+        dir.join("issuers.json").display().to_string(),
+    );
+    let add = |name: &str, role: &str| {
+        let args = [
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--policy",
+            &policy,
+        ];
+        let out = users(
+            dir,
+            &[&args[..], &["--issuers", &issuers]].concat(),
+            "correct horse battery\n",
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(add("carol", "agent").0, Some(0));
+    assert_eq!(add("agent_x", "user").0, Some(0));
+    for (name, role, why) in [
+        // carol's identity, agent_carol, through another role.
+        (
+            "agent_carol",
+            "user",
+            r#"which user "carol" (role agent) has already"#,
+        ),
+        // agent_x's, through the agent role's template.
+        (
+            "x",
+            "agent",
+            r#"which user "agent_x" (role user) has already"#,
+        ),
+        // Where the provider's users' identities lie, with and without the agent template.
+        (
+            "idp_example_com_bob",
+            "user",
+            r#"namespace of issuer "https://idp.example.com/""#,
+        ),
+        (
+            "idp_example_com_bob",
+            "agent",
+            r#"namespace of issuer "https://idp.example.com/""#,
+        ),
+    ] {
+        let (code, stderr) = add(name, role);
+        assert_eq!(code, Some(1), "{name} {role}: {stderr}");
+        assert!(stderr.contains(why), "{name} {role}: {stderr}");
+    }
+    let listed = users(dir, &["list"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "agent_x\tuser\tenabled\ncarol\tagent\tenabled\n",
+        "nothing else was added"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn nbf_follows_each_roles_policy_and_expires_at_stays_right() {
     let dir = tempfile::tempdir().unwrap();

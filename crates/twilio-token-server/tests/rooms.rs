@@ -6,17 +6,15 @@
 
 mod support;
 
-use std::net::SocketAddr;
+use support::{Answer, post, send};
+
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use serde_json::Value;
-use tower::ServiceExt;
+use axum::http::{Request, StatusCode, header};
 use twilio_token::grants::{ChatGrant, Grant, VideoGrant};
-use twilio_token::{Algorithm, DecodingKey, EncodingKey, Jwt, Validation, access_token};
+use twilio_token::{DecodingKey, Validation, access_token};
 use twilio_token_server::{UserStore, app, passwords};
 
 const PASSWORD: &str = "correct horse";
@@ -36,42 +34,22 @@ fn policy(video_app: bool) -> String {
     )
 }
 
-/// The test's identity provider: its EdDSA key pair from the library's fixtures.
-fn fixture(name: &str) -> Vec<u8> {
-    let keys = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../twilio-token/tests/fixtures/keys"
-    );
-    std::fs::read(format!("{keys}/{name}")).unwrap()
-}
-
 /// An ID token of the provider for `sub`, whose identity maps to the role `member`.
 fn id_token(sub: &str) -> String {
-    let key = EncodingKey::from_ed_pem(&fixture("ed25519.pem")).unwrap();
-    Jwt::new(ISSUER)
-        .algorithm(Algorithm::EdDSA)
-        .subject(sub)
-        .claim("aud", AUDIENCE)
-        .claim("iat", twilio_token::now())
-        .ttl(600)
-        .encode(&key)
-        .unwrap()
+    support::id_token(ISSUER, AUDIENCE, |jwt| jwt.subject(sub))
 }
 
 /// A server with users alice (member), gus (guest), vic (voice) and olga (open), trusting the
 /// provider (its identities get the role `member`).
 async fn server(video_app: bool) -> Router {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("idp.pem"), fixture("ed25519.pub.pem")).unwrap();
     let issuers = format!(
         r#"{{"issuers": [{{"issuer": "{ISSUER}", "audiences": ["{AUDIENCE}"],
             "jwks_file": "idp.pem", "algorithms": ["EdDSA"], "role": "member"}}]}}"#
     );
-    let issuers_path = dir.path().join("issuers.json");
-    std::fs::write(&issuers_path, &issuers).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let config = support::config(|s| {
         s.policy = Some((policy(video_app), "policy.json".into()));
-        s.issuers = Some((issuers, issuers_path.to_str().unwrap().into()));
+        s.issuers = Some(support::issuers_file(dir.path(), &issuers));
     });
     let store = support::store().await;
     let hash = passwords::hash(PASSWORD);
@@ -85,13 +63,6 @@ async fn server(video_app: bool) -> Router {
     }
     let state = Arc::new(app::AppState::new(&config, store).await.unwrap());
     app::router(state, &config)
-}
-
-/// What came back: status, headers and the body as JSON.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    json: Value,
 }
 
 impl Answer {
@@ -133,38 +104,6 @@ impl Answer {
         );
         assert!(!message.contains(PASSWORD), "{message}");
     }
-}
-
-async fn send(app: &Router, mut request: Request<Body>) -> Answer {
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-    }
-}
-
-/// `POST /token` with `headers` and, unless it is empty, a body of `content_type`.
-fn post(headers: &[(header::HeaderName, &str)], content_type: &str, body: &str) -> Request<Body> {
-    let mut request = Request::post("/token");
-    for (name, value) in headers {
-        request = request.header(name, *value);
-    }
-    if !body.is_empty() {
-        request = request
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, body.len());
-    }
-    request.body(Body::from(body.to_owned())).unwrap()
 }
 
 fn json(body: &str) -> Request<Body> {
@@ -302,7 +241,7 @@ async fn an_id_token_exchange_must_name_a_room() {
         post(&auth, "application/json", r#"{"room": "team-a"}"#),
     )
     .await;
-    assert_eq!(answer.json["identity"], "alice_1");
+    assert_eq!(answer.json["identity"], "idp_test_alice_1");
     assert_eq!(answer.grants(), [video("team-a"), chat()]);
     let answer = send(&app, post(&auth, "application/json", r#"{"room": "x"}"#)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.json);
@@ -315,16 +254,17 @@ async fn the_video_apps_request_must_name_a_room() {
     let token = id_token("alice_1");
     let auth = [(header::AUTHORIZATION, token.as_str())];
     for room_name in [r#""room_name": "", "#, r#""room_name": null, "#, ""] {
-        let body =
-            format!(r#"{{"user_identity": "alice_1", {room_name}"create_conversation": true}}"#);
+        let body = format!(
+            r#"{{"user_identity": "idp_test_alice_1", {room_name}"create_conversation": true}}"#
+        );
         let answer = send(&app, post(&auth, "application/json", &body)).await;
         answer.room_required("room_name");
     }
-    let body = r#"{"user_identity": "alice_1", "room_name": "team-a", "create_room": true, "create_conversation": true}"#;
+    let body = r#"{"user_identity": "idp_test_alice_1", "room_name": "team-a", "create_room": true, "create_conversation": true}"#;
     let answer = send(&app, post(&auth, "application/json", body)).await;
     assert_eq!(answer.json["room_type"], "group");
     assert_eq!(answer.grants(), [video("team-a"), chat()]);
-    let body = r#"{"user_identity": "alice_1", "room_name": "boardroom"}"#;
+    let body = r#"{"user_identity": "idp_test_alice_1", "room_name": "boardroom"}"#;
     let answer = send(&app, post(&auth, "application/json", body)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.json);
 
@@ -360,7 +300,7 @@ async fn the_video_apps_fields_are_refused_while_its_switch_is_off() {
     }
     // The app's body with a Bearer token: refused, not answered as if it were not there.
     let bearer = format!("Bearer {}", id_token("alice_1"));
-    let body = r#"{"user_identity": "alice_1", "room_name": "team-a"}"#;
+    let body = r#"{"user_identity": "idp_test_alice_1", "room_name": "team-a"}"#;
     let answer = send(
         &app,
         post(

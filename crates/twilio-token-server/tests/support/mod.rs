@@ -76,3 +76,96 @@ pub fn config(change: impl FnOnce(&mut Settings)) -> Config {
     change(&mut settings);
     Config::from_settings(settings).unwrap()
 }
+
+/// What came back: status, headers and the body as JSON (`Null` when it is not JSON).
+pub struct Answer {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+/// Sends `request` to `app` as the listener would hand it over from 127.0.0.1.
+pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::Body>) -> Answer {
+    send_from(app, request, [127, 0, 0, 1].into()).await
+}
+
+/// [`send`], from `client` (as the listener says who a request is from).
+pub async fn send_from(
+    app: &axum::Router,
+    mut request: axum::http::Request<axum::body::Body>,
+    client: std::net::IpAddr,
+) -> Answer {
+    use tower::ServiceExt;
+    let extensions = request.extensions_mut();
+    extensions.insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+        client, 9,
+    ))));
+    extensions.insert(twilio_token_server::client::ClientAddress::from(client));
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status,
+        headers,
+        json,
+    }
+}
+
+/// `POST /token` with `headers` and, unless it is empty, a body of `content_type`.
+pub fn post(
+    headers: &[(axum::http::header::HeaderName, &str)],
+    content_type: &str,
+    body: &str,
+) -> axum::http::Request<axum::body::Body> {
+    use axum::http::header;
+    let mut request = axum::http::Request::post("/token");
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    if !body.is_empty() {
+        request = request
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_LENGTH, body.len());
+    }
+    request
+        .body(axum::body::Body::from(body.to_owned()))
+        .unwrap()
+}
+
+/// A file of the library's test keys.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let keys = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../twilio-token/tests/fixtures/keys"
+    );
+    std::fs::read(format!("{keys}/{name}")).unwrap()
+}
+
+/// Writes `issuers` as `issuers.json` in `dir`, beside `idp.pem` (the public half of the key
+/// [`id_token`] signs with): the pair `Settings::issuers` takes.
+pub fn issuers_file(dir: &std::path::Path, issuers: &str) -> (String, String) {
+    std::fs::write(dir.join("idp.pem"), fixture("ed25519.pub.pem")).unwrap();
+    let path = dir.join("issuers.json");
+    std::fs::write(&path, issuers).unwrap();
+    (issuers.to_owned(), path.to_str().unwrap().to_owned())
+}
+
+/// An EdDSA ID token of `issuer` for `audience`, valid for ten minutes, its other claims as
+/// `claims` sets them.
+pub fn id_token(
+    issuer: &str,
+    audience: &str,
+    claims: impl FnOnce(twilio_token::Jwt) -> twilio_token::Jwt,
+) -> String {
+    let key = twilio_token::EncodingKey::from_ed_pem(&fixture("ed25519.pem")).unwrap();
+    let jwt = twilio_token::Jwt::new(issuer)
+        .algorithm(twilio_token::Algorithm::EdDSA)
+        .claim("aud", audience)
+        .claim("iat", twilio_token::now())
+        .ttl(600);
+    claims(jwt).encode(&key).unwrap()
+}
