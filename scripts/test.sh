@@ -3,9 +3,10 @@
 # integration, doc tests); the golden fixtures checked against twilio-python; and the live
 # cross-check of the binary against twilio-python and PyJWT.
 #
-# The server's suites (server, abuse, exchange, fleet, production) run twice: on SQLite, then on a throwaway
-# PostgreSQL server that scripts/postgres.sh starts on a loopback port (installing Debian's
-# postgresql where it is missing).
+# The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
+# identities and clients) run twice: on SQLite, then on a throwaway PostgreSQL server that
+# scripts/postgres.sh starts on a loopback port (installing Debian's postgresql where it is
+# missing).
 #
 # Then schemathesis against the live server (scripts/api_fuzz.sh), the dependency checks (cargo
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
@@ -16,17 +17,18 @@
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
 # twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
-# ChromeDriver for the browser test, and cargo-deny and cargo-fuzz from crates.io.
+# ChromeDriver for the browser test, Debian's nginx for the proxy test, and cargo-deny and
+# cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/sbin/nginx ]; then
     if [ "$(id -u)" != 0 ]; then
-        echo "the browser test needs Debian's chromium and chromium-driver: run as root or install them" >&2
+        echo "the browser and proxy tests need Debian's chromium, chromium-driver and nginx-light: run as root or install them" >&2
         exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver nginx-light >/dev/null
 fi
 
 venv=${VENV:-.venv}
@@ -45,6 +47,8 @@ echo "== golden fixtures are what twilio-python mints"
 
 echo "== cargo test"
 cargo test --locked --workspace
+# Ignored by plain cargo test for the nginx they need, which this script installed.
+cargo test --locked -p twilio-token-server --test clients -- --ignored
 
 echo "== the server's suites again, on PostgreSQL"
 pgdir=$(mktemp -d)
@@ -53,6 +57,8 @@ postgres=$(bash scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
     cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production
+TWILIO_TOKEN_TEST_POSTGRES=$postgres \
+    cargo test --locked -p twilio-token-server --test rooms --test identities --test clients -- --include-ignored
 
 echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli
