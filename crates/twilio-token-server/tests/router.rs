@@ -2,37 +2,30 @@
 //! request with `oneshot`, as the listener would hand it over. (What needs a process, such as
 //! signals, restarts, the listener's limits and the browser, is in the CLI crate's tests.)
 
+mod support;
+
+use support::{Answer, send};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use serde_json::Value;
+use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 use twilio_token::grants::{Grant, VideoGrant};
 use twilio_token::{DecodingKey, Validation, access_token};
-use twilio_token_server::config::Secret;
-use twilio_token_server::{Config, Settings, SqliteStore, UserStore, app, passwords};
+use twilio_token_server::{SqliteStore, UserStore, app, passwords};
 
-const SECRET: &str = "a test secret";
 const POLICY: &str = r#"{"roles": {"user": {"grants": [{"video": {"room": "lobby"}}], "rooms": ["team-*"], "ttl": 600}}}"#;
 
 /// A server with the user alice (password "correct horse", role user) and a 1 KiB body cap.
 async fn server() -> Router {
-    let mut config = Config::from_settings(Settings {
-        account_sid: Some("AC0123456789abcdef0123456789abcdef".into()),
-        api_key_sid: Some("SK0123456789abcdef0123456789abcdef".into()),
-        api_key_secret: Some(Secret::new(SECRET.into())),
-        bind: "127.0.0.1:0".into(),
-        session_ttl: 3600,
-        max_ttl: 86_400,
-        max_connections_per_client: 8,
-        policy: Some((POLICY.into(), "policy.json".into())),
-        ..Settings::default()
-    })
-    .unwrap();
+    let mut config = support::config(|s| {
+        s.max_connections_per_client = 8;
+        s.policy = Some((POLICY.into(), "policy.json".into()));
+    });
     config.max_body = 1024;
     let store = SqliteStore::open("sqlite::memory:").await.unwrap();
     store
@@ -41,31 +34,6 @@ async fn server() -> Router {
         .unwrap();
     let state = Arc::new(app::AppState::new(&config, store).await.unwrap());
     app::router(state, &config)
-}
-
-/// What came back: status, headers and the body as JSON (`Null` when it is not JSON).
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    json: Value,
-}
-
-async fn send(app: &Router, mut request: Request<Body>) -> Answer {
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-    }
 }
 
 fn post(content_type: &str, body: &str) -> Request<Body> {
@@ -106,7 +74,7 @@ fn assert_minted(answer: &Answer, identity: &str, video: Grant) {
     let token = body["token"].as_str().unwrap();
     let claims = access_token::decode(
         token,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &DecodingKey::from_secret(support::SECRET.as_bytes()),
         &Validation::default(),
     )
     .unwrap()
