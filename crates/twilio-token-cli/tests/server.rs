@@ -702,7 +702,16 @@ async fn slow_clients_are_cut_off_and_cors_is_for_named_origins_only() {
 async fn a_page_of_another_origin_cannot_sign_in_or_out() {
     let dir = tempfile::tempdir().unwrap();
     add_user(dir.path(), "mallory", "attacker's own password", "user");
-    let s = Server::start(dir.path(), &["--cors-origin", "https://app.example.com"]);
+    // The test client stands for a proxy that ends TLS, too.
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--cors-origin",
+            "https://app.example.com",
+            "--trusted-proxies",
+            "127.0.0.1",
+        ],
+    );
     let own = s.process.url.clone();
     let c = client();
     let form = [
@@ -725,6 +734,11 @@ async fn a_page_of_another_origin_cannot_sign_in_or_out() {
             ("sec-fetch-site", "cross-site"),
         ],
         &[("sec-fetch-site", "cross-site")],
+        // The server's own host over the scheme the proxy did not say.
+        &[
+            ("origin", "https://tokens.example.com"),
+            ("x-forwarded-host", "tokens.example.com"),
+        ],
     ] {
         for path in ["/token", "/logout"] {
             let response = post(path, headers).await.unwrap();
@@ -746,6 +760,7 @@ async fn a_page_of_another_origin_cannot_sign_in_or_out() {
         &[
             ("origin", "https://tokens.example.com"),
             ("x-forwarded-host", "tokens.example.com"),
+            ("x-forwarded-proto", "https"),
         ],
         &[("sec-fetch-site", "same-origin")],
         &[],
@@ -1160,6 +1175,16 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
         StatusCode::OK
     );
     common::postgres_script("stop", pg.path());
+}
+
+#[test]
+fn a_sigterm_as_soon_as_the_server_says_it_listens_still_drains_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..5 {
+        let s = Server::start(dir.path(), &["--drain-seconds", "0"]);
+        let status = s.terminate();
+        assert_eq!(status.code(), Some(0), "{status}: killed, not drained");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

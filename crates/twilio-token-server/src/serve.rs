@@ -4,7 +4,8 @@
 //! plus a graceful shutdown that finishes requests in flight. Everything else (routing,
 //! extractors, the middleware that counts and logs) is axum's, in [`crate::app`].
 //!
-//! It also says who each request is from ([`ClientAddress`], in the request's extensions). A
+//! It also says who each request is from ([`ClientAddress`], in the request's extensions) and
+//! over which scheme ([`crate::client::Scheme`]). A
 //! trusted proxy's connections carry many clients: they are not capped as one client's, and
 //! instead each forwarded client may have as many requests in flight at once as a direct one
 //! may hold connections.
@@ -168,9 +169,11 @@ pub async fn serve(
         );
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             let client = trusted.client(peer.ip(), request.headers());
+            let scheme = trusted.scheme(peer.ip(), request.headers());
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo::<SocketAddr>(peer));
             extensions.insert(client);
+            extensions.insert(scheme);
             let in_flight = proxied.then(|| per_client.admit(client, max));
             let app = app.clone();
             async move {
@@ -234,24 +237,32 @@ async fn lingering_close(stream: std::net::TcpStream) {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: call it before announcing that the server is ready, so that a
+/// signal sent as soon as it is never meets the default action, which kills the process.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn received(signal: Option<Signal>) {
+            match signal {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+        let terminate = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            tokio::select! {
+                () = received(terminate) => {},
+                () = received(interrupt) => {},
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -66,6 +66,11 @@ pub struct Args {
         value_name = "CIDR[,CIDR...]"
     )]
     trusted_proxies: Option<String>,
+    /// A bearer token that `GET /metrics` then needs (`Authorization: Bearer TOKEN`); without
+    /// it, the metrics answer anyone who reaches the port. Prefer the environment variable: a
+    /// flag's value shows in the process list.
+    #[arg(long, env = "TWILIO_TOKEN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Seconds a server told to stop (SIGTERM, Ctrl-C) keeps serving with /readyz at 503, so
     /// that a load balancer moves its clients away, before it finishes what is in flight and exits.
     #[arg(long, env = "TWILIO_TOKEN_DRAIN_SECONDS", default_value_t = 5)]
@@ -120,6 +125,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         max_connections_per_client: args.max_connections_per_client,
         drain_seconds: args.drain_seconds,
         trusted_proxies: args.trusted_proxies,
+        metrics_token: args.metrics_token.map(Secret::new),
     };
     let mut database_url = args.database.database_url.clone();
     let demo_dir = if args.demo {
@@ -164,15 +170,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
         if let Some(dir) = &demo_dir {
             eprintln!("{}", demo_banner(dir));
         }
+        // Before the announcement: from then on, SIGTERM must drain, never kill.
+        let shutdown = twilio_token_server::serve::shutdown_signal();
         println!("listening on http://{address}");
-        twilio_token_server::run(
-            &config,
-            store.clone(),
-            listener,
-            twilio_token_server::serve::shutdown_signal(),
-        )
-        .await
-        .map_err(|e| Failure::Invalid(format!("server failed: {e}")))?;
+        twilio_token_server::run(&config, store.clone(), listener, shutdown)
+            .await
+            .map_err(|e| Failure::Invalid(format!("server failed: {e}")))?;
         store.close().await;
         Ok(())
     });
