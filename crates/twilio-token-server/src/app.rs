@@ -12,7 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use twilio_token::region::Region;
 use twilio_token::{AccessToken, EncodingKey};
 
-use crate::client::ClientAddress;
+use crate::client::{ClientAddress, Scheme};
 use crate::config::{Config, Reloadable};
 use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
 use crate::error::ApiError;
@@ -78,6 +78,8 @@ pub struct AppState<S> {
     pub metrics: Arc<Metrics>,
     /// Set once the server is told to stop: `/readyz` answers 503 from then on.
     draining: std::sync::atomic::AtomicBool,
+    /// What `GET /metrics` must be asked with, if anything.
+    metrics_token: Option<crate::config::Secret>,
 }
 
 impl<S: UserStore> AppState<S> {
@@ -106,7 +108,7 @@ impl<S: UserStore> AppState<S> {
             watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
             session_cache,
             hasher: Hasher::new(config.hash_threads),
-            limits: LoginLimits::new(config.user_limit, config.address_limit),
+            limits: config.login_limits,
             max_body: config.max_body,
             allowed_origins: config.cors_origins.clone(),
             demo: config.demo,
@@ -114,6 +116,7 @@ impl<S: UserStore> AppState<S> {
             metrics,
             store,
             draining: std::sync::atomic::AtomicBool::new(false),
+            metrics_token: config.metrics_token.clone(),
         })
     }
 
@@ -206,10 +209,16 @@ impl<S> AppState<S> {
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a
     /// cross-site form posted with the attacker's own credentials would leave the victim's browser
     /// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
-    /// it, `Sec-Fetch-Site`); the server's own origin, whose host is the request's `Host` (or a
-    /// proxy's `X-Forwarded-Host`, which a cross-site form cannot set), and the CORS origins pass.
-    /// Requests with neither header are not a browser's, and pass.
-    pub(crate) fn check_same_origin(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// it, `Sec-Fetch-Site`); the server's own origin and the CORS origins pass. The server's own
+    /// origin is the request's `scheme` (http, or https as a trusted proxy says) with its
+    /// `Host` (or a proxy's `X-Forwarded-Host`, which a cross-site form cannot set): an origin of
+    /// the same host over the other scheme is another origin. Requests with neither header are
+    /// not a browser's, and pass.
+    pub(crate) fn check_same_origin(
+        &self,
+        headers: &HeaderMap,
+        scheme: Scheme,
+    ) -> Result<(), ApiError> {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return match headers.get("sec-fetch-site") {
                 Some(site) if site.as_bytes() == b"cross-site" => Err(ApiError::CrossSite),
@@ -219,10 +228,10 @@ impl<S> AppState<S> {
         if self.allowed_origins.contains(origin) {
             return Ok(());
         }
-        let origin = origin.as_bytes();
         let authority = origin
-            .strip_prefix(b"https://")
-            .or_else(|| origin.strip_prefix(b"http://"));
+            .as_bytes()
+            .strip_prefix(scheme.as_str().as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"://"));
         let own = |name: &str| {
             headers.get(name).is_some_and(|host| {
                 authority.is_some_and(|a| a.eq_ignore_ascii_case(host.as_bytes()))
@@ -365,11 +374,27 @@ async fn info<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoR
     axum::Json(Info { demo: state.demo })
 }
 
-async fn metrics<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> impl IntoResponse {
-    (
+/// `GET /metrics`: with `--metrics-token`, only for a request that carries it (as a bearer
+/// token), since login, lockout and exchange volumes are no one else's business.
+async fn metrics<S: UserStore>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = &state.metrics_token {
+        use subtle::ConstantTimeEq;
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.ct_eq(token.expose().as_bytes())) {
+            return Err(ApiError::MetricsToken);
+        }
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+        .into_response())
 }
 
 /// `POST /token`: a password login, an identity provider's ID token, or, without credentials,
@@ -638,9 +663,10 @@ fn mint<S>(
 /// `POST /logout`: ends the session (if any) and clears the cookie.
 async fn logout<S: UserStore>(
     State(state): State<Arc<AppState<S>>>,
+    scheme: Scheme,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.check_same_origin(&headers)?;
+    state.check_same_origin(&headers, scheme)?;
     if let Some(id_hash) = state.sessions.from_request(&headers) {
         state.session_cache.remove(&id_hash);
         state.store.remove_session(&id_hash).await?;

@@ -7,6 +7,10 @@
 //! right: each proxy appends the address it was reached from, so the rightmost address that
 //! is not itself a trusted proxy is the client's; what stands left of it, the client wrote. A
 //! client that is not a trusted proxy cannot choose its address by sending the header.
+//!
+//! Likewise the [`Scheme`] the client used is `http` (this server speaks no TLS), unless a
+//! trusted proxy says, in `X-Forwarded-Proto` or `Forwarded`'s `proto=`, that it took the
+//! request over https.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -61,6 +65,39 @@ impl<S: Sync> FromRequestParts<S> for ClientAddress {
 impl fmt::Display for ClientAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// The scheme a client reached the server with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    /// Plain http: a direct connection, or a trusted proxy's that says nothing else.
+    #[default]
+    Http,
+    /// https, ended at a trusted proxy.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// As the listener resolved it; a request handed to the router directly is plain http.
+impl<S: Sync> FromRequestParts<S> for Scheme {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Scheme>()
+            .copied()
+            .unwrap_or_default())
     }
 }
 
@@ -134,6 +171,32 @@ impl TrustedProxies {
             }
         }
         client.into()
+    }
+}
+
+impl TrustedProxies {
+    /// The scheme of a request that reached this server from `peer` with `headers`: what the
+    /// proxy that took it from the client says (the first value), if `peer` is trusted.
+    pub fn scheme(&self, peer: IpAddr, headers: &HeaderMap) -> Scheme {
+        if !self.contains(peer) {
+            return Scheme::Http;
+        }
+        let first = |name: &str| {
+            let value = headers.get(name)?.to_str().ok()?;
+            value.split(',').next().map(str::trim)
+        };
+        let proto = first("x-forwarded-proto").or_else(|| {
+            first("forwarded")?.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("proto")
+                    .then(|| value.trim().trim_matches('"'))
+            })
+        });
+        match proto {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => Scheme::Https,
+            _ => Scheme::Http,
+        }
     }
 }
 
@@ -235,6 +298,33 @@ mod tests {
         );
         // A mapped IPv4 peer is the IPv4 address, and trusted as one.
         assert_eq!(client("::ffff:10.1.2.3", &xff("1.1.1.1")), "1.1.1.1");
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_the_request_came_over_https() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        let scheme = |peer: &str, pairs: &[(&str, &str)]| trusted.scheme(ip(peer), &headers(pairs));
+        assert_eq!(
+            scheme("10.0.0.1", &[("x-forwarded-proto", "https")]),
+            Scheme::Https
+        );
+        assert_eq!(
+            scheme("10.0.0.1", &[("x-forwarded-proto", "HTTPS, http")]),
+            Scheme::Https
+        );
+        assert_eq!(
+            scheme("10.0.0.1", &[("x-forwarded-proto", "http")]),
+            Scheme::Http
+        );
+        assert_eq!(
+            scheme("10.0.0.1", &[("forwarded", "for=1.1.1.1;proto=https")]),
+            Scheme::Https
+        );
+        assert_eq!(scheme("10.0.0.1", &[]), Scheme::Http);
+        assert_eq!(
+            scheme("192.0.2.1", &[("x-forwarded-proto", "https")]),
+            Scheme::Http
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use twilio_token::sid;
 
 use crate::exchange::{Issuer, parse_issuers};
 use crate::keys::KeysFile;
-use crate::limiter::Limit;
+use crate::limiter::{Limit, LoginLimits};
 use crate::policy::Policy;
 
 /// A secret that never shows in `Debug` or logs.
@@ -73,6 +73,8 @@ pub struct Settings {
     /// `--trusted-proxies`: `CIDR[,CIDR...]` of the proxies whose forwarding headers name the
     /// client.
     pub trusted_proxies: Option<String>,
+    /// `--metrics-token`: the bearer token `GET /metrics` needs.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The checked configuration.
@@ -103,10 +105,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Header deadline and size, and connection caps.
     pub limits: crate::serve::Limits,
-    /// Failed logins allowed per username.
-    pub user_limit: Limit,
-    /// Failed logins allowed per client address.
-    pub address_limit: Limit,
+    /// Failed logins allowed per username (from one address, and from all) and per client
+    /// address.
+    pub login_limits: LoginLimits,
     /// Threads that hash passwords at once.
     pub hash_threads: usize,
     /// Whether tokens are signed with the demo's placeholder key.
@@ -114,6 +115,8 @@ pub struct Config {
     /// How long a server told to stop keeps serving (with `/readyz` at 503, so that a load
     /// balancer moves its clients away) before it stops accepting and finishes what is in flight.
     pub drain: Duration,
+    /// The bearer token `GET /metrics` needs, if any.
+    pub metrics_token: Option<Secret>,
 }
 
 /// A setting that is missing or malformed, by name.
@@ -241,17 +244,24 @@ impl Config {
                 trusted_proxies: std::sync::Arc::new(trusted_proxies),
                 ..crate::serve::Limits::default()
             },
-            user_limit: Limit {
-                failures: 5,
-                window: Duration::from_secs(15 * 60),
-            },
-            address_limit: Limit {
-                failures: 50,
-                window: Duration::from_secs(15 * 60),
+            login_limits: LoginLimits {
+                per_user_address: Limit {
+                    failures: 5,
+                    window: Duration::from_secs(15 * 60),
+                },
+                per_user: Limit {
+                    failures: 50,
+                    window: Duration::from_secs(15 * 60),
+                },
+                per_address: Limit {
+                    failures: 50,
+                    window: Duration::from_secs(15 * 60),
+                },
             },
             hash_threads: cores,
             demo: s.demo,
             drain: Duration::from_secs(s.drain_seconds),
+            metrics_token: s.metrics_token.filter(|t| !t.expose().is_empty()),
         })
     }
 }

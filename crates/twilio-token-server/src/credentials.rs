@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::app::AppState;
+use crate::client::Scheme;
 use crate::error::ApiError;
 use crate::session::IdHash;
 
@@ -106,7 +107,12 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
     async fn from_request(request: Request, state: &Arc<AppState<S>>) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
         let headers = &parts.headers;
-        state.check_same_origin(headers)?;
+        let scheme = parts
+            .extensions
+            .get::<Scheme>()
+            .copied()
+            .unwrap_or_default();
+        state.check_same_origin(headers, scheme)?;
         // A bare refresh, the most frequent request, reads no body and keeps its future small:
         // the body's read is boxed apart.
         let has_body = declares_body(headers);

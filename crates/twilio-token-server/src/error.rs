@@ -50,6 +50,8 @@ pub enum ApiError {
     },
     /// Through a trusted proxy, this client has as many requests in flight as it may.
     TooManyAtOnce,
+    /// `GET /metrics` without the `--metrics-token` it needs.
+    MetricsToken,
     /// The client took too long to send its body.
     Timeout,
     /// The password-hashing pool is saturated; try again shortly.
@@ -124,6 +126,12 @@ impl IntoResponse for ApiError {
                 "too_many_requests",
                 format!("too many failed logins; try again in {retry_after} s"),
             ),
+            ApiError::MetricsToken => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the metrics need the bearer token the server was given (--metrics-token)"
+                    .to_owned(),
+            ),
             ApiError::TooManyAtOnce => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -189,6 +197,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::TooManyRequests { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::MetricsToken => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::Busy | ApiError::TooManyAtOnce => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

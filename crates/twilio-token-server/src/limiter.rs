@@ -1,5 +1,10 @@
 //! Failed-login limits per username and per client address.
 //!
+//! A username's failures are counted per address, and in all: one address (an attacker who
+//! knows a name) can lock a user out of that address only, and it takes failures from several
+//! addresses to lock the user out everywhere. The price is that guesses spread over many
+//! addresses reach the hash more often before the username's overall limit stops them.
+//!
 //! An attempt is *reserved* before its password is hashed: the check and the count are one
 //! atomic step, so guesses sent at once cannot all pass a check that none of them has yet been
 //! counted against (the bug of Zitadel's CVE-2023-47111). The address is checked first, so that
@@ -175,19 +180,25 @@ impl Windows {
     }
 }
 
-/// The login limits: per username and per client address, kept by the store.
+/// The login limits, kept by the store.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
-    per_user: Limit,
-    per_address: Limit,
+    /// A username's failures from one address.
+    pub per_user_address: Limit,
+    /// A username's failures from every address.
+    pub per_user: Limit,
+    /// An address's failures, whatever the names.
+    pub per_address: Limit,
 }
 
-/// An attempt counted against a username and an address, until it is settled.
+/// An attempt counted against an address, a username from it and the username, until it is
+/// settled.
 #[derive(Debug)]
 #[must_use = "settle the reservation with what the password check said"]
 pub struct Reservation {
-    user: String,
     address: String,
+    user_address: String,
+    user: String,
 }
 
 /// What became of a reserved attempt.
@@ -195,24 +206,16 @@ pub struct Reservation {
 pub enum Outcome {
     /// The password was wrong (or the user unknown or disabled): the attempt stays counted.
     Failed,
-    /// The password was right: the username's count is cleared and the address's attempt given
-    /// back.
+    /// The password was right: the username's counts are cleared and the address's attempt
+    /// given back.
     Succeeded,
     /// No password was checked (the hashing pool was full, the store failed): given back.
     NotChecked,
 }
 
 impl LoginLimits {
-    /// Limits of `per_user` and `per_address` failures.
-    pub fn new(per_user: Limit, per_address: Limit) -> Self {
-        LoginLimits {
-            per_user,
-            per_address,
-        }
-    }
-
     /// Reserves an attempt for `user` from `address` in `store`: `Ok(Err(seconds to wait))`
-    /// when either is at its limit (and then neither is counted). The address is asked first:
+    /// when any count is at its limit (and then none is counted). The address is asked first:
     /// one over its limit has nothing recorded for the name.
     pub async fn reserve<S: UserStore>(
         &self,
@@ -227,11 +230,24 @@ impl LoginLimits {
         // Escaped, so that a key holds no control character (PostgreSQL refuses a NUL) and
         // stays one to one with the name.
         let user = format!("user:{}", user.escape_default());
-        if let Some(wait) = store.reserve_attempt(&user, self.per_user).await? {
+        let user_address = format!("{user}@{address}");
+        if let Some(wait) = store
+            .reserve_attempt(&user_address, self.per_user_address)
+            .await?
+        {
             store.release_attempt(&address).await?;
             return Ok(Err(wait));
         }
-        Ok(Ok(Reservation { user, address }))
+        if let Some(wait) = store.reserve_attempt(&user, self.per_user).await? {
+            store.release_attempt(&user_address).await?;
+            store.release_attempt(&address).await?;
+            return Ok(Err(wait));
+        }
+        Ok(Ok(Reservation {
+            address,
+            user_address,
+            user,
+        }))
     }
 
     /// Settles a reservation in `store`.
@@ -241,14 +257,20 @@ impl LoginLimits {
         reservation: Reservation,
         outcome: Outcome,
     ) -> Result<(), StoreError> {
-        let Reservation { user, address } = reservation;
+        let Reservation {
+            address,
+            user_address,
+            user,
+        } = reservation;
         match outcome {
             Outcome::Failed => {}
             Outcome::Succeeded => {
+                store.clear_attempts(&user_address).await?;
                 store.clear_attempts(&user).await?;
                 store.release_attempt(&address).await?;
             }
             Outcome::NotChecked => {
+                store.release_attempt(&user_address).await?;
                 store.release_attempt(&user).await?;
                 store.release_attempt(&address).await?;
             }
@@ -339,7 +361,11 @@ mod tests {
     }
 
     fn limits(per_user: usize, per_address: usize) -> LoginLimits {
-        LoginLimits::new(limit(per_user), limit(per_address))
+        LoginLimits {
+            per_user_address: limit(per_user),
+            per_user: limit(per_user * 10),
+            per_address: limit(per_address),
+        }
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -386,9 +412,56 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_address_locks_a_user_out_of_that_address_alone() {
+        let store = &SqliteStore::open("sqlite::memory:").await.unwrap();
+        let limits = limits(2, 100); // 2 per user and address, 20 per user
+        let from = |i: u8| ClientAddress::from(IpAddr::from([127, 0, 0, i]));
+        let fail = |address| async move {
+            let r = limits.reserve(store, "alice", address).await.unwrap();
+            limits.settle(store, r?, Outcome::Failed).await.unwrap();
+            Ok::<(), u64>(())
+        };
+        for _ in 0..2 {
+            fail(from(1)).await.unwrap();
+        }
+        assert!(
+            fail(from(1)).await.is_err(),
+            "the attacker's address is refused"
+        );
+        // The owner's address still reaches the password check, and a success clears it.
+        let owner = limits
+            .reserve(store, "alice", from(2))
+            .await
+            .unwrap()
+            .unwrap();
+        limits
+            .settle(store, owner, Outcome::Succeeded)
+            .await
+            .unwrap();
+        // Failures from ten addresses in all (the success cleared the name's count) lock the
+        // name out everywhere.
+        for i in 3..13 {
+            for _ in 0..2 {
+                fail(from(i)).await.unwrap();
+            }
+        }
+        assert!(
+            limits
+                .reserve(store, "alice", from(2))
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert!(limits.reserve(store, "bob", from(2)).await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
     async fn settling_gives_back_what_did_not_fail() {
         let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-        let limits = limits(1, 1);
+        let limits = LoginLimits {
+            per_user: limit(1),
+            ..limits(1, 1)
+        };
         let a = ClientAddress::from(IpAddr::from([127, 0, 0, 1]));
         let b = ClientAddress::from(IpAddr::from([127, 0, 0, 2]));
         let reserve = |user, address| limits.reserve(&store, user, address);

@@ -35,7 +35,7 @@ impl Drop for Server {
 /// The server for `config` (its address limit lowered to [`PER_ADDRESS`]) with the user alice,
 /// listening on 127.0.0.1.
 async fn start(mut config: Config) -> Server {
-    config.address_limit = Limit {
+    config.login_limits.per_address = Limit {
         failures: PER_ADDRESS,
         window: Duration::from_secs(900),
     };
@@ -130,11 +130,45 @@ async fn a_client_that_is_not_a_trusted_proxy_cannot_choose_its_address() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_trusted_proxy_says_a_request_came_over_https() {
+    let server = start(support::config(|s| {
+        s.trusted_proxies = Some("127.0.0.9".into());
+    }))
+    .await;
+    let url = format!("http://{}/token", server.address);
+    let host = server.address.to_string();
+    // A browser's login from the page at `origin`, through `from`, which says the client
+    // used https.
+    let login_from = |from: &str, origin: String| {
+        client_from(from)
+            .post(&url)
+            .header("origin", origin)
+            .header("x-forwarded-proto", "https")
+            .json(&serde_json::json!({"username": "alice", "password": PASSWORD}))
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let https = format!("https://{host}");
+    let http = format!("http://{host}");
+    assert_eq!(
+        status(login_from("127.0.0.9", https.clone()).await.unwrap()),
+        200
+    );
+    assert_eq!(
+        status(login_from("127.0.0.9", http.clone()).await.unwrap()),
+        403
+    );
+    // Anyone else's connection is plain http, whatever it says.
+    assert_eq!(status(login_from("127.0.0.4", https).await.unwrap()), 403);
+    assert_eq!(status(login_from("127.0.0.4", http).await.unwrap()), 200);
+}
+
 #[tokio::test]
 async fn an_ipv6_client_counts_by_its_64() {
     let config = support::config(|_| {});
     let mut limited = config.clone();
-    limited.address_limit = Limit {
+    limited.login_limits.per_address = Limit {
         failures: PER_ADDRESS,
         window: Duration::from_secs(900),
     };

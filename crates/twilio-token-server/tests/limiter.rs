@@ -48,7 +48,7 @@ async fn guess(client: &reqwest::Client, url: &str, name: &str) -> reqwest::Stat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_limiter_keeps_healthz_and_logins_at_their_idle_latency() {
     let config = support::config(|_| {});
-    let per_address = config.address_limit.failures;
+    let per_address = config.login_limits.per_address.failures;
     let store = Store::open("sqlite::memory:", OpenOptions::default())
         .await
         .unwrap();

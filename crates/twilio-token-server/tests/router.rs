@@ -16,6 +16,8 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 use twilio_token::grants::{Grant, VideoGrant};
 use twilio_token::{DecodingKey, Validation, access_token};
+use twilio_token_server::client::Scheme;
+use twilio_token_server::config::Secret;
 use twilio_token_server::{SqliteStore, UserStore, app, passwords};
 
 const POLICY: &str = r#"{"roles": {"user": {"grants": [{"video": {"room": "lobby"}}], "rooms": ["team-*"], "ttl": 600}}}"#;
@@ -260,12 +262,74 @@ async fn a_page_of_another_origin_may_not_sign_in_or_out() {
             "cross_site",
         );
     }
-    // The server's own origin passes.
-    let mut request = post("application/json", login);
-    let headers = request.headers_mut();
-    headers.insert(header::HOST, "tokens.example".parse().unwrap());
-    headers.insert(header::ORIGIN, "https://tokens.example".parse().unwrap());
-    assert_eq!(send(&app, request).await.status, StatusCode::OK);
+    // The server's own origin passes: its host over the scheme the request came by (http, or
+    // https as a trusted proxy says); the same host over the other scheme is another origin.
+    let from = |origin: &str, scheme: Scheme| {
+        let mut request = post("application/json", login);
+        let headers = request.headers_mut();
+        headers.insert(header::HOST, "tokens.example".parse().unwrap());
+        headers.insert(header::ORIGIN, origin.parse().unwrap());
+        request.extensions_mut().insert(scheme);
+        request
+    };
+    for (origin, scheme, status) in [
+        ("http://tokens.example", Scheme::Http, StatusCode::OK),
+        (
+            "https://tokens.example",
+            Scheme::Http,
+            StatusCode::FORBIDDEN,
+        ),
+        ("https://tokens.example", Scheme::Https, StatusCode::OK),
+        (
+            "http://tokens.example",
+            Scheme::Https,
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let answer = send(&app, from(origin, scheme)).await;
+        assert_eq!(
+            answer.status, status,
+            "{origin} over {scheme:?}: {}",
+            answer.json
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_the_server_has_one() {
+    let open = server().await;
+    let get = |authorization: Option<&str>| {
+        let mut request = Request::get("/metrics");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    assert_eq!(send(&open, get(None)).await.status, StatusCode::OK);
+    let mut config = support::config(|s| {
+        s.metrics_token = Some(Secret::new("scrape-secret".into()));
+    });
+    config.max_body = 1024;
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let state = Arc::new(app::AppState::new(&config, store).await.unwrap());
+    let guarded = app::router(state, &config);
+    for wrong in [
+        None,
+        Some("Bearer nope"),
+        Some("scrape-secret"),
+        Some("Basic c2NyYXBlLXNlY3JldA=="),
+    ] {
+        let answer = send(&guarded, get(wrong)).await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(answer.headers[header::WWW_AUTHENTICATE], "Bearer");
+        assert!(!answer.json.to_string().contains("scrape-secret"));
+    }
+    assert_eq!(
+        send(&guarded, get(Some("Bearer scrape-secret")))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
