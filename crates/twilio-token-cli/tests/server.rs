@@ -772,6 +772,56 @@ async fn a_page_of_another_origin_cannot_sign_in_or_out() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
 
+#[test]
+fn a_server_listening_beyond_loopback_and_trusting_no_proxy_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bind, trusted, warned) in [
+        ("0.0.0.0:0", None, true),
+        ("0.0.0.0:0", Some("10.0.0.0/8"), false),
+        ("127.0.0.1:0", None, false),
+    ] {
+        let log = dir.path().join("warn.log");
+        let mut command = Command::new(bin());
+        command
+            .current_dir(dir.path())
+            .args([
+                "serve",
+                "--bind",
+                bind,
+                "--database-url",
+                &database(dir.path()),
+            ])
+            .args(
+                trusted
+                    .map(|t| ["--trusted-proxies", t])
+                    .into_iter()
+                    .flatten(),
+            )
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("TWILIO_API_KEY_SID", KEY)
+            .env("TWILIO_API_KEY_SECRET", SECRET)
+            .stderr(std::fs::File::create(&log).unwrap());
+        let server = common::Server::spawn(command);
+        // The warning comes before the server serves: once it answers, the log is complete.
+        let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+        drop(server);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            text.contains("trusting no proxy"),
+            warned,
+            "{bind} {trusted:?}: {text}"
+        );
+        if warned {
+            assert!(text.contains("--trusted-proxies"), "{text}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_have_no_colour_in_a_file_and_json_lines_on_request() {
     let dir = tempfile::tempdir().unwrap();
