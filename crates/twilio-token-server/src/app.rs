@@ -408,6 +408,7 @@ async fn token<S: UserStore>(
     let ask = Ask {
         room: request.room.as_deref(),
         video_app: request.video_app.as_ref(),
+        display_name: None,
     };
     match request.credentials {
         Credentials::Session(session) => refresh(&state, &live, session, &ask).await,
@@ -423,10 +424,14 @@ async fn token<S: UserStore>(
 }
 
 /// What a token request asks for, besides saying who it is.
+#[derive(Clone, Copy)]
 struct Ask<'a> {
     room: Option<&'a str>,
     /// Asked the way Twilio's React video app asks.
     video_app: Option<&'a VideoApp>,
+    /// An exchanged ID token's display name (`name`), which the video app sends as its
+    /// `user_identity`.
+    display_name: Option<&'a str>,
 }
 
 /// An identity provider's ID token, exchanged for an access token for its identity.
@@ -465,7 +470,11 @@ async fn exchange<S>(
         }
     };
     state.metrics.exchange(Ok(()));
-    mint(state, live, &exchanged.identity, &exchanged.role, ask)
+    let ask = Ask {
+        display_name: exchanged.name.as_deref(),
+        ..*ask
+    };
+    mint(state, live, &exchanged.identity, &exchanged.role, &ask)
 }
 
 async fn login<S: UserStore>(
@@ -606,8 +615,12 @@ fn mint<S>(
     if state.is_denied(identity) {
         return Err(refused(identity, PolicyRefusal::Denied));
     }
+    // The identity never comes from the request. The video app's `user_identity` is only
+    // checked: it must be the identity, or the ID token's own display name, which the app sends
+    // (and which stays a name: two users may share it).
     let claimed = ask.video_app.and_then(|app| app.user_identity.as_deref());
-    if claimed.is_some_and(|claimed| !claimed.is_empty() && claimed != identity) {
+    let known = |claimed: &str| claimed == identity || Some(claimed) == ask.display_name;
+    if claimed.is_some_and(|claimed| !claimed.is_empty() && !known(claimed)) {
         return Err(refused(identity, PolicyRefusal::IdentityMismatch));
     }
     let mut token = AccessToken::with_key(

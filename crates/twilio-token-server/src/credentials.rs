@@ -7,7 +7,8 @@
 //! app (twilio-video-app-react): a JSON body `{"user_identity", "room_name", "create_room",
 //! "create_conversation"}` and an `Authorization` header holding a Firebase ID token without
 //! the `Bearer` word. The identity still comes from the ID token (or the session); a
-//! `user_identity` that differs is refused, and `room_name` is the room asked for. With the
+//! `user_identity` that is neither that identity nor the ID token's display name (`name`, what
+//! the app really sends) is refused, and `room_name` is the room asked for. With the
 //! switch off, a body holding any of the app's fields is refused, naming it, rather than
 //! answered as if the field were not there.
 //!
@@ -48,7 +49,8 @@ pub struct TokenRequest {
 /// A request of Twilio's React video app.
 #[derive(Debug)]
 pub struct VideoApp {
-    /// The identity the app says its user has (not trusted: checked against the real one).
+    /// The identity the app says its user has, in fact its display name (never used: checked
+    /// against the real identity and the ID token's `name`).
     pub user_identity: Option<String>,
 }
 

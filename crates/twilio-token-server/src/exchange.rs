@@ -27,12 +27,16 @@
 //! ([`Namespaces`]) is refused tokens. `"identity_prefix": ""` shares the password users'
 //! namespace on purpose (the provider's users are the same people). The identity is then
 //! checked by the rules of the products the role's grants are for. Optional: `leeway`
-//! (seconds of clock skew on `exp`, `nbf`, `iat`; default 60), `jwks_min_interval` (seconds
-//! between key fetches; default 30) and `jwks_timeout` (seconds; default 5).
+//! (seconds of clock skew on `exp`, `nbf`, `iat`; default 60), `max_lifetime` (the longest
+//! from `iat` to `exp`; default 86400), `jwks_min_interval` (seconds between key fetches;
+//! default 30) and `jwks_timeout` (seconds; default 5).
 //!
 //! Verification is strict: the issuer's algorithms only (never `none`, never HS*), a key whose
 //! `kty`, `crv`, `alg` and `use` fit, `iss` exact, `aud` naming an accepted audience, `exp`
-//! required, `nbf` and `iat` not in the future. Each refusal names the check that failed.
+//! and `iat` required, `nbf` and `iat` not in the future; then OpenID Connect Core 3.1.3.7's
+//! own: `azp` one of the audiences (required when `aud` names several), no access token
+//! (`typ: at+jwt`), and a lifetime within `max_lifetime`. Each refusal names the check that
+//! failed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +51,9 @@ use crate::policy::Policy;
 
 /// The longest ID token looked at; real ones are 1-2 KiB.
 pub const MAX_ID_TOKEN: usize = 8 * 1024;
+
+/// The longest `max_lifetime` an issuer may allow: 30 days.
+const MAX_LIFETIME: u64 = 30 * 86_400;
 
 /// One trusted issuer, as the issuers file gives it.
 #[derive(Debug, Deserialize)]
@@ -68,6 +75,8 @@ struct IssuerSettings {
     role_rules: Vec<RoleRule>,
     #[serde(default = "default_leeway")]
     leeway: u64,
+    #[serde(default = "default_max_lifetime")]
+    max_lifetime: u64,
     #[serde(default = "default_min_interval")]
     jwks_min_interval: f64,
     #[serde(default = "default_timeout")]
@@ -85,6 +94,9 @@ fn default_role() -> String {
 }
 fn default_leeway() -> u64 {
     60
+}
+fn default_max_lifetime() -> u64 {
+    86_400
 }
 fn default_min_interval() -> f64 {
     30.0
@@ -122,6 +134,11 @@ enum IdentitySource {
 pub struct Issuer {
     name: String,
     validation: Validation,
+    /// The audiences (client ids), which an `azp` must name.
+    audiences: Vec<String>,
+    /// The longest an ID token may live, from `iat` to `exp`, beyond the leeway.
+    max_lifetime: u64,
+    leeway: u64,
     source: Source,
     fetch: FetchPolicy,
     identity: IdentitySource,
@@ -226,6 +243,11 @@ pub fn parse_issuers(
         if s.leeway > 300 {
             return Err(bad("leeway must be at most 300 seconds".into()));
         }
+        if !(60..=MAX_LIFETIME).contains(&s.max_lifetime) {
+            return Err(bad(format!(
+                "max_lifetime must be 60..={MAX_LIFETIME} seconds"
+            )));
+        }
         let seconds = |v: f64, what: &str| {
             (v.is_finite() && (0.1..=3600.0).contains(&v))
                 .then(|| Duration::from_secs_f64(v))
@@ -245,6 +267,9 @@ pub fn parse_issuers(
                 .validate_iat(true)
                 .max_len(MAX_ID_TOKEN),
             name: s.issuer,
+            audiences: s.audiences,
+            max_lifetime: s.max_lifetime,
+            leeway: s.leeway,
             source,
             fetch,
             identity,
@@ -339,7 +364,8 @@ pub enum Refusal {
     Malformed,
     /// `iss` names no trusted issuer.
     Issuer,
-    /// `aud` names none of the issuer's audiences.
+    /// `aud` names none of the issuer's audiences, or `azp` is not one of them (required when
+    /// `aud` names several).
     Audience,
     /// The algorithm is not one the issuer may use.
     Algorithm,
@@ -353,7 +379,8 @@ pub enum Refusal {
     NotYetValid,
     /// `iat` is in the future.
     IssuedInFuture,
-    /// A claim has the wrong type, or `exp` is missing.
+    /// A claim has the wrong type or is missing (`exp`, `iat`), the token lives longer than the
+    /// issuer allows, or it is an access token (`typ: at+jwt`).
     Claims,
     /// The identity claim is missing or not an identity Twilio accepts.
     Identity,
@@ -402,7 +429,7 @@ impl Refusal {
             ErrorKind::Expired => Refusal::Expired,
             ErrorKind::NotYetValid => Refusal::NotYetValid,
             ErrorKind::IssuedInFuture => Refusal::IssuedInFuture,
-            ErrorKind::InvalidClaim(_) => Refusal::Claims,
+            ErrorKind::InvalidClaim(_) | ErrorKind::MissingExpiry => Refusal::Claims,
             _ => Refusal::Malformed,
         }
     }
@@ -424,6 +451,9 @@ pub struct Exchanged {
     pub identity: String,
     /// The policy role, from the issuer's rules.
     pub role: String,
+    /// The token's `name` claim, the user's display name: never an identity, but what
+    /// Twilio's React video app sends as `user_identity`.
+    pub name: Option<String>,
 }
 
 /// The trusted issuers with their key caches.
@@ -464,8 +494,15 @@ impl Exchanger {
         identity_for: impl Fn(&str, &str) -> Result<String, String>,
     ) -> Result<Exchanged, ExchangeError> {
         let refused = |r: Refusal, why: &str| ExchangeError::Refused(r, why.to_owned());
-        let refusal =
-            |e: twilio_token::Error| ExchangeError::Refused(Refusal::of(e.kind()), e.to_string());
+        let refusal = |e: twilio_token::Error| {
+            let why = match e.kind() {
+                ErrorKind::MissingExpiry => {
+                    "the token has no exp claim: exp is required (an ID token must expire)".into()
+                }
+                _ => e.to_string(),
+            };
+            ExchangeError::Refused(Refusal::of(e.kind()), why)
+        };
         if token.len() > MAX_ID_TOKEN {
             return Err(refused(
                 Refusal::Malformed,
@@ -489,9 +526,9 @@ impl Exchanger {
             .keys(&self.count_fetch)
             .await
             .map_err(|_| ExchangeError::KeysUnavailable)?;
-        let claims =
+        let data =
             match twilio_token::decode::<twilio_token::Claims>(token, &*keys, &issuer.validation) {
-                Ok(data) => data.claims,
+                Ok(data) => data,
                 // The provider may have rotated its keys since they were fetched: one more try,
                 // if a fetch now brings the kid.
                 Err(e) if *e.kind() == ErrorKind::UnknownKey => {
@@ -506,19 +543,28 @@ impl Exchanger {
                                 &issuer.validation,
                             )
                             .map_err(refusal)?
-                            .claims
                         }
                         _ => return Err(refusal(e)),
                     }
                 }
                 Err(e) => return Err(refusal(e)),
             };
+        let claims = data.claims;
+        issuer.check_id_token(&data.header, &claims, twilio_token::now())?;
         let role = issuer.role_for(&claims).to_owned();
         let identity = identity(&claims, &issuer.identity, &issuer.prefix)
             .map_err(|why| why.to_string())
             .and_then(|identity| identity_for(&role, &identity))
             .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
-        Ok(Exchanged { identity, role })
+        let name = match claims.get("name") {
+            Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),
+            _ => None,
+        };
+        Ok(Exchanged {
+            identity,
+            role,
+            name,
+        })
     }
 }
 
@@ -528,6 +574,56 @@ fn fresh_has_kid(set: &JwkSet, kid: &Option<std::borrow::Cow<'static, str>>) -> 
 }
 
 impl Issuer {
+    /// OpenID Connect Core 3.1.3.7's checks that a JWT's are not, on a verified token: an
+    /// OAuth access token (RFC 9068 `typ`) is not an ID token; with several audiences, `azp`
+    /// must be present, and when present it must be one of ours; and the token may not live
+    /// longer than `max_lifetime` (from `iat`, else from now), beyond the leeway.
+    fn check_id_token(
+        &self,
+        header: &twilio_token::Header,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), ExchangeError> {
+        let refused = |r: Refusal, why: &str| Err(ExchangeError::Refused(r, why.to_owned()));
+        let typ = header.typ.as_deref().unwrap_or("");
+        if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") {
+            return refused(
+                Refusal::Claims,
+                "the token is an OAuth access token (typ at+jwt), not an ID token",
+            );
+        }
+        let several = matches!(claims.get("aud"), Some(Value::Array(aud)) if aud.len() > 1);
+        match claims.get("azp") {
+            None if several => {
+                return refused(
+                    Refusal::Audience,
+                    "the token names several audiences (aud) but no authorized party (azp)",
+                );
+            }
+            None => {}
+            Some(Value::String(azp)) if self.audiences.contains(azp) => {}
+            Some(_) => {
+                return refused(
+                    Refusal::Audience,
+                    "the token's authorized party (azp) is not one of the issuer's audiences",
+                );
+            }
+        }
+        // `exp` is there and both are numbers: the decoding checked.
+        let time = |name: &str| claims.get(name).and_then(Value::as_f64);
+        let lifetime = time("exp").unwrap_or(0.0) - time("iat").unwrap_or(now as f64);
+        if lifetime > (self.max_lifetime + self.leeway) as f64 {
+            return refused(
+                Refusal::Claims,
+                &format!(
+                    "the token lives longer (iat to exp) than this issuer's max_lifetime of {} s",
+                    self.max_lifetime
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// The role of the first rule the claims meet, else the issuer's default role.
     fn role_for(&self, claims: &Map<String, Value>) -> &str {
         self.role_rules
@@ -683,6 +779,14 @@ mod tests {
             (
                 r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","jwks_timeout":0}]}"#,
                 "jwks_timeout",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","max_lifetime":0}]}"#,
+                "max_lifetime must be 60..=2592000",
+            ),
+            (
+                r#"{"issuers":[{"issuer":"i","audiences":["a"],"jwks_url":"https://x","max_lifetime":3153600000}]}"#,
+                "max_lifetime",
             ),
             (
                 r#"{"issuers":[{"issuer":"i","audience":["a"]}]}"#,

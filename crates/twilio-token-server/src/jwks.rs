@@ -290,7 +290,7 @@ pub async fn fetch(
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| fetch_error(format!("request failed: {}", e.without_url())))?;
+            .map_err(|e| fetch_error(format!("request failed: {}", request_error(e))))?;
         if !response.status().is_success() {
             return Err(fetch_error(format!(
                 "the server answered {}",
@@ -322,6 +322,15 @@ pub async fn fetch(
         .map_err(|_| fetch_error(format!("no answer within {} ms", timeout.as_millis())))?
 }
 
+/// A failed request, without its URL; a refused redirect says why.
+fn request_error(e: reqwest::Error) -> String {
+    let why = match e.is_redirect() {
+        true => std::error::Error::source(&e).map(|why| format!(": {why}")),
+        false => None,
+    };
+    format!("{}{}", e.without_url(), why.unwrap_or_default())
+}
+
 /// `max-age` from `Cache-Control`; `no-cache` or `no-store` anywhere in it counts as zero.
 fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
@@ -342,11 +351,15 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// The HTTP client for key fetches: rustls with the WebPKI roots, no cookies, and at most three
-/// redirects, each to a URL the configuration itself would allow (never https to http).
+/// redirects, each checked by [`redirect_refused`].
 pub fn client() -> Result<reqwest::Client, Error> {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() > 3 || !allowed(attempt.url()) {
+        // The first of `previous` is the configured URL; the last one answered the redirect.
+        let from = attempt.previous().last().cloned();
+        if attempt.previous().len() > 3 {
             attempt.stop()
+        } else if let Some(why) = from.and_then(|from| redirect_refused(&from, attempt.url())) {
+            attempt.error(why)
         } else {
             attempt.follow()
         }
@@ -356,6 +369,19 @@ pub fn client() -> Result<reqwest::Client, Error> {
         .user_agent(concat!("twilio-token/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Client(e.to_string()))
+}
+
+/// Why a redirect from `from` to `to` is not followed, if it is not: it may not change the
+/// scheme (so https never becomes http, even to loopback, where a configured http URL is
+/// allowed), and must lead where the configuration itself could point.
+fn redirect_refused(from: &reqwest::Url, to: &reqwest::Url) -> Option<&'static str> {
+    if from.scheme() != to.scheme() {
+        Some("a redirect may not change the scheme (https stays https)")
+    } else if !allowed(to) {
+        Some("a redirect may only lead to https (plain http only to a loopback address)")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -388,5 +414,80 @@ mod tests {
         assert_eq!(max_age(&headers), None);
         headers.insert("cache-control", "max-age=600, no-cache".parse().unwrap());
         assert_eq!(max_age(&headers), Some(Duration::ZERO));
+    }
+
+    /// A loopback stand-in: `/jwks` is a key set, `/to/URL` answers 302 to URL.
+    fn provider() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut request = [0; 4096];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let request = String::from_utf8_lossy(&request[..n]);
+                let path = request.split(' ').nth(1).unwrap_or("/");
+                let answer = match path.strip_prefix("/to/") {
+                    Some(to) => format!(
+                        "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    ),
+                    None => {
+                        let body = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    }
+                };
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        base
+    }
+
+    #[test]
+    fn a_redirect_may_not_change_the_scheme_nor_leave_the_allowed_urls() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let refused = |from: &str, to: &str| redirect_refused(&url(from), &url(to));
+        // https to http is refused even to loopback, where a configured http URL is allowed.
+        let e = refused("https://127.0.0.1/jwks", "http://127.0.0.1/jwks").unwrap();
+        assert!(e.contains("scheme"), "{e}");
+        assert!(refused("https://idp.example/jwks", "http://idp.example/jwks").is_some());
+        assert!(refused("http://127.0.0.1/jwks", "https://idp.example/jwks").is_some());
+        assert!(refused("http://127.0.0.1/a", "http://idp.example/jwks").is_some());
+        assert!(refused("https://idp.example/a", "https://keys.example/jwks").is_none());
+        assert!(refused("http://127.0.0.1:1/a", "http://localhost:2/jwks").is_none());
+    }
+
+    #[tokio::test]
+    async fn key_fetches_follow_only_redirects_that_keep_the_scheme() {
+        let base = provider();
+        let client = client().unwrap();
+        let get = |path: String| {
+            let client = client.clone();
+            async move {
+                let url = reqwest::Url::parse(&path).unwrap();
+                fetch(&client, &url, Duration::from_secs(5)).await
+            }
+        };
+        let (set, _) = get(format!("{base}/jwks")).await.unwrap();
+        assert_eq!(set.keys().len(), 1);
+        // Loopback http to loopback http: followed.
+        let (set, _) = get(format!("{base}/to/{base}/jwks")).await.unwrap();
+        assert_eq!(set.keys().len(), 1);
+        // To another scheme, or to plain http beyond loopback: refused before any connection,
+        // saying why.
+        let https = base.replacen("http://", "https://", 1);
+        for (to, why) in [
+            (format!("{https}/jwks"), "scheme"),
+            ("http://idp.example/jwks".to_owned(), "loopback"),
+        ] {
+            let e = get(format!("{base}/to/{to}"))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("redirect") && e.contains(why), "{to}: {e}");
+        }
     }
 }
