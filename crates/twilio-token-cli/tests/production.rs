@@ -621,7 +621,7 @@ async fn a_denied_identity_is_refused_everywhere_within_a_second() {
         );
     }
     let out = deny(dir, &["list"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "alice\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "alice\tuser alice\n");
     assert!(
         deny(dir, &["add", "alice"]).status.success(),
         "adding twice is fine"
@@ -637,4 +637,215 @@ async fn a_denied_identity_is_refused_everywhere_within_a_second() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Issue #24: an operator denies the person they see. With an identity template alice's
+/// identity is `user_alice`, and `deny add alice` refuses her all the same (by name), on
+/// logins and refreshes; `deny list` says whom an entry covers.
+#[tokio::test(flavor = "multi_thread")]
+async fn deny_add_by_name_refuses_the_user_whose_identity_a_template_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write(
+        dir,
+        "policy.json",
+        &json!({"roles": {"user": {"grants": [{"video": {}}], "identity_template": "user_{identity}"}}}),
+    );
+    add_user(dir, "alice", "correct horse battery", "user");
+    add_user(dir, "bob", "correct horse battery", "user");
+    let server = serve(dir, &["--policy", "policy.json"], &[]);
+    let cookie = session(&server, "alice", "correct horse battery").await;
+    let (_, body) = token_of(refresh(&server, &cookie).await).await;
+    assert_eq!(body["identity"], "user_alice");
+
+    let policy = dir.join("policy.json").display().to_string();
+    let out = deny(dir, &["add", "alice", "--policy", &policy]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("user alice (identity user_alice)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let denied_at = Instant::now();
+    while refresh(&server, &cookie).await.status() != StatusCode::FORBIDDEN {
+        assert!(
+            denied_at.elapsed() < Duration::from_secs(1),
+            "still refreshing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let response = login(&server, "alice", "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "this identity is denied tokens");
+    assert_eq!(
+        login(&server, "bob", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Denying the minted identity covers the same user, and the list says so for each.
+    assert!(deny(dir, &["add", "user_bob"]).status.success());
+    let out = deny(dir, &["list", "--policy", &policy]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "alice\tuser alice (identity user_alice)\nuser_bob\tuser bob (identity user_bob)\n"
+    );
+    let start = Instant::now();
+    while login(&server, "bob", "correct horse battery")
+        .await
+        .status()
+        != StatusCode::FORBIDDEN
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "bob still logs in"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `serve --api-keys keys.json` in `dir` expected to refuse to start: its exit code and stderr.
+fn refused_with_keys(dir: &Path) -> (Option<i32>, String) {
+    let out = common::serve_command(dir)
+        .env_remove("TWILIO_API_KEY_SID")
+        .env_remove("TWILIO_API_KEY_SECRET")
+        .args(["--api-keys", "keys.json"])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue #24: a keys file with `sid` and `secret` swapped, or the secret where the signing
+/// key's SID belongs, is refused naming the entry, never quoting the secret: at start, and on
+/// a reload in text and JSON logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misplaced_secret_in_the_keys_file_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let swapped = keys_file(KEY_A, &[(KEY_A, SECRET_A), (SECRET_B, KEY_B)]);
+    let in_signing_key = keys_file(SECRET_A, &[(KEY_A, SECRET_A)]);
+    let mistakes = [
+        (&swapped, "keys[1].sid is not an API key SID"),
+        (&in_signing_key, "signing_key is not an API key SID"),
+    ];
+    for (file, message) in mistakes {
+        write(dir, "keys.json", file);
+        let (code, stderr) = refused_with_keys(dir);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!stderr.contains("secret-of-key"), "{stderr}");
+    }
+    for format in ["text", "json"] {
+        write(dir, "keys.json", &keys_file(KEY_A, &[(KEY_A, SECRET_A)]));
+        let server = serve_with_keys(dir, &["--log-format", format]);
+        for (n, (file, message)) in mistakes.iter().enumerate() {
+            write(dir, "keys.json", file);
+            hangup(&server);
+            wait_for_log(dir, "reload failed", n + 1);
+            assert!(log(dir).contains(message), "{format}: {}", log(dir));
+        }
+        let log = log(dir);
+        assert!(!log.contains("secret-of-key"), "{format}: {log}");
+        // Still serving, on the key it had.
+        assert_eq!(
+            client()
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+/// Issue #24: a keys file other local users can read is warned about, naming it and its mode,
+/// at start and on each reload; it is not refused (Kubernetes mounts secrets 0644).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keys_file_other_users_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let warning = "the API keys file is open to other local users";
+    write(dir, "keys.json", &keys_file(KEY_A, &[(KEY_A, SECRET_A)]));
+    let chmod = |mode| {
+        std::fs::set_permissions(dir.join("keys.json"), std::fs::Permissions::from_mode(mode))
+            .unwrap()
+    };
+    chmod(0o644);
+    let server = serve_with_keys(dir, &[]);
+    wait_for_log(dir, warning, 1);
+    let line = log(dir)
+        .lines()
+        .find(|l| l.contains(warning))
+        .unwrap()
+        .to_owned();
+    assert!(line.contains("keys.json") && line.contains("644"), "{line}");
+    hangup(&server);
+    wait_for_log(dir, "reloaded the API keys", 1);
+    wait_for_log(dir, warning, 2);
+    chmod(0o600);
+    hangup(&server);
+    wait_for_log(dir, "reloaded the API keys", 2);
+    assert_eq!(log(dir).matches(warning).count(), 2, "{}", log(dir));
+    assert!(!log(dir).contains("secret-of-key"));
+}
+
+/// Issue #24: SIGHUP's handler is in place before the server says it listens: a SIGHUP sent
+/// as soon as the line appears reloads, and never kills the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sighup_as_soon_as_the_server_listens_never_kills_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for _ in 0..5 {
+        let mut server = serve(dir, &[], &[]);
+        hangup(&server);
+        wait_for_log(dir, "reloaded the API keys", 1);
+        assert!(server.child.try_wait().unwrap().is_none(), "{}", log(dir));
+        assert_eq!(
+            client()
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+/// Issue #24: `users add` refuses a name that displays as another's, naming the rule, whatever
+/// the role and policy (the server refuses such names at minting and from identity providers
+/// too: twilio-token-server's `names_that_display_as_another_get_no_token_on_any_path`).
+#[test]
+fn users_add_refuses_names_that_display_as_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for (name, rule) in [
+        ("ali\u{200B}ce", "invisible"),
+        ("ali\u{00AD}ce", "invisible"),
+        ("\u{202E}ecila", "direction-changing"),
+        ("ａｌｉｃｅ", "NFKC"),
+        ("\u{0430}lice", "Cyrillic"),
+    ] {
+        for role in ["user", "other"] {
+            let out = users(
+                dir,
+                &["add", name, "--role", role, "--password-stdin"],
+                "correct horse battery\n",
+            );
+            assert_eq!(out.status.code(), Some(2), "{name:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(rule), "{name:?}: {stderr}");
+        }
+    }
+    add_user(dir, "alice", "correct horse battery", "user");
 }

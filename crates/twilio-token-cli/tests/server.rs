@@ -963,6 +963,68 @@ async fn the_database_files_are_private_and_a_readable_one_is_refused() {
     );
 }
 
+/// Issue #24: SQLite adopts `-wal` and `-shm` files it finds, even beside a new database, so
+/// side files another local user made beforehand are refused, naming the file: open to others,
+/// or (when the tests run as root, who can give a file away) another user's.
+#[cfg(unix)]
+#[test]
+fn side_files_made_before_a_new_database_are_refused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if common::postgres().is_some() {
+        return; // the SQLite file's test
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("users.db-wal");
+    std::fs::write(&wal, b"").unwrap();
+    std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = users(dir.path(), &["list"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("users.db-wal is open to other local users (mode 666)"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if std::fs::metadata(&wal).unwrap().uid() == 0 {
+        std::os::unix::fs::chown(&wal, Some(65534), Some(65534)).unwrap();
+        let out = common::serve_command(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("users.db-wal belongs to another user (uid 65534"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_file(&wal).unwrap();
+    add_user(dir.path(), "alice", "correct horse battery", "user");
+}
+
+/// Issue #24: the demo's throwaway database lives in a new directory of a random name, private
+/// to its user, that no one could have made (or filled) first.
+#[cfg(unix)]
+#[test]
+fn the_demo_database_lives_in_a_new_private_directory_of_a_random_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(common::bin());
+    command
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("TMPDIR", tmp.path())
+        .stderr(std::process::Stdio::null());
+    let server = common::Server::spawn(command);
+    let dirs: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let name = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
+    let suffix = name.strip_prefix("twilio-token-demo-").unwrap();
+    assert_eq!(suffix.len(), 32, "{name}");
+    assert_ne!(suffix, server.child.id().to_string());
+    let mode = std::fs::metadata(&dirs[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
+
 /// The value of a `Set-Cookie` header: `name=value`.
 fn cookie_of(response: &reqwest::Response) -> String {
     let set = response.headers()[SET_COOKIE].to_str().unwrap();

@@ -206,6 +206,16 @@ impl<S> AppState<S> {
         denied.contains(identity)
     }
 
+    /// Refuses a password user on the deny list by name. An operator denies the person they
+    /// see, by the name they know: with an identity template, `deny add alice` must refuse the
+    /// user alice as well as the identity `user_alice` (which [`mint`] checks).
+    fn check_user_denied(&self, name: &str) -> Result<(), ApiError> {
+        match self.is_denied(name) {
+            true => Err(refused(name, PolicyRefusal::Denied)),
+            false => Ok(()),
+        }
+    }
+
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a
     /// cross-site form posted with the attacker's own credentials would leave the victim's browser
     /// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
@@ -516,6 +526,7 @@ async fn login<S: UserStore>(
     state.metrics.login(Login::Ok);
 
     // Minted before the session is made: a user the policy or the deny list refuses gets none.
+    state.check_user_denied(&user.name)?;
     let identity = live.password_identity(&user)?;
     let mut response = mint(state, live, &identity, &user.role, ask)?;
     let session = state.sessions.create();
@@ -588,6 +599,7 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
+    state.check_user_denied(&user.name)?;
     let identity = live.password_identity(&user)?;
     mint(state, live, &identity, &user.role, ask)
 }

@@ -64,13 +64,16 @@ impl KeysFile {
             KeysError(format!("line {} column {}: {what}", e.line(), e.column()))
         })?;
         let mut keys: Vec<(String, Secret)> = Vec::with_capacity(raw.keys.len());
-        for key in raw.keys {
-            sid::validate("sid", &key.sid, "SK").map_err(|_| {
-                KeysError(format!(
-                    "key {:?} is not an API key SID (SK followed by 32 hex digits)",
-                    key.sid.chars().take(40).collect::<String>()
-                ))
-            })?;
+        // A value is quoted only once it is known to be a SID: a file with `sid` and `secret`
+        // swapped, or a secret in `signing_key`, would otherwise print the secret.
+        let not_a_sid = |entry: &str| {
+            KeysError(format!(
+                "{entry} is not an API key SID (SK followed by 32 hex digits)"
+            ))
+        };
+        for (i, key) in raw.keys.into_iter().enumerate() {
+            sid::validate("sid", &key.sid, "SK")
+                .map_err(|_| not_a_sid(&format!("keys[{i}].sid")))?;
             if key.secret.is_empty() {
                 return Err(KeysError(format!("key {} has an empty secret", key.sid)));
             }
@@ -79,10 +82,12 @@ impl KeysFile {
             }
             keys.push((key.sid, Secret::new(key.secret)));
         }
+        sid::validate("signing_key", &raw.signing_key, "SK")
+            .map_err(|_| not_a_sid("signing_key"))?;
         if !keys.iter().any(|(s, _)| *s == raw.signing_key) {
             return Err(KeysError(format!(
-                "signing_key {:?} is not one of the keys",
-                raw.signing_key.chars().take(40).collect::<String>()
+                "signing_key {} is not one of the keys",
+                raw.signing_key
             )));
         }
         Ok(KeysFile {
@@ -114,6 +119,30 @@ impl KeysFile {
                 keys.with(sid.as_str(), secret.expose().as_bytes())
             })
     }
+}
+
+/// Warns, naming the file and its mode, when the keys file at `path` is open to other local
+/// users: it holds API key secrets. Only a warning, unlike the database: Kubernetes mounts
+/// secret volumes 0644 by default, where no other user shares the container.
+pub fn warn_if_readable(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return; // the read that follows names the problem
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %path.escape_debug(),
+                mode = %format_args!("{mode:03o}"),
+                "the API keys file is open to other local users; it holds API key secrets: \
+                 chmod 600 it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[cfg(test)]
@@ -163,6 +192,16 @@ mod tests {
                 "listed twice",
             ),
             (file(B, &[key(A, "hunter2-secret")]), "signing_key"),
+            // Swapped fields, or the secret where the signing key's SID belongs: the entry is
+            // named, its value never quoted.
+            (
+                file(A, &[key(A, "x"), key("hunter2-secret", B)]),
+                "keys[1].sid is not an API key SID",
+            ),
+            (
+                file("hunter2-secret", &[key(A, "hunter2-secret")]),
+                "signing_key is not an API key SID",
+            ),
         ] {
             let e = KeysFile::parse(&text).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");

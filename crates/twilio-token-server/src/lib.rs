@@ -58,7 +58,23 @@ pub async fn run<S: UserStore>(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    run_announced(config, store, listener, shutdown, || {}).await
+}
+
+/// [`run`], calling `ready` once the server is set up: from then on a SIGHUP reloads. (Until
+/// its handler is installed, a SIGHUP kills the process, so a server must not say it is up
+/// before this.)
+pub async fn run_announced<S: UserStore>(
+    config: &Config,
+    store: S,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+    ready: impl FnOnce(),
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = Arc::new(app::AppState::new(config, store).await?);
+    if let Some(path) = &config.sources.api_keys {
+        keys::warn_if_readable(path);
+    }
     if let Ok(address) = listener.local_addr()
         && !address.ip().is_loopback()
         && config.limits.trusted_proxies.is_empty()
@@ -73,11 +89,13 @@ pub async fn run<S: UserStore>(
     let router = app::router(Arc::clone(&state), config);
     let background = [
         tokio::spawn(reload_on_hangup(
+            hangups(),
             Arc::downgrade(&state),
             config.sources.clone(),
         )),
         tokio::spawn(watch_deny_list(Arc::downgrade(&state))),
     ];
+    ready();
     let drain = config.drain;
     // Told to stop, the server first says so at /readyz and keeps serving for the drain
     // period, so that a load balancer moves its clients away before anything is refused.
@@ -119,21 +137,43 @@ async fn watch_deny_list<S: UserStore>(state: std::sync::Weak<app::AppState<S>>)
     }
 }
 
+/// The SIGHUPs from now on; `None` (and a warning) if they cannot be listened for.
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = Option<()>;
+
+/// Installs the SIGHUP handler at once (not when a task first runs), so that a SIGHUP sent
+/// any time after this reloads instead of killing the process.
+fn hangups() -> Hangups {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hangups = signal(SignalKind::hangup()).ok();
+        if hangups.is_none() {
+            tracing::warn!("cannot listen for SIGHUP: reloads are off");
+        }
+        hangups
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// On each SIGHUP, reads the API keys, the policy and the issuers again and swaps them in at
 /// once; a configuration that does not load changes nothing and is logged (never a secret).
 async fn reload_on_hangup<S: UserStore>(
+    hangups: Hangups,
     state: std::sync::Weak<app::AppState<S>>,
     sources: config::Sources,
 ) {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            tracing::warn!("cannot listen for SIGHUP: reloads are off");
-            return;
-        };
+        let Some(mut hangups) = hangups else { return };
         while hangups.recv().await.is_some() {
             let Some(state) = state.upgrade() else { return };
+            if let Some(path) = &sources.api_keys {
+                keys::warn_if_readable(path);
+            }
             let reloaded = sources.reload().map_err(|e| e.to_string()).and_then(|r| {
                 let signing = r.keys.signing_key.clone();
                 state.reload(r).map(|()| signing).map_err(|e| e.to_string())
@@ -149,5 +189,5 @@ async fn reload_on_hangup<S: UserStore>(
         }
     }
     #[cfg(not(unix))]
-    let _ = (state, sources);
+    let _ = (hangups, state, sources);
 }

@@ -155,3 +155,40 @@ async fn a_password_user_inside_a_providers_namespace_gets_no_token() {
     );
     assert_eq!(identity(&login(&app, "b_example_").await), "b_example_");
 }
+
+/// Issue #24: a name that displays as another's ("alice" with a zero-width space, in
+/// fullwidth letters, with a Cyrillic "а") gets no token, whether a password user has it
+/// (added straight to the store, as `users add` refuses it) or a provider's token carries it.
+#[tokio::test]
+async fn names_that_display_as_another_get_no_token_on_any_path() {
+    let (app, store) = server().await;
+    let hash = passwords::hash(PASSWORD);
+    for (name, rule) in [
+        ("ali\u{200B}ce", "invisible"),
+        ("\u{202E}ecila", "direction-changing"),
+        ("ａｌｉｃｅ", "NFKC"),
+        ("\u{0430}lice", "Cyrillic"),
+    ] {
+        store.add_user(name, &hash, "user").await.unwrap();
+        let answer = login(&app, name).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{name:?}: {}",
+            answer.json
+        );
+        let message = answer.json["message"].as_str().unwrap();
+        assert!(message.contains(rule), "{name:?}: {message}");
+        assert!(!answer.headers.contains_key(header::SET_COOKIE));
+
+        let answer = exchange(&app, B, serde_json::json!({"sub": name})).await;
+        assert_ne!(answer.status, StatusCode::OK, "{name:?}");
+        assert!(
+            answer.json.to_string().contains(rule),
+            "{name:?}: {}",
+            answer.json
+        );
+    }
+    // The same names without the disguise are fine.
+    assert_eq!(identity(&login(&app, "alice").await), "alice");
+}

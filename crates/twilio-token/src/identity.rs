@@ -26,7 +26,66 @@ impl Rule {
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a Twilio {} identity {}", self.product, self.description)
+        match self.grant {
+            "" => write!(f, "an identity {}", self.description),
+            _ => write!(f, "a Twilio {} identity {}", self.product, self.description),
+        }
+    }
+}
+
+/// The rules every identity keeps, whatever its grants: it shows what it is. An identity is
+/// the principal in Chat, Video and Voice, and people tell principals apart by how their names
+/// look, so a name must not pass for another: "alice" with a zero-width space, a soft hyphen or
+/// a right-to-left override in it, "ａｌｉｃｅ" in fullwidth letters, or "аlice" with a Cyrillic
+/// "а" all display as "alice". (Twilio itself accepts them all.) A name wholly in another
+/// script that happens to look Latin ("аре" in Cyrillic) is not caught.
+pub const NAME_RULES: [Rule; 3] = [
+    Rule {
+        product: "",
+        grant: "",
+        description: "has no invisible or direction-changing characters (Unicode format \
+                      characters, e.g. U+200B, U+00AD, U+202E)",
+        accepts: |s| {
+            use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+            !s.chars()
+                .any(|c| c.general_category() == GeneralCategory::Format)
+        },
+    },
+    Rule {
+        product: "",
+        grant: "",
+        description: "is in Unicode normal form NFKC (no fullwidth, ligature or other \
+                      compatibility forms of other characters)",
+        accepts: unicode_normalization::is_nfkc,
+    },
+    Rule {
+        product: "",
+        grant: "",
+        description: "mixes no letters of the Latin, Greek and Cyrillic scripts, whose letters \
+                      look alike",
+        accepts: |s| {
+            let mut scripts = s.chars().filter_map(look_alike_script);
+            match scripts.next() {
+                Some(first) => scripts.all(|script| script == first),
+                None => true,
+            }
+        },
+    },
+];
+
+/// The script of `c` among those whose letters look alike (0 Latin, 1 Greek, 2 Cyrillic).
+fn look_alike_script(c: char) -> Option<u8> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => Some(0),
+        '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Some(1),
+        '\u{0400}'..='\u{052F}'
+        | '\u{1C80}'..='\u{1C8F}'
+        | '\u{2DE0}'..='\u{2DFF}'
+        | '\u{A640}'..='\u{A69F}' => Some(2),
+        _ => None,
     }
 }
 
@@ -73,7 +132,8 @@ pub fn rule(key: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.grant == key)
 }
 
-/// The first rule of the grants named by `keys` that `identity` breaks.
+/// The first rule that `identity` breaks: one of the [`NAME_RULES`], which every identity
+/// keeps, or a rule of the grants named by `keys`.
 ///
 /// ```
 /// use twilio_token::identity;
@@ -85,9 +145,9 @@ pub fn check<'a>(
     identity: &str,
     keys: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), &'static Rule> {
-    match keys
-        .into_iter()
-        .filter_map(rule)
+    match NAME_RULES
+        .iter()
+        .chain(keys.into_iter().filter_map(rule))
         .find(|r| !r.accepts(identity))
     {
         Some(broken) => Err(broken),
@@ -118,6 +178,39 @@ mod tests {
         assert!(!ok("data_sync", &"a".repeat(257)));
         assert!(!ok("data_sync", ""));
         assert!(rule("task_router").is_none() && rule("player").is_none());
+    }
+
+    #[test]
+    fn names_that_display_as_another_break_a_named_rule() {
+        for (name, rule) in [
+            ("ali\u{200B}ce", 0), // zero-width space
+            ("ali\u{00AD}ce", 0), // soft hyphen
+            ("\u{202E}ecila", 0), // right-to-left override
+            ("alice\u{2066}", 0), // left-to-right isolate
+            ("\u{FEFF}alice", 0), // byte order mark
+            ("ali\u{2060}ce", 0), // word joiner
+            ("ａｌｉｃｅ", 1),    // fullwidth
+            ("ﬁona", 1),          // ligature
+            ("e\u{0301}lise", 1), // not composed
+            ("\u{0430}lice", 2),  // Cyrillic a
+            ("\u{03B1}lice", 2),  // Greek alpha
+        ] {
+            let broken = check(name, ["task_router"]).unwrap_err();
+            assert_eq!(broken.description, NAME_RULES[rule].description, "{name:?}");
+            assert!(broken.to_string().starts_with("an identity "), "{broken}");
+        }
+        for name in [
+            "alice",
+            "élise",
+            "Ольга",
+            "Σοφία",
+            "山田",
+            "user_alice",
+            "a.b-c",
+            "😀",
+        ] {
+            assert!(check(name, ["video", "chat"]).is_ok(), "{name:?}");
+        }
     }
 
     #[test]

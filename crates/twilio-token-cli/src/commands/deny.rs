@@ -3,7 +3,8 @@
 //! lives in the database, so every server sharing it refuses within a second.
 
 use twilio_token_server::UserStore;
-use twilio_token_server::store::StoreError;
+use twilio_token_server::policy::Policy;
+use twilio_token_server::store::{StoreError, User};
 
 use crate::Failure;
 
@@ -12,6 +13,10 @@ use crate::Failure;
 pub struct Args {
     #[command(flatten)]
     database: super::Database,
+    /// The server's policy file, to show which users an entry covers by their identity (an
+    /// identity template makes alice's identity e.g. `user_alice`).
+    #[arg(long, env = "TWILIO_TOKEN_POLICY", value_name = "FILE", global = true)]
+    policy: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -19,9 +24,9 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Refuse IDENTITY tokens: its password logins, session refreshes and token exchanges
-    /// get 403.
+    /// get 403. A password user is refused by name as well as by identity.
     Add {
-        /// The identity, as tokens carry it.
+        /// The identity, as tokens carry it, or a password user's name.
         identity: String,
     },
     /// Give IDENTITY tokens again.
@@ -29,7 +34,7 @@ enum Command {
         /// The identity.
         identity: String,
     },
-    /// List the denied identities.
+    /// List the denied identities, each with the users it covers.
     List,
 }
 
@@ -40,6 +45,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
+        let policy = read_policy(args.policy.as_deref())?;
         let store = args.database.open(&args.database.database_url).await?;
         let db = |e: StoreError| Failure::Invalid(e.to_string());
         let result = match args.command {
@@ -48,11 +54,18 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     Err(Failure::Usage(
                         "IDENTITY must be non-empty, without control characters".into(),
                     ))
-                } else if store.deny(&identity).await.map_err(db)? {
-                    eprintln!("denied {identity}");
-                    Ok(())
                 } else {
-                    eprintln!("{identity} was denied already");
+                    let added = store.deny(&identity).await.map_err(db)?;
+                    let users = store.users().await.map_err(db)?;
+                    let covers = covered(&identity, &users, &policy);
+                    let covers = match covers.is_empty() {
+                        true => "no user of this database".to_owned(),
+                        false => covers,
+                    };
+                    match added {
+                        true => eprintln!("denied {identity}: {covers}"),
+                        false => eprintln!("{identity} was denied already: {covers}"),
+                    }
                     Ok(())
                 }
             }
@@ -63,13 +76,50 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 }
                 false => Err(Failure::Invalid(format!("{identity:?} is not denied"))),
             },
-            Command::List => store.denied().await.map_err(db).map(|list| {
+            Command::List => {
+                let list = store.denied().await.map_err(db)?;
+                let users = store.users().await.map_err(db)?;
                 for identity in list {
-                    println!("{identity}");
+                    match covered(&identity, &users, &policy) {
+                        covers if covers.is_empty() => println!("{identity}"),
+                        covers => println!("{identity}\t{covers}"),
+                    }
                 }
-            }),
+                Ok(())
+            }
         };
         store.close().await;
         result
     })
+}
+
+/// The policy that gives users their identities: `--policy`, or the built-in one (in which
+/// an identity is the user's name).
+fn read_policy(path: Option<&std::path::Path>) -> Result<Policy, Failure> {
+    let Some(path) = path else {
+        return Ok(Policy::tutorial());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
+    Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
+        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))
+}
+
+/// The users a deny-list `entry` refuses, as the server matches them (by name or by identity):
+/// e.g. `user alice (identity user_alice)`, comma-separated; empty if none.
+fn covered(entry: &str, users: &[User], policy: &Policy) -> String {
+    users
+        .iter()
+        .filter_map(|user| {
+            let identity = policy.identity(&user.role, &user.name).ok();
+            let by_identity = identity.as_deref() == Some(entry);
+            (user.name == entry || by_identity).then(|| match identity {
+                Some(identity) if identity != user.name => {
+                    format!("user {} (identity {identity})", user.name)
+                }
+                _ => format!("user {}", user.name),
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

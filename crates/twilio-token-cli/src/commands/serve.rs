@@ -129,9 +129,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let mut database_url = args.database.database_url.clone();
     let demo_dir = if args.demo {
-        let dir = std::env::temp_dir().join(format!("twilio-token-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Failure::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+        let dir = demo_dir()?;
         database_url = format!("sqlite://{}", dir.join("demo.db").display());
         settings.account_sid = Some(format!("AC{}", "0".repeat(32)));
         settings.api_key_sid = Some(format!("SK{}", "0".repeat(32)));
@@ -167,15 +165,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let address = listener
             .local_addr()
             .map_err(|e| Failure::Invalid(e.to_string()))?;
-        if let Some(dir) = &demo_dir {
-            eprintln!("{}", demo_banner(dir));
-        }
-        // Before the announcement: from then on, SIGTERM must drain, never kill.
-        let shutdown = twilio_token_server::serve::shutdown_signal();
-        println!("listening on http://{address}");
-        twilio_token_server::run(&config, store.clone(), listener, shutdown)
-            .await
-            .map_err(|e| Failure::Invalid(format!("server failed: {e}")))?;
+        // Announced only once the server is set up, the handlers of SIGHUP (installed by
+        // run_announced) and SIGTERM (by shutdown_signal, when called) included: a signal sent
+        // when the line appears reloads or drains rather than kills.
+        let announce = || {
+            if let Some(dir) = &demo_dir {
+                eprintln!("{}", demo_banner(dir));
+            }
+            println!("listening on http://{address}");
+        };
+        twilio_token_server::run_announced(
+            &config,
+            store.clone(),
+            listener,
+            twilio_token_server::serve::shutdown_signal(),
+            announce,
+        )
+        .await
+        .map_err(|e| Failure::Invalid(format!("server failed: {e}")))?;
         store.close().await;
         Ok(())
     });
@@ -198,6 +205,22 @@ fn init_logs(format: LogFormat) {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
+}
+
+/// A new directory for the demo's database, private to this user (0700) and named at random:
+/// with a name others can predict, another local user could make it first, or put `-wal` and
+/// `-shm` files of their own in it.
+fn demo_dir() -> Result<std::path::PathBuf, Failure> {
+    use std::os::unix::fs::DirBuilderExt;
+    let random: [u8; 16] = twilio_token_server::passwords::rand_bytes();
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("twilio-token-demo-{suffix}"));
+    // `create` fails if anything is there already: the directory is this process's own.
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| Failure::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
 }
 
 fn demo_banner(dir: &std::path::Path) -> String {

@@ -220,13 +220,14 @@ fn check_name(name: &str) -> Result<(), Failure> {
         && !name
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == ':');
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::Usage(
+    if !ok {
+        return Err(Failure::Usage(
             "NAME must be 1 to 256 bytes without spaces, control characters or ':'".into(),
-        ))
+        ));
     }
+    // Whatever the role and policy: a name that displays as another's is refused.
+    twilio_token::identity::check(name, [])
+        .map_err(|rule| Failure::Usage(format!("{name:?} cannot be a user's name: {rule}")))
 }
 
 /// The policy the user's identity is checked against: `--policy`, or the built-in one

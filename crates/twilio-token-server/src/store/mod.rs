@@ -44,6 +44,16 @@ pub enum StoreError {
         /// Its permission bits.
         mode: u32,
     },
+    /// A database file, or its `-wal` or `-shm`, that belongs to another user than the
+    /// database's owner.
+    Foreign {
+        /// The file.
+        path: String,
+        /// Its owner's uid.
+        uid: u32,
+        /// The uid of the database's owner.
+        owner: u32,
+    },
     /// The database cannot be reached (it is down, or every connection is busy): worth
     /// trying again shortly.
     Unavailable(String),
@@ -59,6 +69,11 @@ impl std::fmt::Display for StoreError {
                 f,
                 "{path} is open to other local users (mode {mode:03o}); it holds password hashes \
                  and the cookie key: chmod 600 it"
+            ),
+            StoreError::Foreign { path, uid, owner } => write!(
+                f,
+                "{path} belongs to another user (uid {uid}, the database's owner is uid \
+                 {owner}); it would hold password hashes and the cookie key: remove it"
             ),
             StoreError::Unavailable(e) => write!(f, "database unavailable: {e}"),
             StoreError::Database(e) => write!(f, "database error: {e}"),

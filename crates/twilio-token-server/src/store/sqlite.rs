@@ -71,8 +71,6 @@ impl SqliteStore {
     }
 }
 
-/// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
-/// files the same mode), or checks that an existing one and those files are.
 /// Waits for, then holds (until dropped), the lock on the directory of `path`.
 async fn take_turn(path: &Path) -> Result<std::fs::File> {
     let dir = match path.parent() {
@@ -89,15 +87,19 @@ async fn take_turn(path: &Path) -> Result<std::fs::File> {
         .map_err(|e| StoreError::Database(format!("cannot lock the database's directory: {e}")))
 }
 
+/// Creates the database file readable by its owner only (SQLite gives the `-wal` and `-shm`
+/// files it creates the same mode), and checks that the file and any `-wal` or `-shm` already
+/// there are private and the database owner's. SQLite adopts side files it finds, even beside
+/// a new database: ones another local user made first would get the hashes and the cookie key.
 fn private_file(path: &Path, allow_readable: bool) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     let created = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path);
     match created {
-        Ok(_) => return Ok(()),
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
             return Err(StoreError::Database(format!(
@@ -109,17 +111,28 @@ fn private_file(path: &Path, allow_readable: bool) -> Result<()> {
     if allow_readable {
         return Ok(());
     }
+    // The main file is this process's (just created) or one it may open that is private (so
+    // its owner's, or root's to open): the side files must have that owner too.
+    let owner = std::fs::metadata(path)
+        .map_err(|e| StoreError::Database(format!("cannot read {}: {e}", path.display())))?
+        .uid();
     let name = path.as_os_str().to_owned();
     for suffix in ["", "-wal", "-shm"] {
         let mut file = name.clone();
         file.push(suffix);
-        if let Ok(metadata) = std::fs::metadata(&file) {
+        // Not followed: a link is judged as itself, so one to another's file is refused.
+        if let Ok(metadata) = std::fs::symlink_metadata(&file) {
+            let shown = Path::new(&file).display().to_string();
+            if metadata.uid() != owner {
+                return Err(StoreError::Foreign {
+                    path: shown,
+                    uid: metadata.uid(),
+                    owner,
+                });
+            }
             let mode = metadata.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                return Err(StoreError::Readable {
-                    path: Path::new(&file).display().to_string(),
-                    mode,
-                });
+                return Err(StoreError::Readable { path: shown, mode });
             }
         }
     }
