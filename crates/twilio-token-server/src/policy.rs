@@ -13,7 +13,8 @@
 //! Per role, besides its grants: `rooms`; `ttl` (seconds, default 3600); `region` (the `twr`
 //! of its tokens, overriding `TWILIO_REGION`); `nbf`: `"now"` (the default, the reference's),
 //! `"omit"` (no `nbf`, the reference's `nbf=None`) or a number of seconds, at most 300, to
-//! backdate it by, for clients whose clock runs behind; `identity_template`, whose
+//! backdate it by, for clients whose clock runs behind (Twilio counts the backdate in the
+//! token's life: ttl plus backdate at most 86400, error 20157 beyond); `identity_template`, whose
 //! `{identity}` is the user's name or the exchanged identity; `room_type`, what the Video
 //! app's request is answered (`group`, `group-small`, `peer-to-peer` or `go`; default
 //! `group`). At the top level, `"video_app": true` accepts the request of Twilio's React
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer};
-use twilio_token::access_token::MAX_TTL;
+use twilio_token::access_token::{MAX_TTL, check_lifetime};
 use twilio_token::grants::{Grant, VideoGrant};
 use twilio_token::identity::Rule;
 use twilio_token::region::Region;
@@ -193,6 +194,21 @@ impl Policy {
                     "invalid policy: role {name:?} has ttl {}, outside 1..={}",
                     role.ttl,
                     max_ttl.min(MAX_TTL)
+                )));
+            }
+            // Twilio counts a backdated nbf in the token's life (error 20157).
+            let backdate = match role.nbf {
+                NbfPolicy::Backdate(s) => i64::from(s),
+                NbfPolicy::Now | NbfPolicy::Omit => 0,
+            };
+            if check_lifetime(-backdate, i64::from(role.ttl)).is_err() {
+                return Err(PolicyError(format!(
+                    "invalid policy: role {name:?} has ttl {} and nbf {backdate}: its tokens would \
+                     live {} s from nbf to exp, more than Twilio's {MAX_TTL} (Twilio error 20157); \
+                     lower the ttl to {} or the nbf",
+                    role.ttl,
+                    i64::from(role.ttl) + backdate,
+                    i64::from(MAX_TTL) - backdate
                 )));
             }
         }
@@ -500,6 +516,22 @@ mod tests {
     }
 
     #[test]
+    fn a_role_lives_at_most_24_hours_counting_its_backdate() {
+        for (ttl, nbf) in [
+            ("86400", "\"now\""),
+            ("86400", "\"omit\""),
+            ("86100", "300"),
+        ] {
+            let text = format!(r#"{{"roles":{{"u":{{"grants":[],"ttl":{ttl},"nbf":{nbf}}}}}}}"#);
+            assert!(Policy::from_json(&text, 86400).is_ok(), "{text}");
+        }
+        let text = r#"{"roles":{"u":{"grants":[],"ttl":86100,"nbf":301}}}"#;
+        assert!(Policy::from_json(text, 86400).is_err());
+        let text = r#"{"roles":{"u":{"grants":[],"ttl":86101,"nbf":300}}}"#;
+        assert!(Policy::from_json(text, 86400).is_err());
+    }
+
+    #[test]
     fn bad_policies_are_refused_with_a_reason() {
         for (text, needle) in [
             (r#"{"roles":{}}"#, "no roles"),
@@ -511,6 +543,14 @@ mod tests {
                 "us1, ie1, au1",
             ),
             (r#"{"roles":{"u":{"grants":[],"nbf":301}}}"#, "0 to 300"),
+            (
+                r#"{"roles":{"u":{"grants":[],"ttl":86400,"nbf":300}}}"#,
+                "role \"u\" has ttl 86400 and nbf 300: its tokens would live 86700 s",
+            ),
+            (
+                r#"{"roles":{"u":{"grants":[],"ttl":86101,"nbf":300}}}"#,
+                "lower the ttl to 86100",
+            ),
             (r#"{"roles":{"u":{"grants":[],"nbf":"later"}}}"#, "0 to 300"),
             (
                 r#"{"roles":{"u":{"grants":[],"room_type":"big"}}}"#,
