@@ -2,7 +2,8 @@
 //!
 //! A thin front end over the `twilio-token` library: each subcommand is one file in
 //! `commands/`. Exit status: 0 success, 1 the token or spec is invalid (or a file cannot be
-//! read), 2 the command line is wrong (clap's own status for usage errors).
+//! read), 2 the command line or configuration is wrong (clap's own status for usage errors),
+//! 3 `decode --explain` found a problem Twilio would refuse the token for.
 
 mod commands;
 
@@ -45,6 +46,18 @@ pub enum Failure {
     Invalid(String),
 }
 
+impl Failure {
+    /// The same failure, as a configuration error (exit 2).
+    fn into_usage(self) -> Failure {
+        match self {
+            Failure::Usage(m) | Failure::Invalid(m) => Failure::Usage(m),
+        }
+    }
+}
+
+/// `decode --explain` found a problem Twilio would refuse the token for.
+const EXIT_REFUSED: u8 = 3;
+
 impl From<twilio_token::Error> for Failure {
     fn from(e: twilio_token::Error) -> Self {
         Failure::Invalid(describe(&e))
@@ -68,7 +81,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Access(args) => commands::access::run(*args),
         Command::Mint(args) => commands::mint::run(args),
-        Command::Decode(args) => commands::decode::run(args),
+        Command::Decode(args) => match commands::decode::run(args) {
+            Ok(Some(refused)) => {
+                eprintln!("error: {refused}");
+                return ExitCode::from(EXIT_REFUSED);
+            }
+            Ok(None) => Ok(()),
+            Err(failure) => Err(failure),
+        },
         Command::Serve(args) => commands::serve::run(*args),
         Command::Users(args) => commands::users::run(args),
         Command::Deny(args) => commands::deny::run(args),

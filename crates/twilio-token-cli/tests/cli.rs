@@ -279,9 +279,68 @@ fn access_names_what_is_missing_or_wrong() {
         "--ttl",
         "86401",
     ]));
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2, "a lifetime Twilio refuses is a usage error");
     assert!(r.stderr.contains("20157"), "{}", r.stderr);
     assert!(!r.stderr.contains(SECRET));
+}
+
+/// `access --ttl TTL --nbf NBF --at AT` with the test credentials and a video grant.
+fn access_lifetime(dir: &Path, ttl: &str, nbf: i64) -> Run {
+    run(credentials(&mut bin(dir))
+        .args(["access", "--identity", "alice", "--video"])
+        .args(["--ttl", ttl, "--nbf", &nbf.to_string(), "--at", AT]))
+}
+
+#[test]
+fn access_counts_a_backdated_nbf_in_the_lifetime_as_decode_explain_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let at: i64 = AT.parse().unwrap();
+    let r = access_lifetime(dir.path(), "86400", at - 300);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("86700 s") && r.stderr.contains("--nbf") && r.stderr.contains("--ttl"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.matches("20157").count(),
+        1,
+        "said once: {}",
+        r.stderr
+    );
+
+    // At the limit, counted from nbf: minted, and decode --explain finds nothing wrong.
+    let r = access_lifetime(dir.path(), "86100", at - 300);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(bin(dir.path())
+        .args(["decode", r.stdout.trim(), "--explain", "--secret", SECRET])
+        .args(["--at", AT]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("problem"), "{}", r.stdout);
+}
+
+#[test]
+fn access_warns_of_an_identity_twilio_refuses_and_still_mints() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(credentials(&mut bin(dir.path())).args([
+        "access",
+        "--identity",
+        "a@b.c",
+        "--voice-incoming",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.trim().starts_with("eyJ"), "{}", r.stdout);
+    assert!(
+        r.stderr.starts_with("warning: --identity \"a@b.c\"")
+            && r.stderr.contains("a Twilio Voice identity holds only"),
+        "{}",
+        r.stderr
+    );
+    // Video takes the address: no warning.
+    let r =
+        run(credentials(&mut bin(dir.path())).args(["access", "--identity", "a@b.c", "--video"]));
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
 
 #[test]
@@ -486,8 +545,52 @@ fn explain_access(dir: &Path, header: &str, claims: Value) -> String {
     let r = run(bin(dir)
         .args(["decode", &token, "--explain", "--allow-no-exp"])
         .args(["--secret", SECRET, "--at", AT]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Exit 3 exactly when Twilio would refuse the token; warnings and notes alone exit 0.
+    let refused = r.stdout.lines().any(|l| l.starts_with("problem"));
+    assert_eq!(
+        r.code,
+        if refused { 3 } else { 0 },
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    if refused {
+        assert!(
+            r.stderr.contains("Twilio would refuse this token"),
+            "{}",
+            r.stderr
+        );
+    }
     r.stdout
+}
+
+#[test]
+fn decode_verifies_a_25_hour_token_and_explain_exits_3_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = sound_claims();
+    claims["exp"] = (1_700_000_000 + 25 * 3600).into();
+    let token = signed_token(ACCESS_HEADER, &claims.to_string(), SECRET);
+    let decode = |explain: bool| {
+        let mut cmd = bin(dir.path());
+        cmd.args(["decode", &token, "--secret", SECRET, "--at", AT]);
+        if explain {
+            cmd.arg("--explain");
+        }
+        run(&mut cmd)
+    };
+    // The signature is right and the token is within exp: verified, exit 0.
+    let r = decode(false);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"exp\":1700090000"), "{}", r.stdout);
+    // Twilio would refuse it: --explain says so, and exits 3.
+    let r = decode(true);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("problem") && l.contains("20157"))
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
 
 /// Claims of a sound access token, valid for an hour from `AT`.
@@ -727,7 +830,11 @@ fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
         ),
         (
             file(a, r#"{"sid": "SK1", "secert": "hunter2"}"#),
-            "expected",
+            "unknown field \"secert\": expected",
+        ),
+        (
+            file(a, r#"{"sid": "SK1", "hunter2": "x"}"#),
+            "line 1 column",
         ),
         (
             file(a, r#"{"sid": "SKshort", "secret": "hunter2"}"#),
@@ -754,7 +861,7 @@ fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
     ] {
         std::fs::write(dir.path().join("keys.json"), &text).unwrap();
         let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "keys.json"]));
-        assert_eq!(r.code, 1, "{text}");
+        assert_eq!(r.code, 2, "configuration, as for serve: {text}");
         assert!(
             r.stderr.contains(needle) && r.stderr.contains("keys.json"),
             "{text}: {}",
@@ -763,7 +870,7 @@ fn decode_api_keys_refuses_a_bad_file_without_quoting_it() {
         assert!(!r.stderr.contains("hunter2"), "{text}: {}", r.stderr);
     }
     let r = run(bin(dir.path()).args(["decode", &token, "--api-keys", "missing.json"]));
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2);
     assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
 }
 

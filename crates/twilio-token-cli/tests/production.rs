@@ -177,7 +177,7 @@ async fn tokens_carry_the_region_of_the_server_or_of_the_role() {
         (
             "eu1",
             json!({"roles": {"user": {"grants": []}}}),
-            "TWILIO_REGION \"eu1\": not a Twilio Region",
+            "--region (TWILIO_REGION) \"eu1\": not a Twilio Region",
         ),
         (
             "",
@@ -848,4 +848,95 @@ fn users_add_refuses_names_that_display_as_another() {
         }
     }
     add_user(dir, "alice", "correct horse battery", "user");
+}
+
+/// `decode --explain` of a token the server under test minted, verified with its secret, as
+/// if read a second before it expires: the exit code and what it printed.
+fn explain(dir: &Path, token: &str) -> (Option<i32>, String) {
+    let exp = dangerous::decode_unverified(token).unwrap().claims["exp"]
+        .as_i64()
+        .unwrap();
+    let out = Command::new(bin())
+        .current_dir(dir)
+        .args(["decode", token, "--explain", "--secret", common::SECRET])
+        .args(["--at", &(exp - 1).to_string()])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), printed.into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_never_mints_a_token_decode_explain_says_twilio_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // Every nbf policy, each with the longest ttl Twilio takes with it, and short ones; every
+    // grant with an identity rule, a Region and a template.
+    let grants = json!([{"video": {}}, {"voice": {"incoming_allow": true}},
+        {"chat": {"service_sid": "IS0123456789abcdef0123456789abcdef"}},
+        {"sync": {"service_sid": "IS0123456789abcdef0123456789abcdef"}}]);
+    let roles = [
+        ("now", json!("now"), 86_400),
+        ("now_short", json!("now"), 180),
+        ("omit", json!("omit"), 86_400),
+        ("back_1", json!(1), 86_399),
+        ("back_300", json!(300), 86_100),
+        ("back_300_hour", json!(300), 3600),
+    ];
+    let mut policy = serde_json::Map::new();
+    for (name, nbf, ttl) in &roles {
+        policy.insert(
+            (*name).into(),
+            json!({"grants": grants, "nbf": nbf, "ttl": ttl}),
+        );
+    }
+    policy["back_300"]["region"] = json!("ie1");
+    policy["back_1"]["identity_template"] = json!("agent_{identity}");
+    write(dir, "policy.json", &json!({"roles": policy}));
+    for (name, _, _) in &roles {
+        add_user(dir, &format!("user_{name}"), "correct horse battery", name);
+    }
+    let server = serve(dir, &["--policy", "policy.json"], &[]);
+    for (name, _, ttl) in &roles {
+        let user = format!("user_{name}");
+        let cookie = session(&server, &user, "correct horse battery").await;
+        // The password login's token and a refresh's: each path mints the same way.
+        let (login_token, _) = token_of(login(&server, &user, "correct horse battery").await).await;
+        let (refresh_token, _) = token_of(refresh(&server, &cookie).await).await;
+        for token in [login_token, refresh_token] {
+            let claims = dangerous::decode_unverified(&token).unwrap().claims;
+            let (code, out) = explain(dir, &token);
+            assert_eq!(code, Some(0), "{name}: {out}");
+            assert!(!out.contains("problem"), "{name}: {out}");
+            let start = claims
+                .get("nbf")
+                .unwrap_or(&claims["exp"])
+                .as_i64()
+                .unwrap();
+            let exp = claims["exp"].as_i64().unwrap();
+            assert!(exp - start <= 86_400, "{name}: {claims:?}");
+            if *name != "omit" {
+                assert!(exp - start >= i64::from(*ttl), "{name}: {claims:?}");
+            }
+        }
+    }
+    drop(server);
+
+    // A role whose ttl and backdate add up to more than 24 hours stops the server at start,
+    // naming it.
+    for (ttl, nbf) in [(86_400, 1), (86_400, 300), (86_101, 300)] {
+        write(
+            dir,
+            "policy.json",
+            &json!({"roles": {"user": {"grants": [{"video": {}}]},
+                "late": {"grants": [{"video": {}}], "ttl": ttl, "nbf": nbf}}}),
+        );
+        let (code, stderr) = refused_start(dir, &[]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("role \"late\" has ttl {ttl} and nbf {nbf}"))
+                && stderr.contains("20157"),
+            "{stderr}"
+        );
+    }
 }

@@ -153,6 +153,12 @@ impl Config {
                 ));
             }
             (false, sid, secret) => {
+                let missing = |name: &str| {
+                    ConfigError(format!(
+                        "{name} is not set: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET \
+                         (flag, environment or ./.env), or --api-keys FILE"
+                    ))
+                };
                 let sid = sid
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| missing("TWILIO_API_KEY_SID"))?;
@@ -175,7 +181,7 @@ impl Config {
             None => None,
             Some(name) => Some(
                 name.parse()
-                    .map_err(|e| ConfigError(format!("TWILIO_REGION {name:?}: {e}")))?,
+                    .map_err(|e| ConfigError(format!("--region (TWILIO_REGION) {name:?}: {e}")))?,
             ),
         };
         let bind = s.bind.parse().map_err(|_| {
@@ -388,7 +394,8 @@ mod tests {
             ),
             (
                 &|s| s.api_key_secret = Some(Secret::new(String::new())),
-                "TWILIO_API_KEY_SECRET",
+                "TWILIO_API_KEY_SECRET is not set: set TWILIO_API_KEY_SID and \
+                 TWILIO_API_KEY_SECRET (flag, environment or ./.env), or --api-keys FILE",
             ),
             (&|s| s.bind = "localhost".into(), "--bind"),
             (
@@ -404,7 +411,7 @@ mod tests {
             (&|s| s.session_ttl = 0, "--session-ttl"),
             (
                 &|s| s.region = Some("eu1".into()),
-                "TWILIO_REGION \"eu1\": not a Twilio Region",
+                "--region (TWILIO_REGION) \"eu1\": not a Twilio Region",
             ),
             (
                 &|s| s.api_keys = Some(("{}".into(), "keys.json".into())),

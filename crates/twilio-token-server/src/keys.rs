@@ -57,9 +57,16 @@ impl KeysFile {
         let raw: Raw = serde_json::from_str(text).map_err(|e| {
             let what = match e.classify() {
                 serde_json::error::Category::Data => {
-                    "expected {\"signing_key\": SID, \"keys\": [{\"sid\": SID, \"secret\": SECRET}, ...]}"
+                    let expected = "expected {\"signing_key\": SID, \"keys\": [{\"sid\": SID, \"secret\": SECRET}, ...]}";
+                    // An unknown field is named only when it looks like a field name, not a secret.
+                    let message = e.to_string();
+                    let field = message.strip_prefix("unknown field `").and_then(|r| r.split_once('`'));
+                    match field.filter(|(f, _)| f.len() <= 24 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
+                        Some((field, _)) => format!("unknown field {field:?}: {expected}"),
+                        None => expected.to_owned(),
+                    }
                 }
-                _ => "not JSON",
+                _ => "not JSON".to_owned(),
             };
             KeysError(format!("line {} column {}: {what}", e.line(), e.column()))
         })?;

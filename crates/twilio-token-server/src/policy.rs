@@ -13,7 +13,8 @@
 //! Per role, besides its grants: `rooms`; `ttl` (seconds, default 3600); `region` (the `twr`
 //! of its tokens, overriding `TWILIO_REGION`); `nbf`: `"now"` (the default, the reference's),
 //! `"omit"` (no `nbf`, the reference's `nbf=None`) or a number of seconds, at most 300, to
-//! backdate it by, for clients whose clock runs behind; `identity_template`, whose
+//! backdate it by, for clients whose clock runs behind (Twilio counts the backdate in the
+//! token's life: ttl plus backdate at most 86400, error 20157 beyond); `identity_template`, whose
 //! `{identity}` is the user's name or the exchanged identity; `room_type`, what the Video
 //! app's request is answered (`group`, `group-small`, `peer-to-peer` or `go`; default
 //! `group`). At the top level, `"video_app": true` accepts the request of Twilio's React
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer};
-use twilio_token::access_token::MAX_TTL;
+use twilio_token::access_token::{MAX_TTL, check_lifetime};
 use twilio_token::grants::{Grant, VideoGrant};
 use twilio_token::identity::Rule;
 use twilio_token::region::Region;
@@ -50,6 +51,7 @@ pub const MAX_BACKDATE: u32 = 300;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
+    #[serde(deserialize_with = "grants")]
     grants: Arc<Vec<Grant>>,
     /// Patterns (`*` matches any run of characters) of the rooms a client may ask for.
     #[serde(default)]
@@ -195,6 +197,21 @@ impl Policy {
                     max_ttl.min(MAX_TTL)
                 )));
             }
+            // Twilio counts a backdated nbf in the token's life (error 20157).
+            let backdate = match role.nbf {
+                NbfPolicy::Backdate(s) => i64::from(s),
+                NbfPolicy::Now | NbfPolicy::Omit => 0,
+            };
+            if check_lifetime(-backdate, i64::from(role.ttl)).is_err() {
+                return Err(PolicyError(format!(
+                    "invalid policy: role {name:?} has ttl {} and nbf {backdate}: its tokens would \
+                     live {} s from nbf to exp, more than Twilio's {MAX_TTL} (Twilio error 20157); \
+                     lower the ttl to {} or the nbf",
+                    role.ttl,
+                    i64::from(role.ttl) + backdate,
+                    i64::from(MAX_TTL) - backdate
+                )));
+            }
         }
         Ok(policy)
     }
@@ -320,6 +337,169 @@ impl std::fmt::Display for Refusal {
                 "your identity lies in an identity provider's namespace: ask the operator to \
                  rename you",
             ),
+        }
+    }
+}
+
+/// A role's grants, as `mint --spec` writes them. One written in the token's layout (as
+/// `decode` prints it) is refused with the spec's name for what was meant.
+fn grants<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Vec<Grant>>, D::Error> {
+    let written = Vec::<serde_json::Value>::deserialize(d)?;
+    let grants = written.iter().map(|grant| {
+        Grant::deserialize(grant).map_err(|e| match token_layout_hint(grant) {
+            Some(hint) => serde::de::Error::custom(format!("{e}: {hint}")),
+            None => serde::de::Error::custom(e),
+        })
+    });
+    grants.collect::<Result<Vec<_>, _>>().map(Arc::new)
+}
+
+/// What a grant written in the token's layout meant, in the spec's words. Both layouts are
+/// read from the library's serde definitions ([`Grant::KEYS`] and the grants' fields), not
+/// written again here.
+fn token_layout_hint(grant: &serde_json::Value) -> Option<String> {
+    let (key, fields) = grant.as_object()?.iter().next()?;
+    let kinds = probe::names::<Grant>(None);
+    // Grant::KEYS follows the enum's order, as its variants do.
+    if let Some(i) = Grant::KEYS.iter().position(|k| k == key) {
+        let spec = *kinds.get(i)?;
+        if spec != key {
+            let named = probe::names::<Grant>(Some(spec)).join(", ");
+            return Some(format!(
+                "{key:?} is the token's name for this grant; in a policy write {spec:?} (fields: {named})"
+            ));
+        }
+    }
+    let spec = kinds.iter().find(|k| *k == key)?;
+    let names = probe::names::<Grant>(Some(spec));
+    // The token nests what the spec names with a prefix: incoming.allow is incoming_allow.
+    for (field, value) in fields.as_object()? {
+        let (false, serde_json::Value::Object(members)) = (names.contains(&field.as_str()), value)
+        else {
+            continue;
+        };
+        let prefix = format!("{field}_");
+        let meant: Vec<String> = members
+            .iter()
+            .filter_map(|(member, v)| {
+                let name = names
+                    .iter()
+                    .find(|n| n.starts_with(&prefix) && n.ends_with(member.as_str()))?;
+                Some(format!("{name:?}: {v}"))
+            })
+            .collect();
+        if !meant.is_empty() {
+            return Some(format!(
+                "{field:?} is the token's layout; in a policy write {}",
+                meant.join(", ")
+            ));
+        }
+    }
+    None
+}
+
+/// The names a type's `Deserialize` knows: a struct's fields, an enum's variants, or one
+/// variant's fields. Read by deserializing from a probe that answers nothing.
+mod probe {
+    use serde::Deserialize;
+    use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
+
+    /// The names of `T`'s fields or variants, or with `variant`, of that variant's fields.
+    pub fn names<T: for<'de> Deserialize<'de>>(variant: Option<&str>) -> &'static [&'static str] {
+        match T::deserialize(Probe(variant)) {
+            Err(Names(names)) => names,
+            Ok(_) => &[],
+        }
+    }
+
+    struct Probe<'a>(Option<&'a str>);
+
+    /// The probe's answer, carried as its error.
+    #[derive(Debug)]
+    struct Names(&'static [&'static str]);
+
+    impl std::fmt::Display for Names {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("names")
+        }
+    }
+
+    impl std::error::Error for Names {}
+
+    impl de::Error for Names {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Names(&[])
+        }
+    }
+
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = Names;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Names> {
+            Err(Names(&[]))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Names> {
+            Err(Names(fields))
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Names> {
+            match self.0 {
+                None => Err(Names(variants)),
+                Some(variant) => visitor.visit_enum(Variant(variant)),
+            }
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            identifier ignored_any
+        }
+    }
+
+    struct Variant<'a>(&'a str);
+
+    impl<'de> EnumAccess<'de> for Variant<'_> {
+        type Error = Names;
+        type Variant = Self;
+
+        fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Names> {
+            let name = seed.deserialize(de::value::StrDeserializer::<Names>::new(self.0))?;
+            Ok((name, self))
+        }
+    }
+
+    impl<'de> VariantAccess<'de> for Variant<'_> {
+        type Error = Names;
+
+        fn unit_variant(self) -> Result<(), Names> {
+            Err(Names(&[]))
+        }
+
+        fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Names> {
+            seed.deserialize(Probe(None))
+        }
+
+        fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Names> {
+            Err(Names(&[]))
+        }
+
+        fn struct_variant<V: Visitor<'de>>(
+            self,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Names> {
+            Err(Names(fields))
         }
     }
 }
@@ -500,6 +680,58 @@ mod tests {
     }
 
     #[test]
+    fn a_role_lives_at_most_24_hours_counting_its_backdate() {
+        for (ttl, nbf) in [
+            ("86400", "\"now\""),
+            ("86400", "\"omit\""),
+            ("86100", "300"),
+        ] {
+            let text = format!(r#"{{"roles":{{"u":{{"grants":[],"ttl":{ttl},"nbf":{nbf}}}}}}}"#);
+            assert!(Policy::from_json(&text, 86400).is_ok(), "{text}");
+        }
+        let text = r#"{"roles":{"u":{"grants":[],"ttl":86100,"nbf":301}}}"#;
+        assert!(Policy::from_json(text, 86400).is_err());
+        let text = r#"{"roles":{"u":{"grants":[],"ttl":86101,"nbf":300}}}"#;
+        assert!(Policy::from_json(text, 86400).is_err());
+    }
+
+    #[test]
+    fn a_grant_in_the_tokens_layout_is_refused_with_the_spec_field_meant() {
+        let policy = |grant: &str| {
+            let text = format!(r#"{{"roles":{{"u":{{"grants":[{grant}]}}}}}}"#);
+            Policy::from_json(&text, 86400).unwrap_err().to_string()
+        };
+        for (grant, hint) in [
+            (
+                r#"{"voice":{"incoming":{"allow":true}}}"#,
+                r#""incoming" is the token's layout; in a policy write "incoming_allow": true"#,
+            ),
+            (
+                r#"{"voice":{"outgoing":{"application_sid":"AP1","params":{"a":1}}}}"#,
+                r#"in a policy write "outgoing_application_sid": "AP1", "outgoing_application_params": {"a":1}"#,
+            ),
+            (
+                r#"{"data_sync":{"service_sid":"IS1"}}"#,
+                r#""data_sync" is the token's name for this grant; in a policy write "sync" (fields: service_sid, endpoint_id)"#,
+            ),
+            (
+                r#"{"player":{"playbackUrl":"https://x"}}"#,
+                r#"in a policy write "playback" (fields: grant)"#,
+            ),
+        ] {
+            let e = policy(grant);
+            assert!(e.contains(hint), "{grant}: {e}");
+        }
+        // Other mistakes get serde's message alone.
+        let e = policy(r#"{"voice":{"incoming_alow":true}}"#);
+        assert!(e.contains("incoming_alow") && !e.contains("layout"), "{e}");
+        // The spec's layout, as the README shows it, is accepted.
+        let text = r#"{"roles":{"u":{"grants":[{"voice":{"incoming_allow":true,
+            "outgoing_application_sid":"AP1"}},{"sync":{"service_sid":"IS1"}}]}}}"#;
+        assert!(Policy::from_json(text, 86400).is_ok());
+    }
+
+    #[test]
     fn bad_policies_are_refused_with_a_reason() {
         for (text, needle) in [
             (r#"{"roles":{}}"#, "no roles"),
@@ -511,6 +743,14 @@ mod tests {
                 "us1, ie1, au1",
             ),
             (r#"{"roles":{"u":{"grants":[],"nbf":301}}}"#, "0 to 300"),
+            (
+                r#"{"roles":{"u":{"grants":[],"ttl":86400,"nbf":300}}}"#,
+                "role \"u\" has ttl 86400 and nbf 300: its tokens would live 86700 s",
+            ),
+            (
+                r#"{"roles":{"u":{"grants":[],"ttl":86101,"nbf":300}}}"#,
+                "lower the ttl to 86100",
+            ),
             (r#"{"roles":{"u":{"grants":[],"nbf":"later"}}}"#, "0 to 300"),
             (
                 r#"{"roles":{"u":{"grants":[],"room_type":"big"}}}"#,

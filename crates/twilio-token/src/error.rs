@@ -149,7 +149,7 @@ impl fmt::Display for Error {
             ),
             ErrorKind::TtlTooLong { ttl } => write!(
                 f,
-                "token lifetime {ttl} s exceeds Twilio's maximum of 86400 s (error 20157)"
+                "token lifetime {ttl} s exceeds Twilio's maximum of 86400 s"
             ),
             ErrorKind::Unsupported(why) => write!(f, "unsupported: {why}"),
             ErrorKind::InvalidSpec(why) => write!(f, "invalid spec: {why}"),

@@ -2,13 +2,14 @@
 //! token plugin.
 
 use serde_json::Value;
+use twilio_token::access_token::check_lifetime;
 use twilio_token::grants::{
-    ChatGrant, PlaybackGrant, SyncGrant, TaskRouterGrant, VideoGrant, VoiceGrant,
+    ChatGrant, Grant, PlaybackGrant, SyncGrant, TaskRouterGrant, VideoGrant, VoiceGrant,
 };
 use twilio_token::region::Region;
-use twilio_token::{AccessToken, Nbf, sid};
+use twilio_token::{AccessToken, ErrorKind, Nbf, dangerous, identity, sid};
 
-use crate::Failure;
+use crate::{Failure, describe};
 
 /// Arguments of `access`.
 #[derive(clap::Args)]
@@ -16,7 +17,8 @@ pub struct Args {
     /// The user's identity.
     #[arg(long)]
     identity: String,
-    /// Seconds until the token expires (at most 86400).
+    /// Seconds until the token expires (at most 86400, counted from nbf when it is earlier:
+    /// Twilio error 20157).
     #[arg(long, default_value_t = 3600)]
     ttl: u32,
     /// The Twilio Region of the API key, for the `twr` header: us1, ie1 or au1 (any case).
@@ -155,7 +157,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
 
     let mut token = AccessToken::new(account_sid, key_sid, secret)
-        .identity(a.identity)
+        .identity(&a.identity)
         .ttl(a.ttl)
         .nbf(match (a.no_nbf, a.nbf) {
             (true, _) => Nbf::Omit,
@@ -219,10 +221,31 @@ pub fn run(a: Args) -> Result<(), Failure> {
         ));
     }
 
-    let jwt = match a.at {
-        Some(t) => token.to_jwt_at(t)?,
-        None => token.to_jwt()?,
-    };
+    // Twilio refuses the token, yet it is the caller's to mint (to test a client, say).
+    if let Err(rule) = identity::check(&a.identity, token.grants().iter().map(Grant::key)) {
+        eprintln!(
+            "warning: --identity {:?}: {rule}; Twilio will refuse this token (error 20106)",
+            a.identity
+        );
+    }
+
+    let now = a.at.unwrap_or_else(twilio_token::now);
+    let jwt = token.to_jwt_at(now).and_then(|jwt| {
+        // The token's own nbf and exp, so that the rule sees what Twilio will.
+        let claims = dangerous::decode_unverified(&jwt)?.claims;
+        let time = |k: &str| claims.get(k).and_then(Value::as_i64);
+        if let (Some(nbf), Some(exp)) = (time("nbf"), time("exp")) {
+            check_lifetime(nbf, exp)?;
+        }
+        Ok(jwt)
+    });
+    let jwt = jwt.map_err(|e| match e.kind() {
+        ErrorKind::TtlTooLong { .. } => Failure::Usage(format!(
+            "--ttl, --nbf or --valid-until: {}, counted from nbf (or now) to exp",
+            describe(&e)
+        )),
+        _ => Failure::from(e),
+    })?;
     println!("{jwt}");
     Ok(())
 }

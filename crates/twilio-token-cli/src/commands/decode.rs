@@ -2,7 +2,7 @@
 //! given.
 
 use serde_json::{Map, Value, json};
-use twilio_token::access_token::MAX_TTL;
+use twilio_token::access_token::check_lifetime;
 use twilio_token::grants::LegacyGrant;
 use twilio_token::jwk::JwkSet;
 use twilio_token::key::ApiKeys;
@@ -54,13 +54,16 @@ pub struct Args {
     #[arg(long)]
     allow_no_exp: bool,
     /// Print a summary for people (identity, grants, Region, time left) instead of JSON, with
-    /// the problems Twilio would answer an access token with, each naming its error code.
+    /// the problems Twilio would answer an access token with, each naming its error code
+    /// (20103, 20106, 20157). Exits 3 when there is such a problem (warnings and notes alone
+    /// exit 0), so that a script can gate on it; 1 still means the token did not verify.
     #[arg(long)]
     explain: bool,
 }
 
-/// Prints `{"header":..,"payload":..}` or, with `--explain`, a summary.
-pub fn run(args: Args) -> Result<(), Failure> {
+/// Prints `{"header":..,"payload":..}` or, with `--explain`, a summary; `Some(why)` when
+/// `--explain` found a problem Twilio would refuse the token for (exit 3).
+pub fn run(args: Args) -> Result<Option<String>, Failure> {
     let token = if args.token == "-" {
         super::read_input("-", "the token")?
     } else {
@@ -121,21 +124,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     };
     if args.explain {
-        print!(
-            "{}",
-            explain(
-                &data,
-                args.at.unwrap_or_else(twilio_token::now),
-                args.secret.is_some() || args.api_keys.is_some()
-            )
+        let (summary, problems) = explain(
+            &data,
+            args.at.unwrap_or_else(twilio_token::now),
+            args.secret.is_some() || args.api_keys.is_some(),
         );
+        print!("{summary}");
+        if problems > 0 {
+            return Ok(Some(format!(
+                "Twilio would refuse this token: {problems} problem(s) above"
+            )));
+        }
     } else {
         println!(
             "{}",
             json!({"header": data.header.to_map(), "payload": data.claims})
         );
     }
-    Ok(())
+    Ok(None)
 }
 
 /// What a token is verified with.
@@ -178,10 +184,11 @@ fn key(args: &Args) -> Result<Option<(Key, Vec<Algorithm>)>, Failure> {
 /// The API keys in a keys file, the server's format ([`KeysFile`]). No message quotes the
 /// file, which holds secrets.
 fn load_api_keys(path: &str) -> Result<ApiKeys, Failure> {
-    let text = super::read_input(path, "the keys file")?;
+    // A keys file that does not load is configuration, as for `serve`: exit 2.
+    let text = super::read_input(path, "the keys file").map_err(Failure::into_usage)?;
     KeysFile::parse(&text)
         .map(|file| file.to_api_keys())
-        .map_err(|e| Failure::Invalid(format!("--api-keys {path}: {e}")))
+        .map_err(|e| Failure::Usage(format!("--api-keys {path}: {e}")))
 }
 
 /// The token's `iss`, read without verifying, for a message; quoted, or "(none)".
@@ -228,9 +235,10 @@ fn load_jwks(source: &str) -> Result<JwkSet, Failure> {
     Ok(set)
 }
 
-/// A summary of a token for people. `hmac_verified`: the token verified with an HMAC secret
-/// from the command line (which sharpens the Auth Token hint).
-fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> String {
+/// A summary of a token for people, and how many problems Twilio would refuse it for.
+/// `hmac_verified`: the token verified with an HMAC secret from the command line (which
+/// sharpens the Auth Token hint).
+fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> (String, usize) {
     let (h, c) = (&data.header, &data.claims);
     let text =
         |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -303,12 +311,14 @@ fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> String {
         };
         line("expires", format!("{} ({when})", utc(exp)));
     }
+    let mut problems = 0;
     if access {
         for (label, finding) in twilio_findings(data, hmac_verified) {
+            problems += usize::from(label == "problem");
             line(label, finding);
         }
     }
-    out
+    (out, problems)
 }
 
 /// What Twilio would say about an access token, each problem with the error code Twilio
@@ -395,8 +405,8 @@ fn twilio_findings(data: &TokenData, hmac_verified: bool) -> Vec<(&'static str, 
         .map(|t| (t, "nbf"))
         .or(time("iat").map(|t| (t, "iat")));
     if let (Some(exp), Some((start, from))) = (time("exp"), start) {
-        let ttl = exp - start;
-        if ttl > i64::from(MAX_TTL) {
+        let ttl = exp.saturating_sub(start);
+        if check_lifetime(start, exp).is_err() {
             found.push((
                 "problem",
                 format!(

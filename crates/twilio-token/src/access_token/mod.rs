@@ -21,6 +21,24 @@ use grants::{Grant, GrantsClaim};
 /// The longest lifetime Twilio accepts for an access token (error 20157 beyond it).
 pub const MAX_TTL: u32 = 86_400;
 
+/// Twilio's rule for error 20157: a token valid from `start` (its `nbf`, or when it was minted
+/// if it has none) until `exp` may live at most [`MAX_TTL`] seconds. A backdated `nbf` counts:
+/// a ttl of 86400 with `nbf` 300 s early lives 86700 s. The one definition of the rule, for
+/// minting, for a server's roles and for reading a token.
+///
+/// ```
+/// use twilio_token::access_token::check_lifetime;
+/// assert!(check_lifetime(0, 86_400).is_ok());
+/// assert_eq!(check_lifetime(-300, 86_400).unwrap_err().twilio_code(), Some(20157));
+/// ```
+pub fn check_lifetime(start: i64, exp: i64) -> Result<()> {
+    let ttl = exp.saturating_sub(start);
+    match ttl > i64::from(MAX_TTL) {
+        true => err(ErrorKind::TtlTooLong { ttl }),
+        false => Ok(()),
+    }
+}
+
 const CONTENT_TYPE: &str = "twilio-fpa;v=1";
 
 /// A Twilio access token: HS256, signed with an API key secret, carrying grants.
@@ -156,9 +174,9 @@ impl AccessToken {
     /// Fails with [`ErrorKind::TtlTooLong`] when the token would live more than 24 hours.
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
         let exp = self.life.exp(now);
-        if exp - now > i64::from(MAX_TTL) {
-            return err(ErrorKind::TtlTooLong { ttl: exp - now });
-        }
+        // Counted from the minting time, not from an explicit nbf: twilio-python mints those
+        // as given (nbf 0 among them), and so does this; callers that set nbf check it.
+        check_lifetime(now, exp)?;
         let body = AccessBody {
             jti: Jti(&self.signing_key_sid, now),
             grants: GrantsClaim {
