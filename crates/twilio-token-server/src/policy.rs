@@ -234,7 +234,7 @@ impl Policy {
             Some(template) => Cow::Owned(template.replace("{identity}", name)),
             None => Cow::Borrowed(name),
         };
-        twilio_token::identity::check(&identity, role.grants.iter().map(Grant::key))
+        twilio_token::identity::check_name(&identity, role.grants.iter().map(Grant::key))
             .map_err(Refusal::Identity)?;
         Ok(identity)
     }

@@ -226,7 +226,7 @@ fn check_name(name: &str) -> Result<(), Failure> {
         ));
     }
     // Whatever the role and policy: a name that displays as another's is refused.
-    twilio_token::identity::check(name, [])
+    twilio_token::identity::check_name(name, [])
         .map_err(|rule| Failure::Usage(format!("{name:?} cannot be a user's name: {rule}")))
 }
 
