@@ -369,8 +369,13 @@ async fn identities_keep_each_products_rules_at_creation_and_at_minting() {
         )
     };
     let long = "v".repeat(129);
+    // Within Voice's 121 characters, but not once the template's 6 are added: the message
+    // shows the result.
+    let long_agent = "v".repeat(118);
+    let agent_result = format!("identity \"agent_{long_agent}\" (124 characters)");
     for (name, role, rule) in [
         ("carol@example.com", "agent", "Twilio Voice identity"),
+        (long_agent.as_str(), "agent", agent_result.as_str()),
         (long.as_str(), "user", "Twilio Video identity"),
         (
             "carol@example.com",

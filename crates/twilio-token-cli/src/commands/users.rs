@@ -251,9 +251,21 @@ fn check_identity(name: &str, role: &str, policy: &Policy) -> Result<String, Fai
         Err(Refusal::NoPolicy) => Err(Failure::Usage(format!(
             "--role {role:?} is not in the policy"
         ))),
-        Err(Refusal::Identity(rule)) => Err(Failure::Usage(format!(
-            "{name:?} cannot be the identity of role {role:?}'s tokens: {rule}"
-        ))),
+        Err(Refusal::Identity(rule)) => {
+            // The rule is the template's result's to keep, which is what to show.
+            let (before, after) = policy.affixes(role).unwrap_or_default();
+            let identity = format!("{before}{name}{after}");
+            Err(Failure::Usage(match identity == name {
+                true => {
+                    format!("{name:?} cannot be the identity of role {role:?}'s tokens: {rule}")
+                }
+                false => format!(
+                    "{name:?} would have the identity {identity:?} ({} characters) in role \
+                     {role:?}'s tokens: {rule}",
+                    identity.chars().count()
+                ),
+            }))
+        }
         Err(other) => Err(Failure::Usage(other.to_string())),
     }
 }
