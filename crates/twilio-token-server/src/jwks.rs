@@ -351,7 +351,7 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// The HTTP client for key fetches: rustls with the WebPKI roots, no cookies, and at most three
-/// redirects, each checked by [`redirect_refused`].
+/// redirects, each checked by `redirect_refused`.
 pub fn client() -> Result<reqwest::Client, Error> {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
         // The first of `previous` is the configured URL; the last one answered the redirect.
