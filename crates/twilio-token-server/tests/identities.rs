@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use support::{post, send};
-use twilio_token::{DecodingKey, Validation, access_token};
 use twilio_token_server::{UserStore, app, passwords};
 
 const PASSWORD: &str = "correct horse";
@@ -50,15 +49,7 @@ async fn server() -> (Router, twilio_token_server::Store) {
 /// The identity of the token `answer` carries, checked against the body's.
 #[track_caller]
 fn identity(answer: &support::Answer) -> String {
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
-    let token = answer.json["token"].as_str().unwrap();
-    let key = DecodingKey::from_secret(support::SECRET.as_bytes());
-    let claims = access_token::decode(token, &key, &Validation::default())
-        .unwrap()
-        .claims;
-    let identity = claims.identity.unwrap();
-    assert_eq!(answer.json["identity"], identity.as_str());
-    identity
+    answer.claims().identity.unwrap()
 }
 
 async fn login(app: &Router, name: &str) -> support::Answer {

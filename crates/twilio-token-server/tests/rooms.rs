@@ -14,7 +14,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use twilio_token::grants::{ChatGrant, Grant, VideoGrant};
-use twilio_token::{DecodingKey, Validation, access_token};
 use twilio_token_server::{UserStore, app, passwords};
 
 const PASSWORD: &str = "correct horse";
@@ -69,14 +68,7 @@ impl Answer {
     /// The grants of the minted token (checked against the test secret), its identity aside.
     #[track_caller]
     fn grants(&self) -> Vec<Grant> {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.json);
-        let token = self.json["token"].as_str().unwrap();
-        let key = DecodingKey::from_secret(support::SECRET.as_bytes());
-        let claims = access_token::decode(token, &key, &Validation::default())
-            .unwrap()
-            .claims;
-        assert_eq!(claims.identity.as_deref(), self.json["identity"].as_str());
-        claims.grants
+        self.claims().grants
     }
 
     /// Asserts a 400 `room_required` naming `field`, with no token and no session.

@@ -84,6 +84,22 @@ pub struct Answer {
     pub json: serde_json::Value,
 }
 
+impl Answer {
+    /// The claims of the access token minted, verified with the test secret; the body's
+    /// identity must be the token's.
+    #[track_caller]
+    pub fn claims(&self) -> twilio_token::access_token::AccessClaims {
+        assert_eq!(self.status, axum::http::StatusCode::OK, "{}", self.json);
+        let token = self.json["token"].as_str().unwrap();
+        let key = twilio_token::DecodingKey::from_secret(SECRET.as_bytes());
+        let claims = twilio_token::access_token::decode(token, &key, &Default::default())
+            .unwrap()
+            .claims;
+        assert_eq!(claims.identity.as_deref(), self.json["identity"].as_str());
+        claims
+    }
+}
+
 /// Sends `request` to `app` as the listener would hand it over from 127.0.0.1.
 pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::Body>) -> Answer {
     send_from(app, request, [127, 0, 0, 1].into()).await
