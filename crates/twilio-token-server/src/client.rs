@@ -48,8 +48,9 @@ impl ClientAddress {
     }
 }
 
-/// As the listener resolved it ([`crate::serve`]); a request handed to the router directly
-/// (a test's `oneshot`) is its peer's.
+/// As the listener resolved it for a request through a trusted proxy ([`crate::serve`]);
+/// any other request's (and one handed to the router directly, as a test's `oneshot`) is its
+/// peer's.
 impl<S: Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
@@ -88,7 +89,8 @@ impl Scheme {
     }
 }
 
-/// As the listener resolved it; a request handed to the router directly is plain http.
+/// As the listener resolved it for a request through a trusted proxy; any other is plain
+/// http.
 impl<S: Sync> FromRequestParts<S> for Scheme {
     type Rejection = std::convert::Infallible;
 

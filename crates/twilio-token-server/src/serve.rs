@@ -168,16 +168,22 @@ pub async fn serve(
             limits.per_client,
         );
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            let client = trusted.client(peer.ip(), request.headers());
-            let scheme = trusted.scheme(peer.ip(), request.headers());
-            let extensions = request.extensions_mut();
-            extensions.insert(ConnectInfo::<SocketAddr>(peer));
-            extensions.insert(client);
-            extensions.insert(scheme);
-            let in_flight = proxied.then(|| per_client.admit(client, max));
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            // A direct client is its peer, over http: what the extractors take when nothing
+            // else is said, so only a proxied request carries more.
+            let in_flight = proxied.then(|| {
+                let client = trusted.client(peer.ip(), request.headers());
+                let scheme = trusted.scheme(peer.ip(), request.headers());
+                let extensions = request.extensions_mut();
+                extensions.insert(client);
+                extensions.insert(scheme);
+                per_client.admit(client, max).ok_or(client)
+            });
             let app = app.clone();
             async move {
-                if let Some(None) = in_flight {
+                if let Some(Err(client)) = in_flight {
                     tracing::debug!(%client, "request refused: too many at once from this client");
                     return Ok(crate::error::ApiError::TooManyAtOnce.into_response());
                 }
