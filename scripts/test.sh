@@ -47,8 +47,10 @@ echo "== golden fixtures are what twilio-python mints"
 
 echo "== cargo test"
 cargo test --locked --workspace
-# Ignored by plain cargo test for the nginx they need, which this script installed.
+# Ignored by plain cargo test for what they need, which this script installed: nginx,
+# Chromium and ChromeDriver.
 cargo test --locked -p twilio-token-server --test clients -- --ignored
+cargo test --locked -p twilio-token-cli --test browser -- --ignored
 
 echo "== the server's suites again, on PostgreSQL"
 pgdir=$(mktemp -d)
@@ -56,7 +58,7 @@ trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
 postgres=$(bash scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
-    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production
+    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production -- --include-ignored
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
     cargo test --locked -p twilio-token-server --test rooms --test identities --test clients --test id_tokens -- --include-ignored
 

@@ -251,6 +251,7 @@ fn demo_server(dir: &std::path::Path, policy: &std::path::Path) -> common::Serve
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromium-driver: scripts/test.sh installs them and runs these"]
 async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");
@@ -441,6 +442,7 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromium-driver: scripts/test.sh installs them and runs these"]
 async fn an_account_that_must_name_a_room_is_asked_for_one_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");
@@ -546,6 +548,7 @@ fn attacker_page(action: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromium-driver: scripts/test.sh installs them and runs these"]
 async fn a_form_on_another_origin_cannot_sign_the_browser_in() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");

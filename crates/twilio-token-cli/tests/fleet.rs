@@ -143,11 +143,9 @@ fn add_user(url: &str, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass"]
 async fn a_fleet_survives_a_killed_instance_a_database_outage_and_a_rolling_restart() {
-    if common::postgres().is_none() {
-        // The PostgreSQL pass runs it.
-        return;
-    }
+    common::require_postgres();
     let pg = tempfile::tempdir().unwrap();
     let server = common::postgres_script("start", pg.path());
     assert!(

@@ -1197,12 +1197,11 @@ async fn unavailable_in_time(response: reqwest::Response, took: Duration, s: &Se
     assert_eq!(body["error"], "unavailable");
 }
 
+// A SQLite file does not go away.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass"]
 async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
-    if common::postgres().is_none() {
-        // The PostgreSQL pass runs it: a SQLite file does not go away.
-        return;
-    }
+    common::require_postgres();
     // A PostgreSQL server of its own, to stop and start again.
     let pg = tempfile::tempdir().unwrap();
     let server = common::postgres_script("start", pg.path());
@@ -1354,12 +1353,11 @@ async fn sigterm_turns_readyz_away_serves_through_the_drain_then_exits_0() {
     );
 }
 
+// A SQLite file serves one server.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass"]
 async fn guesses_spread_over_servers_sharing_postgresql_reach_the_hash_five_times_in_all() {
-    if common::postgres().is_none() {
-        // A SQLite file serves one server; the PostgreSQL pass runs this.
-        return;
-    }
+    common::require_postgres();
     let dir = tempfile::tempdir().unwrap();
     add_user(dir.path(), "alice", "correct horse battery", "user");
     add_user(dir.path(), "bob", "correct horse battery", "user");
@@ -1421,12 +1419,11 @@ async fn guesses_spread_over_servers_sharing_postgresql_reach_the_hash_five_time
     );
 }
 
+// A SQLite file serves one server.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass"]
 async fn a_revocation_on_one_server_reaches_the_others_at_once() {
-    if common::postgres().is_none() {
-        // A SQLite file serves one server; the PostgreSQL pass runs this.
-        return;
-    }
+    common::require_postgres();
     let dir = tempfile::tempdir().unwrap();
     add_user(dir.path(), "alice", "correct horse battery", "user");
     let (a, b) = (

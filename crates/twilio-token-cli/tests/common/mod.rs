@@ -26,6 +26,15 @@ pub fn postgres() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// For a test that means nothing without PostgreSQL (marked `#[ignore]`, run by the
+/// PostgreSQL pass): fails, rather than passing untested, when none is named.
+pub fn require_postgres() {
+    assert!(
+        postgres().is_some(),
+        "this test needs TWILIO_TOKEN_TEST_POSTGRES (scripts/test.sh starts a server and sets it)"
+    );
+}
+
 /// The test database of `dir`: a SQLite file in it or, on PostgreSQL, a database of its own
 /// (created on first use, named after `dir`).
 pub fn database(dir: &Path) -> String {
