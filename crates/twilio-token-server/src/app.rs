@@ -173,25 +173,6 @@ impl Live {
     }
 }
 
-impl Live {
-    /// The identity of a password user's tokens: its role's template applied, refused if it
-    /// breaks a product's rule or lies where an identity provider's users' identities do.
-    fn password_identity<'a>(
-        &self,
-        user: &'a crate::store::User,
-    ) -> Result<std::borrow::Cow<'a, str>, ApiError> {
-        let identity = self
-            .policy
-            .identity(&user.role, &user.name)
-            .map_err(|refusal| refused(&user.name, refusal))?;
-        if let Some(issuer) = self.namespaces.owner(&identity) {
-            tracing::warn!(user = %user.name.escape_debug(), %issuer, "token refused: the identity lies in this issuer's namespace");
-            return Err(ApiError::Forbidden(PolicyRefusal::IdentityInNamespace));
-        }
-        Ok(identity)
-    }
-}
-
 impl<S> AppState<S> {
     /// The configuration now.
     pub(crate) fn live(&self) -> Arc<Live> {
@@ -206,14 +187,28 @@ impl<S> AppState<S> {
         denied.contains(identity)
     }
 
-    /// Refuses a password user on the deny list by name. An operator denies the person they
-    /// see, by the name they know: with an identity template, `deny add alice` must refuse the
-    /// user alice as well as the identity `user_alice` (which [`mint`] checks).
-    fn check_user_denied(&self, name: &str) -> Result<(), ApiError> {
-        match self.is_denied(name) {
-            true => Err(refused(name, PolicyRefusal::Denied)),
-            false => Ok(()),
+    /// The identity of a password user's tokens under `live`: its role's template applied.
+    /// Refused for a user on the deny list by name (an operator denies the person they see: with
+    /// an identity template, `deny add alice` refuses the user alice as well as the identity
+    /// `user_alice`, which [`mint`] checks), for an identity that breaks a product's rule, and
+    /// for one that lies where an identity provider's users' identities do.
+    fn password_identity<'a>(
+        &self,
+        live: &Live,
+        user: &'a crate::store::User,
+    ) -> Result<std::borrow::Cow<'a, str>, ApiError> {
+        if self.is_denied(&user.name) {
+            return Err(refused(&user.name, PolicyRefusal::Denied));
         }
+        let identity = live
+            .policy
+            .identity(&user.role, &user.name)
+            .map_err(|refusal| refused(&user.name, refusal))?;
+        if let Some(issuer) = live.namespaces.owner(&identity) {
+            tracing::warn!(user = %user.name.escape_debug(), %issuer, "token refused: the identity lies in this issuer's namespace");
+            return Err(ApiError::Forbidden(PolicyRefusal::IdentityInNamespace));
+        }
+        Ok(identity)
     }
 
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a
@@ -526,8 +521,7 @@ async fn login<S: UserStore>(
     state.metrics.login(Login::Ok);
 
     // Minted before the session is made: a user the policy or the deny list refuses gets none.
-    state.check_user_denied(&user.name)?;
-    let identity = live.password_identity(&user)?;
+    let identity = state.password_identity(live, &user)?;
     let mut response = mint(state, live, &identity, &user.role, ask)?;
     let session = state.sessions.create();
     let expires = twilio_token::now() + state.sessions.ttl;
@@ -599,8 +593,7 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
-    state.check_user_denied(&user.name)?;
-    let identity = live.password_identity(&user)?;
+    let identity = state.password_identity(live, &user)?;
     mint(state, live, &identity, &user.role, ask)
 }
 
