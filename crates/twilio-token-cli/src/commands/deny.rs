@@ -45,7 +45,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Invalid(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let policy = read_policy(args.policy.as_deref())?;
+        // Without the server's policy, the built-in one: an identity is the user's name.
+        let policy = super::read_policy(args.policy.as_deref())?.unwrap_or_else(Policy::tutorial);
         let store = args.database.open(&args.database.database_url).await?;
         let db = |e: StoreError| Failure::Invalid(e.to_string());
         let result = match args.command {
@@ -91,18 +92,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
         store.close().await;
         result
     })
-}
-
-/// The policy that gives users their identities: `--policy`, or the built-in one (in which
-/// an identity is the user's name).
-fn read_policy(path: Option<&std::path::Path>) -> Result<Policy, Failure> {
-    let Some(path) = path else {
-        return Ok(Policy::tutorial());
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
-    Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
-        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))
 }
 
 /// The users a deny-list `entry` refuses, as the server matches them (by name or by identity):

@@ -77,6 +77,20 @@ impl Database {
     }
 }
 
+/// The server's policy file at `--policy` (`TWILIO_TOKEN_POLICY`), if one is named, read as
+/// `serve` reads it.
+pub fn read_policy(
+    path: Option<&std::path::Path>,
+) -> Result<Option<twilio_token_server::policy::Policy>, Failure> {
+    let Some(path) = path else { return Ok(None) };
+    let invalid =
+        |e: &dyn std::fmt::Display| Failure::Usage(format!("--policy {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(&e))?;
+    twilio_token_server::policy::Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
+        .map(Some)
+        .map_err(|e| invalid(&e))
+}
+
 /// The text of `path`, or of standard input for `-`.
 pub fn read_input(path: &str, what: &str) -> Result<String, Failure> {
     let mut text = String::new();

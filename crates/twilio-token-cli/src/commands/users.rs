@@ -161,7 +161,7 @@ async fn command(store: &Store, command: Command) -> Result<(), Failure> {
         } => {
             check_name(&name)?;
             check_role(&role)?;
-            if let Some(policy) = read_policy(&role, policy.as_deref())? {
+            if let Some(policy) = policy_for(&role, policy.as_deref())? {
                 let identity = check_identity(&name, &role, &policy)?;
                 check_unique(store, &name, &identity, &policy, issuers.as_deref()).await?;
             }
@@ -232,15 +232,9 @@ fn check_name(name: &str) -> Result<(), Failure> {
 
 /// The policy the user's identity is checked against: `--policy`, or the built-in one
 /// (which has the role "user" alone: other roles wait for the server's).
-fn read_policy(role: &str, path: Option<&std::path::Path>) -> Result<Option<Policy>, Failure> {
-    let Some(path) = path else {
-        return Ok((role == "user").then(Policy::tutorial));
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))?;
-    Policy::from_json(&text, twilio_token::access_token::MAX_TTL)
-        .map(Some)
-        .map_err(|e| Failure::Usage(format!("--policy {}: {e}", path.display())))
+fn policy_for(role: &str, path: Option<&std::path::Path>) -> Result<Option<Policy>, Failure> {
+    let built_in = || (role == "user").then(Policy::tutorial);
+    Ok(super::read_policy(path)?.or_else(built_in))
 }
 
 /// The identity of the user's tokens, refused if Twilio would refuse it: if it breaks a rule
