@@ -194,6 +194,12 @@ impl Browser {
         }
     }
 
+    /// Waits up to 10 s for the element `id` to show (`what` names it in a failure).
+    async fn wait_shown(&mut self, what: &str, id: &str) {
+        let script = format!("return !document.getElementById('{id}').hidden");
+        self.wait_for(what, Duration::from_secs(10), &script).await;
+    }
+
     async fn screenshot(&mut self, name: &str) {
         self.step += 1;
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
@@ -273,12 +279,7 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
         "{csp}"
     );
     b.go(&url).await;
-    b.wait_for(
-        "the form",
-        Duration::from_secs(10),
-        "return !document.getElementById('signin').hidden",
-    )
-    .await;
+    b.wait_shown("the form", "signin").await;
     assert!(b.text("#demo").await.contains("placeholder key"));
     assert_eq!(
         b.eval("return document.activeElement.id").await,
@@ -291,12 +292,7 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     b.type_into("#username", "demo").await;
     b.type_into("#password", "not the password").await;
     b.click("#signin-button").await;
-    b.wait_for(
-        "the error",
-        Duration::from_secs(10),
-        "return !document.getElementById('error').hidden",
-    )
-    .await;
+    b.wait_shown("the error", "error").await;
     assert_eq!(b.text("#error").await, "Wrong username or password.");
     b.screenshot("wrong-password").await;
 
@@ -323,12 +319,7 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
     // The right password, submitted with Enter: identity, grants and a countdown.
     b.type_into("#username", "demo").await;
     b.type_into("#password", "demo-password\u{E007}").await;
-    b.wait_for(
-        "the session",
-        Duration::from_secs(10),
-        "return !document.getElementById('session').hidden",
-    )
-    .await;
+    b.wait_shown("the session", "session").await;
     assert_eq!(b.text("#identity").await, "demo");
     let grants = b.text("#grants").await;
     assert!(
@@ -400,30 +391,15 @@ async fn the_page_signs_in_counts_down_refreshes_and_signs_out() {
 
     // A reload keeps the session: no password needed.
     b.reload().await;
-    b.wait_for(
-        "the session after reload",
-        Duration::from_secs(10),
-        "return !document.getElementById('session').hidden",
-    )
-    .await;
+    b.wait_shown("the session after reload", "session").await;
     assert_eq!(b.text("#identity").await, "demo");
     b.screenshot("after-reload").await;
 
     // Sign out ends the session, also across a reload.
     b.click("#signout").await;
-    b.wait_for(
-        "the form after sign-out",
-        Duration::from_secs(10),
-        "return !document.getElementById('signin').hidden",
-    )
-    .await;
+    b.wait_shown("the form after sign-out", "signin").await;
     b.reload().await;
-    b.wait_for(
-        "the form after reload",
-        Duration::from_secs(10),
-        "return !document.getElementById('signin').hidden",
-    )
-    .await;
+    b.wait_shown("the form after reload", "signin").await;
     assert!(!b.visible("#session").await);
     b.screenshot("signed-out").await;
 
@@ -456,22 +432,12 @@ async fn an_account_that_must_name_a_room_is_asked_for_one_and_keeps_it() {
     let server = demo_server(dir.path(), &policy);
     let mut b = Browser::start("room").await;
     b.go(&format!("{}/", server.url)).await;
-    b.wait_for(
-        "the form",
-        Duration::from_secs(10),
-        "return !document.getElementById('signin').hidden",
-    )
-    .await;
+    b.wait_shown("the form", "signin").await;
 
     // No room: the page says one is needed and puts the focus in the room field.
     b.type_into("#username", "demo").await;
     b.type_into("#password", "demo-password\u{E007}").await;
-    b.wait_for(
-        "the room message",
-        Duration::from_secs(10),
-        "return !document.getElementById('error').hidden",
-    )
-    .await;
+    b.wait_shown("the room message", "error").await;
     assert!(
         b.text("#error").await.contains("must name a room"),
         "{}",
@@ -487,12 +453,7 @@ async fn an_account_that_must_name_a_room_is_asked_for_one_and_keeps_it() {
     // With a room (typed where the focus is), the token is for that room.
     b.type_into("#password", "demo-password").await;
     b.type_into("#room", "team-red\u{E007}").await;
-    b.wait_for(
-        "the session",
-        Duration::from_secs(10),
-        "return !document.getElementById('session').hidden",
-    )
-    .await;
+    b.wait_shown("the session", "session").await;
     assert!(b.text("#grants").await.contains("Video: room team-red"));
     b.screenshot("signed-in-to-a-room").await;
 
@@ -505,12 +466,7 @@ async fn an_account_that_must_name_a_room_is_asked_for_one_and_keeps_it() {
     .await;
     assert!(b.text("#grants").await.contains("Video: room team-red"));
     b.reload().await;
-    b.wait_for(
-        "the session after reload",
-        Duration::from_secs(10),
-        "return !document.getElementById('session').hidden",
-    )
-    .await;
+    b.wait_shown("the session after reload", "session").await;
     assert!(b.text("#grants").await.contains("Video: room team-red"));
     b.screenshot("room-kept-after-reload").await;
 }
@@ -569,12 +525,7 @@ async fn a_form_on_another_origin_cannot_sign_the_browser_in() {
     b.screenshot("cross-origin-form-refused").await;
     // The browser holds no session: the real page asks for a password.
     b.go(&format!("{}/", server.url)).await;
-    b.wait_for(
-        "the form",
-        Duration::from_secs(10),
-        "return !document.getElementById('signin').hidden",
-    )
-    .await;
+    b.wait_shown("the form", "signin").await;
     assert!(!b.visible("#session").await);
     b.screenshot("no-session-after-the-attack").await;
 }
