@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::client_from;
+
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -18,23 +20,9 @@ const PASSWORD: &str = "correct horse";
 /// Failures an address may have in a window, low so that the tests reach it quickly.
 const PER_ADDRESS: usize = 8;
 
-/// A server running in this process; stopped when dropped.
-struct Server {
-    address: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 /// The server for `config` (its address limit lowered to [`PER_ADDRESS`]) with the user alice,
 /// listening on 127.0.0.1.
-async fn start(mut config: Config) -> Server {
+async fn start(mut config: Config) -> support::Server {
     config.login_limits.per_address = Limit {
         failures: PER_ADDRESS,
         window: Duration::from_secs(900),
@@ -44,29 +32,7 @@ async fn start(mut config: Config) -> Server {
         .add_user("alice", &passwords::hash(PASSWORD), "user")
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let stopped = async {
-            let _ = stopped.await;
-        };
-        twilio_token_server::run(&config, store, listener, stopped)
-            .await
-            .unwrap();
-    });
-    Server {
-        address,
-        stop: Some(stop),
-    }
-}
-
-/// A client whose connections come from `from`.
-fn client_from(from: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(from.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
+    support::serve(config, store).await
 }
 
 /// `POST url/token` with `name` and `password`, and `X-Forwarded-For: forwarded` if given:

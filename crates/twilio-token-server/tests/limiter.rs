@@ -6,7 +6,8 @@
 
 mod support;
 
-use std::net::IpAddr;
+use support::client_from;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,13 +17,6 @@ use twilio_token_server::store::OpenOptions;
 use twilio_token_server::{Store, UserStore, passwords};
 
 const PASSWORD: &str = "correct horse";
-
-fn client_from(from: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(from.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
 
 /// The median of `runs` timings of `request`.
 async fn median<F: Future<Output = reqwest::StatusCode>>(
@@ -56,18 +50,8 @@ async fn a_full_limiter_keeps_healthz_and_logins_at_their_idle_latency() {
         .add_user("alice", &passwords::hash(PASSWORD), "user")
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn({
-        let store = store.clone();
-        async move {
-            let stopped = async {
-                let _ = stopped.await;
-            };
-            twilio_token_server::run(&config, store, listener, stopped).await
-        }
-    });
+    let server = support::serve(config, store.clone()).await;
+    let url = format!("http://{}", server.address);
 
     let probe = client_from("127.0.0.200");
     let healthz = || async {
@@ -161,6 +145,5 @@ async fn a_full_limiter_keeps_healthz_and_logins_at_their_idle_latency() {
     // The limits still hold: the flooding address is refused, another is served.
     assert_eq!(guess(&attacker, &url, "after").await, 429);
     assert_eq!(login().await, 200);
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }

@@ -185,3 +185,59 @@ pub fn id_token(
         .ttl(600);
     claims(jwt).encode(&key).unwrap()
 }
+
+/// A server running [`twilio_token_server::run`] in this process on a loopback port; stopped
+/// when dropped, or by [`Server::stop`], which also holds the run to a clean end.
+pub struct Server {
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    run: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the server for `config` and `store` on 127.0.0.1.
+pub async fn serve(config: Config, store: Store) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(async move {
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        twilio_token_server::run(&config, store, listener, stopped)
+            .await
+            .unwrap();
+    });
+    Server {
+        address,
+        stop: Some(stop),
+        run: Some(run),
+    }
+}
+
+impl Server {
+    /// Stops the server and waits for its run to end without an error.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).unwrap();
+        }
+        if let Some(run) = self.run.take() {
+            run.await.unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A client whose connections come from `from` (a loopback address of 127.0.0.0/8).
+pub fn client_from(from: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
