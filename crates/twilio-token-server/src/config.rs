@@ -251,18 +251,9 @@ impl Config {
                 ..crate::serve::Limits::default()
             },
             login_limits: LoginLimits {
-                per_user_address: Limit {
-                    failures: 5,
-                    window: Duration::from_secs(15 * 60),
-                },
-                per_user: Limit {
-                    failures: 50,
-                    window: Duration::from_secs(15 * 60),
-                },
-                per_address: Limit {
-                    failures: 50,
-                    window: Duration::from_secs(15 * 60),
-                },
+                per_user_address: in_15_minutes(5),
+                per_user: in_15_minutes(50),
+                per_address: in_15_minutes(50),
             },
             hash_threads: cores,
             demo: s.demo,
@@ -341,6 +332,14 @@ impl Sources {
             policy,
             issuers,
         })
+    }
+}
+
+/// A limit of `failures` in a 15-minute window, each login limit's.
+fn in_15_minutes(failures: usize) -> Limit {
+    Limit {
+        failures,
+        window: Duration::from_secs(15 * 60),
     }
 }
 
