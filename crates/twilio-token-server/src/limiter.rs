@@ -137,14 +137,10 @@ impl Limiter {
     }
 
     /// How many keys it holds.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         windows.by_key.len()
-    }
-
-    /// Whether it holds no key.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
