@@ -12,13 +12,16 @@
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
 # short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
 #
-# The Python drop-in (crates/twilio-token-py) is built into a wheel by pip and maturin, installed
-# into the virtual environment, and its pytest suite run against the installed package.
+# The release artifacts (scripts/release.sh: the binary's tarball, the abi3 wheel) are made into
+# dist/ and installed into a clean environment that mints with each (scripts/release_check.sh);
+# the Python drop-in's pytest suite runs against that wheel, installed into the virtual
+# environment. scripts/deploy_test.sh builds the container image and runs it, and boots the
+# systemd unit, on a Docker engine it starts.
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
 # twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
-# ChromeDriver for the browser test, Debian's nginx for the proxy test, and cargo-deny and
-# cargo-fuzz from crates.io.
+# ChromeDriver for the browser test, Debian's nginx for the proxy test, Debian's docker.io and
+# debootstrap for the deploy test, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,8 +70,12 @@ cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
 
-echo "== Python drop-in: the wheel built and installed from the checkout, then its tests"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./crates/twilio-token-py
+echo "== release artifacts: the binary's tarball and the abi3 wheel, installed cleanly and used"
+PYTHON="$venv/bin/python" bash scripts/release.sh dist
+bash scripts/release_check.sh dist
+
+echo "== Python drop-in: the release wheel installed, then its tests"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/twilio_token-*.whl
 python=$(cd "$venv/bin" && pwd)/python
 (cd crates/twilio-token-py/tests && "$python" -m pytest -q -p no:cacheprovider)
 
@@ -79,6 +86,9 @@ echo "== dependencies: advisories, licences, duplicate versions, sources"
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
 bash scripts/advisories.sh
 cargo deny check bans licenses sources
+
+echo "== deploy: the container image and the systemd unit (Docker engine, debootstrap-made bases)"
+TWILIO_TOKEN_TEST_POSTGRES=$postgres bash scripts/deploy_test.sh
 
 echo "== fuzz targets, ${FUZZ_SECONDS:-15}s each"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -36,6 +36,8 @@ enum Command {
     Users(commands::users::Args),
     /// Refuse tokens to identities, on every server sharing the database.
     Deny(commands::deny::Args),
+    /// Ask a server whether it is ready (its /readyz): exit 0 if so, for health checks.
+    Health(commands::health::Args),
 }
 
 /// Why a command failed; the variant decides the exit status.
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(*args),
         Command::Users(args) => commands::users::run(args),
         Command::Deny(args) => commands::deny::run(args),
+        Command::Health(args) => commands::health::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1518,3 +1518,36 @@ async fn a_revocation_on_one_server_reaches_the_others_at_once() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[test]
+fn health_exits_0_while_ready_and_1_draining_or_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--drain-seconds", "2"]);
+    // As a container's health check runs it: the server's TWILIO_TOKEN_BIND, nothing else.
+    let bind = s.url("").trim_start_matches("http://").to_owned();
+    let health = || {
+        Command::new(bin())
+            .arg("health")
+            .env("TWILIO_TOKEN_BIND", &bind)
+            .output()
+            .unwrap()
+    };
+    let ready = health();
+    assert!(ready.status.success(), "{ready:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&ready.stdout),
+        format!("http://{bind}/readyz: 200 OK\n")
+    );
+    s.signal_term();
+    let draining = health();
+    assert_eq!(draining.status.code(), Some(1), "{draining:?}");
+    assert!(String::from_utf8_lossy(&draining.stderr).contains("503 Service Unavailable"));
+    let mut s = s;
+    assert!(s.process.child.wait().unwrap().success());
+    let gone = health();
+    assert_eq!(gone.status.code(), Some(1), "{gone:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&gone.stderr),
+        format!("error: http://{bind}/readyz: cannot connect\n")
+    );
+}

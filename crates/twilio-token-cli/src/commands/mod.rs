@@ -3,6 +3,7 @@
 pub mod access;
 pub mod decode;
 pub mod deny;
+pub mod health;
 pub mod mint;
 pub mod serve;
 pub mod users;
