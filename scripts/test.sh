@@ -4,7 +4,7 @@
 # cross-check of the binary against twilio-python and PyJWT.
 #
 # The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
-# identities, clients and id_tokens) run twice: on SQLite, then on a throwaway PostgreSQL server that
+# identities, clients, id_tokens and deny) run twice: on SQLite, then on a throwaway PostgreSQL server that
 # scripts/postgres.sh starts on a loopback port (installing Debian's postgresql where it is
 # missing).
 #
@@ -63,7 +63,7 @@ echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
     cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production -- --include-ignored
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
-    cargo test --locked -p twilio-token-server --test rooms --test identities --test clients --test id_tokens -- --include-ignored
+    cargo test --locked -p twilio-token-server --test rooms --test identities --test clients --test id_tokens --test deny -- --include-ignored
 
 echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli

@@ -1532,14 +1532,26 @@ fn health_exits_0_while_ready_and_1_draining_or_gone() {
             .output()
             .unwrap()
     };
-    let ready = health();
+    // Asks until the answer exits with `code` (on PostgreSQL the server is ready once its
+    // change listener is up; a SIGTERM takes effect when the signal is handled).
+    let until = |code: i32| {
+        let started = std::time::Instant::now();
+        loop {
+            let output = health();
+            if output.status.code() == Some(code) || started.elapsed() > Duration::from_secs(5) {
+                return output;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let ready = until(0);
     assert!(ready.status.success(), "{ready:?}");
     assert_eq!(
         String::from_utf8_lossy(&ready.stdout),
         format!("http://{bind}/readyz: 200 OK\n")
     );
     s.signal_term();
-    let draining = health();
+    let draining = until(1);
     assert_eq!(draining.status.code(), Some(1), "{draining:?}");
     assert!(String::from_utf8_lossy(&draining.stderr).contains("503 Service Unavailable"));
     let mut s = s;

@@ -1,6 +1,5 @@
 //! The routes: `POST /token`, `POST /logout`, `GET /healthz`, `GET /metrics`.
 
-use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
@@ -15,7 +14,9 @@ use twilio_token::{AccessToken, EncodingKey};
 use crate::client::{ClientAddress, Scheme};
 use crate::config::{Config, Reloadable};
 use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
+use crate::deny::DenyList;
 use crate::error::ApiError;
+use crate::events::Event;
 use crate::exchange::{ExchangeError, Exchanger, Namespaces, Refusal};
 use crate::limiter::{LoginLimits, Outcome};
 use crate::metrics::{Login, Metrics};
@@ -59,14 +60,13 @@ pub struct AppState<S> {
     live: RwLock<Arc<Live>>,
     account_sid: Arc<str>,
     region: Option<Region>,
-    /// The identities refused tokens, as last read from the store.
-    denied: RwLock<HashSet<String>>,
-    /// Whether `denied` holds any: while it is empty, as it mostly is, a request takes no lock.
-    any_denied: std::sync::atomic::AtomicBool,
+    /// The identities refused tokens, as last heard from the store.
+    denied: DenyList,
     pub(crate) sessions: Sessions,
     session_cache: Arc<SessionCache>,
-    /// Whether the store tells the session cache of revocations made by other servers.
-    watching_revocations: bool,
+    /// Whether other servers share the store, so that the session cache hears of their
+    /// revocations only through events.
+    store_shared: bool,
     hasher: Hasher,
     limits: LoginLimits,
     max_body: usize,
@@ -84,10 +84,7 @@ pub struct AppState<S> {
 
 impl<S: UserStore> AppState<S> {
     /// The state for `config`, with the cookie key kept in the store.
-    pub async fn new(
-        config: &Config,
-        store: S,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn new(config: &Config, store: S) -> Result<Self, crate::StartError> {
         let cookie_key = store
             .secret(
                 "session-cookie-key",
@@ -96,16 +93,17 @@ impl<S: UserStore> AppState<S> {
             .await?;
         let metrics = Arc::new(Metrics::default());
         let session_cache = Arc::new(SessionCache::new(config.session_cache));
-        let live = Live::new(config.reloadable.clone(), &metrics)?;
-        let denied: HashSet<String> = store.denied().await?.into_iter().collect();
+        // Until its events say they are heard, what other servers revoke is not.
+        session_cache.set_trusted(!store.shared());
+        let live = Live::new(config.reloadable.clone(), &metrics, None)?;
+        let denied = DenyList::new(store.denied().await?);
         Ok(AppState {
             live: RwLock::new(Arc::new(live)),
             account_sid: config.account_sid.as_str().into(),
             region: config.region,
-            any_denied: std::sync::atomic::AtomicBool::new(!denied.is_empty()),
-            denied: RwLock::new(denied),
+            denied,
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
-            watching_revocations: store.watch_revocations(Arc::clone(&session_cache)),
+            store_shared: store.shared(),
             session_cache,
             hasher: Hasher::new(config.hash_threads),
             limits: config.login_limits,
@@ -128,39 +126,43 @@ impl<S: UserStore> AppState<S> {
 
     /// Replaces the API keys, the policy and the issuers, all at once; requests in flight
     /// finish with the configuration they started with.
-    pub fn reload(
-        &self,
-        reloadable: Reloadable,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let live = Arc::new(Live::new(reloadable, &self.metrics)?);
+    /// Identity providers whose keys come from where they did keep the keys fetched.
+    pub fn reload(&self, reloadable: Reloadable) -> Result<(), crate::jwks::Error> {
+        let previous = self.live();
+        let live = Arc::new(Live::new(
+            reloadable,
+            &self.metrics,
+            previous.exchanger.as_ref(),
+        )?);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
         Ok(())
     }
 
-    /// Reads the deny list from the store again.
-    pub async fn refresh_denied(&self) -> crate::store::Result<()> {
-        let denied: HashSet<String> = self.store.denied().await?.into_iter().collect();
-        let mut current = self.denied.write().unwrap_or_else(|e| e.into_inner());
-        if *current != denied {
-            self.any_denied
-                .store(!denied.is_empty(), std::sync::atomic::Ordering::Release);
-            *current = denied;
+    /// Applies what the store says changed ([`UserStore::watch`]).
+    pub fn apply(&self, event: Event) {
+        match event {
+            Event::Listening => self.session_cache.set_trusted(true),
+            Event::Deaf => self.session_cache.set_trusted(false),
+            Event::UserSessionsEnded(name) => self.session_cache.remove_user(&name),
+            Event::SessionEnded(id_hash) => self.session_cache.remove(&id_hash),
+            Event::Denied(identities) => self.denied.replace(identities),
         }
-        Ok(())
     }
 }
 
 impl Live {
+    /// The configuration `reloadable` gives, keeping `previous`'s key caches where they apply.
     fn new(
         reloadable: Reloadable,
         metrics: &Arc<Metrics>,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        previous: Option<&Exchanger>,
+    ) -> Result<Self, crate::jwks::Error> {
         let exchanger = match reloadable.issuers.is_empty() {
             true => None,
             false => {
                 let metrics = Arc::clone(metrics);
                 let count = Arc::new(move |ok| metrics.jwks_fetch(ok));
-                Some(Exchanger::new(&reloadable.issuers, count)?)
+                Some(Exchanger::new(&reloadable.issuers, count, previous)?)
             }
         };
         Ok(Live {
@@ -180,11 +182,7 @@ impl<S> AppState<S> {
     }
 
     fn is_denied(&self, identity: &str) -> bool {
-        if !self.any_denied.load(std::sync::atomic::Ordering::Acquire) {
-            return false;
-        }
-        let denied = self.denied.read().unwrap_or_else(|e| e.into_inner());
-        denied.contains(identity)
+        self.denied.contains(identity)
     }
 
     /// The identity of a password user's tokens under `live`: its role's template applied.
@@ -360,7 +358,7 @@ async fn readyz<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> Response
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return ApiError::NotReady("the server is stopping").into_response();
     }
-    if state.watching_revocations && !state.session_cache.trusted() {
+    if state.store_shared && !state.session_cache.trusted() {
         return ApiError::NotReady("the revocation listener is not up").into_response();
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping());

@@ -230,3 +230,73 @@ impl From<crate::store::StoreError> for ApiError {
         }
     }
 }
+
+/// Why a server cannot start, or stopped serving.
+#[derive(Debug)]
+pub enum StartError {
+    /// The database failed.
+    Store(crate::store::StoreError),
+    /// Fetching the identity providers' keys cannot be set up.
+    Keys(crate::jwks::Error),
+    /// The listener failed.
+    Listener(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Store(e) => e.fmt(f),
+            StartError::Keys(e) => e.fmt(f),
+            StartError::Listener(e) => write!(f, "the listener failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<crate::store::StoreError> for StartError {
+    fn from(e: crate::store::StoreError) -> Self {
+        StartError::Store(e)
+    }
+}
+
+impl From<crate::jwks::Error> for StartError {
+    fn from(e: crate::jwks::Error) -> Self {
+        StartError::Keys(e)
+    }
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug)]
+pub enum ReloadError {
+    /// A file does not load; the message names it and what is wrong, never a secret.
+    Config(crate::config::ConfigError),
+    /// Fetching the identity providers' keys cannot be set up.
+    Keys(crate::jwks::Error),
+    /// The server has stopped.
+    Stopped,
+}
+
+impl std::fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReloadError::Config(e) => e.fmt(f),
+            ReloadError::Keys(e) => e.fmt(f),
+            ReloadError::Stopped => f.write_str("the server has stopped"),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
+
+impl From<crate::config::ConfigError> for ReloadError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        ReloadError::Config(e)
+    }
+}
+
+impl From<crate::jwks::Error> for ReloadError {
+    fn from(e: crate::jwks::Error) -> Self {
+        ReloadError::Keys(e)
+    }
+}

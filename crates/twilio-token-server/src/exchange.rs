@@ -471,14 +471,30 @@ impl std::fmt::Debug for Exchanger {
 }
 
 impl Exchanger {
-    /// An exchanger for these issuers; `count_fetch` hears of each key fetch (ok or not).
-    pub fn new(issuers: &[Issuer], count_fetch: FetchCounter) -> Result<Self, crate::jwks::Error> {
+    /// An exchanger for these issuers; `count_fetch` hears of each key fetch (ok or not). An
+    /// issuer whose keys come from the URL they came from in `previous`, fetched the same way,
+    /// keeps the keys fetched there: a reload costs the providers nothing, and a provider that
+    /// is down then does not turn exchanges away.
+    pub fn new(
+        issuers: &[Issuer],
+        count_fetch: FetchCounter,
+        previous: Option<&Exchanger>,
+    ) -> Result<Self, crate::jwks::Error> {
         let client = crate::jwks::client()?;
+        let kept = |issuer: &Issuer| {
+            previous?
+                .issuers
+                .iter()
+                .find(|(_, cache)| cache.serves(&issuer.source, issuer.fetch))
+                .map(|(_, cache)| Arc::clone(cache))
+        };
         Ok(Exchanger {
             issuers: issuers
                 .iter()
                 .map(|i| {
-                    let cache = KeyCache::new(i.source.clone(), client.clone(), i.fetch);
+                    let cache = kept(i).unwrap_or_else(|| {
+                        KeyCache::new(i.source.clone(), client.clone(), i.fetch)
+                    });
                     (i.clone(), cache)
                 })
                 .collect(),
@@ -724,6 +740,31 @@ fn identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_keeps_the_key_caches_of_the_urls_it_still_fetches_from() {
+        let issuers = |url: &str, interval: u64| {
+            parse(&format!(
+                r#"{{"issuers": [{{"issuer": "https://idp.example.com/", "audiences": ["app"],
+                    "jwks_url": "{url}", "algorithms": ["RS256"], "jwks_min_interval": {interval}}}]}}"#
+            ))
+            .unwrap()
+        };
+        let count: FetchCounter = Arc::new(|_| {});
+        let exchanger = |url, interval, previous| {
+            Exchanger::new(&issuers(url, interval), Arc::clone(&count), previous).unwrap()
+        };
+        let cache = |e: &Exchanger| Arc::clone(&e.issuers[0].1);
+        let first = exchanger("https://idp.example.com/jwks", 30, None);
+        let reloaded = exchanger("https://idp.example.com/jwks", 30, Some(&first));
+        assert!(Arc::ptr_eq(&cache(&first), &cache(&reloaded)));
+        let moved = exchanger("https://idp.example.com/keys", 30, Some(&first));
+        assert!(!Arc::ptr_eq(&cache(&first), &cache(&moved)));
+        let slower = exchanger("https://idp.example.com/jwks", 60, Some(&first));
+        assert!(!Arc::ptr_eq(&cache(&first), &cache(&slower)));
+        let fresh = exchanger("https://idp.example.com/jwks", 30, None);
+        assert!(!Arc::ptr_eq(&cache(&first), &cache(&fresh)));
+    }
 
     fn policy() -> Policy {
         Policy::from_json(

@@ -122,7 +122,7 @@ fn parse(document: &[u8]) -> Result<JwkSet, Error> {
 pub struct Unavailable;
 
 /// How fetched keys are kept.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FetchPolicy {
     /// The shortest time between two fetches.
     pub min_interval: Duration,
@@ -169,6 +169,15 @@ impl KeyCache {
             cached: RwLock::new(cached),
             fetching: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Whether this cache fetches from `source` as `policy` says: a key file is read anew each
+    /// time, so only a URL's cache serves again.
+    pub fn serves(&self, source: &Source, policy: FetchPolicy) -> bool {
+        match (&self.source, source) {
+            (Source::Url(mine), Source::Url(theirs)) => mine == theirs && self.policy == policy,
+            _ => false,
+        }
     }
 
     /// The keys to verify with: the cached ones (starting a background refresh when they are

@@ -8,13 +8,16 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: settings, checked at start and again on each reload (SIGHUP), naming
+//! - [`config`]: settings, checked at start and again on each reload ([`Reloader`]), naming
 //!   whatever is wrong; [`keys`]: the API keys file, for rotating keys.
-//! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status.
+//! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status, and
+//!   why a server cannot start or reload.
 //! - [`store`]: the [`UserStore`] trait, its SQLite and PostgreSQL implementations, and
 //!   [`Store`], whichever a database URL names.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
-//! - [`session`]: signed session cookies; [`limiter`]: failed-login limits; [`client`]: who
+//! - [`session`]: signed session cookies and the session cache; [`deny`]: the deny list;
+//!   [`events`]: what other servers change (ended sessions, the deny list), as the store
+//!   reports it and the server applies it; [`limiter`]: failed-login limits; [`client`]: who
 //!   a request is from, behind trusted proxies too.
 //! - [`credentials`]: what `POST /token` is asked with, as one extractor.
 //! - [`policy`]: roles, grant templates and allowed rooms; [`metrics`]: `/metrics`;
@@ -30,7 +33,9 @@ pub mod app;
 pub mod client;
 pub mod config;
 pub mod credentials;
+pub mod deny;
 pub mod error;
+pub mod events;
 pub mod exchange;
 pub mod jwks;
 pub mod keys;
@@ -44,11 +49,12 @@ pub mod serve;
 pub mod session;
 pub mod store;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tokio::net::TcpListener;
 
 pub use config::{Config, Settings};
+pub use error::StartError;
 pub use store::{PgStore, SqliteStore, Store, UserStore};
 
 /// Runs the server for `config` on `listener` until `shutdown` completes.
@@ -57,20 +63,19 @@ pub async fn run<S: UserStore>(
     store: S,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    run_announced(config, store, listener, shutdown, || {}).await
+) -> Result<(), StartError> {
+    run_announced(config, store, listener, shutdown, |_| {}).await
 }
 
-/// [`run`], calling `ready` once the server is set up: from then on a SIGHUP reloads. (Until
-/// its handler is installed, a SIGHUP kills the process, so a server must not say it is up
-/// before this.)
+/// [`run`], calling `ready` once the server is set up, with the handle that reloads its
+/// configuration files (the binary calls it on SIGHUP).
 pub async fn run_announced<S: UserStore>(
     config: &Config,
     store: S,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
-    ready: impl FnOnce(),
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    ready: impl FnOnce(Reloader<S>),
+) -> Result<(), StartError> {
     let state = Arc::new(app::AppState::new(config, store).await?);
     if let Some(path) = &config.sources.api_keys {
         keys::warn_if_readable(path);
@@ -87,15 +92,21 @@ pub async fn run_announced<S: UserStore>(
         );
     }
     let router = app::router(Arc::clone(&state), config);
-    let background = [
-        tokio::spawn(reload_on_hangup(
-            hangups(),
-            Arc::downgrade(&state),
-            config.sources.clone(),
-        )),
-        tokio::spawn(watch_deny_list(Arc::downgrade(&state))),
-    ];
-    ready();
+    // The store says what other servers change; one follower applies it, for the server's life.
+    let (sender, mut receiver) = events::channel();
+    let background = [tokio::spawn(state.store.watch(sender)), {
+        let state = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            while let Some(event) = receiver.recv().await {
+                let Some(state) = state.upgrade() else { return };
+                state.apply(event);
+            }
+        })
+    }];
+    ready(Reloader {
+        state: Arc::downgrade(&state),
+        sources: config.sources.clone(),
+    });
     let drain = config.drain;
     // Told to stop, the server first says so at /readyz and keeps serving for the drain
     // period, so that a load balancer moves its clients away before anything is refused.
@@ -107,87 +118,29 @@ pub async fn run_announced<S: UserStore>(
     };
     let served = serve::serve(listener, router, config.limits.clone(), shutdown).await;
     background.iter().for_each(tokio::task::JoinHandle::abort);
-    served?;
-    Ok(())
+    served.map_err(StartError::Listener)
 }
 
-/// How often the deny list is read from the store: a `deny add` on any server reaches every
-/// server within this time (and the time a read takes).
-pub const DENY_LIST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// Reads the deny list from the store every [`DENY_LIST_INTERVAL`] while the server runs. A
-/// failed read keeps the list last read, and says so once.
-async fn watch_deny_list<S: UserStore>(state: std::sync::Weak<app::AppState<S>>) {
-    let mut failing = false;
-    loop {
-        tokio::time::sleep(DENY_LIST_INTERVAL).await;
-        let Some(state) = state.upgrade() else { return };
-        match state.refresh_denied().await {
-            Ok(()) if failing => {
-                failing = false;
-                tracing::info!("the deny list is read again");
-            }
-            Ok(()) => {}
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!(error = %e, "cannot read the deny list; keeping the last one read");
-            }
-            Err(_) => {}
-        }
-    }
-}
-
-/// The SIGHUPs from now on; `None` (and a warning) if they cannot be listened for.
-#[cfg(unix)]
-type Hangups = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Hangups = Option<()>;
-
-/// Installs the SIGHUP handler at once (not when a task first runs), so that a SIGHUP sent
-/// any time after this reloads instead of killing the process.
-fn hangups() -> Hangups {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let hangups = signal(SignalKind::hangup()).ok();
-        if hangups.is_none() {
-            tracing::warn!("cannot listen for SIGHUP: reloads are off");
-        }
-        hangups
-    }
-    #[cfg(not(unix))]
-    None
-}
-
-/// On each SIGHUP, reads the API keys, the policy and the issuers again and swaps them in at
-/// once; a configuration that does not load changes nothing and is logged (never a secret).
-async fn reload_on_hangup<S: UserStore>(
-    hangups: Hangups,
-    state: std::sync::Weak<app::AppState<S>>,
+/// Reads a running server's configuration files again: the API keys, the policy and the
+/// issuers. [`run_announced`] hands one out once the server is up.
+pub struct Reloader<S> {
+    state: Weak<app::AppState<S>>,
     sources: config::Sources,
-) {
-    #[cfg(unix)]
-    {
-        let Some(mut hangups) = hangups else { return };
-        while hangups.recv().await.is_some() {
-            let Some(state) = state.upgrade() else { return };
-            if let Some(path) = &sources.api_keys {
-                keys::warn_if_readable(path);
-            }
-            let reloaded = sources.reload().map_err(|e| e.to_string()).and_then(|r| {
-                let signing = r.keys.signing_key.clone();
-                state.reload(r).map(|()| signing).map_err(|e| e.to_string())
-            });
-            match reloaded {
-                Ok(signing_key) => {
-                    tracing::info!(%signing_key, "reloaded the API keys, policy and issuers");
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "reload failed; the running configuration stays");
-                }
-            }
+}
+
+impl<S: UserStore> Reloader<S> {
+    /// Reads the files and swaps what they say in at once (requests in flight finish with what
+    /// they started with; identity providers whose keys come from where they did keep the keys
+    /// fetched). A configuration that does not load changes nothing. Returns the SID of the
+    /// key that signs from now on. Reads files: call it off the async runtime's threads.
+    pub fn reload(&self) -> Result<String, error::ReloadError> {
+        let state = self.state.upgrade().ok_or(error::ReloadError::Stopped)?;
+        if let Some(path) = &self.sources.api_keys {
+            keys::warn_if_readable(path);
         }
+        let reloadable = self.sources.reload()?;
+        let signing_key = reloadable.keys.signing_key.clone();
+        state.reload(reloadable)?;
+        Ok(signing_key)
     }
-    #[cfg(not(unix))]
-    let _ = (hangups, state, sources);
 }

@@ -141,9 +141,9 @@ fn id_hash(id: &[u8; 32]) -> IdHash {
 ///
 /// An entry is trusted for `freshness` after it was read: logout removes it at once, and a
 /// password change or a disable made by another process (`twilio-token users ...`) reaches a
-/// running server within that time. On PostgreSQL the store tells the cache of every revocation
-/// as it commits ([`UserStore::watch_revocations`](crate::store::UserStore::watch_revocations));
-/// while it cannot (its notification connection is lost), the cache holds nothing.
+/// running server within that time. On PostgreSQL every revocation reaches the cache as it
+/// commits, through the store's events ([`crate::events`]); while they may be missed (the
+/// notification connection is lost), the cache holds nothing.
 #[derive(Debug)]
 pub struct SessionCache {
     entries: std::sync::Mutex<std::collections::HashMap<IdHash, Cached, BuildIdHasher>>,

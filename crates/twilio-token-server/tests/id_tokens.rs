@@ -306,3 +306,64 @@ async fn the_video_app_sends_a_display_name_and_gets_the_providers_identity() {
     let answer = video_app(&app, &alice, "Alice Smith", "boardroom").await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.json);
 }
+
+/// A key set server on loopback, counting its fetches, until `stop` is sent.
+async fn key_set_server() -> (
+    String,
+    Arc<std::sync::atomic::AtomicUsize>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let jwks = String::from_utf8(support::fixture("jwks.json")).unwrap();
+    let counted = Arc::clone(&fetches);
+    let keys = Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let jwks = jwks.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], jwks) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, keys)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (url, fetches, stop)
+}
+
+#[tokio::test]
+async fn a_reload_keeps_the_fetched_keys_so_a_provider_down_then_costs_nothing() {
+    let (url, fetches, stop) = key_set_server().await;
+    let issuers = format!(
+        r#"{{"issuers": [{{"issuer": "{ISSUER}", "audiences": ["{AUDIENCE}"],
+            "jwks_url": "{url}", "algorithms": ["EdDSA"]}}]}}"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"{"roles": {"user": {"grants": [{"video": {}}], "rooms": ["team-*"]}}}"#;
+    let config = support::config(|s| {
+        s.policy = Some((policy.into(), "policy.json".into()));
+        s.issuers = Some(support::issuers_file(dir.path(), &issuers));
+    });
+    let state = Arc::new(
+        app::AppState::new(&config, support::store().await)
+            .await
+            .unwrap(),
+    );
+    let app = app::router(Arc::clone(&state), &config);
+    let token = sign(json!({"alg": "EdDSA", "kid": "ed25519"}), &claims());
+    assert_eq!(exchange(&app, &token).await.identity(), "idp_test_alice_1");
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // The provider goes down; the configuration is reloaded (SIGHUP) unchanged.
+    stop.send(()).unwrap();
+    state.reload(config.reloadable.clone()).unwrap();
+    assert_eq!(exchange(&app, &token).await.identity(), "idp_test_alice_1");
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

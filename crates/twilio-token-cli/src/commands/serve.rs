@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use twilio_token_server::config::Secret;
-use twilio_token_server::{Config, Settings, UserStore};
+use twilio_token_server::error::ReloadError;
+use twilio_token_server::{Config, Reloader, Settings, Store, UserStore};
 
 use crate::Failure;
 
@@ -165,10 +166,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let address = listener
             .local_addr()
             .map_err(|e| Failure::Invalid(e.to_string()))?;
-        // Announced only once the server is set up, the handlers of SIGHUP (installed by
-        // run_announced) and SIGTERM (by shutdown_signal, when called) included: a signal sent
-        // when the line appears reloads or drains rather than kills.
-        let announce = || {
+        // Installed now, before the server says it listens: a SIGHUP sent when the line
+        // appears reloads rather than kills (as SIGTERM, whose handler shutdown_signal
+        // installs when called, drains).
+        let hangups = hangups();
+        let announce = |reloader| {
+            tokio::spawn(reload_on_hangup(hangups, reloader));
             if let Some(dir) = &demo_dir {
                 eprintln!("{}", demo_banner(dir));
             }
@@ -190,6 +193,52 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
+}
+
+/// The SIGHUPs from now on; `None` (and a warning) if they cannot be listened for.
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = Option<()>;
+
+fn hangups() -> Hangups {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hangups = signal(SignalKind::hangup()).ok();
+        if hangups.is_none() {
+            tracing::warn!("cannot listen for SIGHUP: reloads are off");
+        }
+        hangups
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// On each SIGHUP, reads the API keys, the policy and the issuers again (off the runtime's
+/// threads: it reads files); one that does not load changes nothing and is logged, never a
+/// secret.
+async fn reload_on_hangup(hangups: Hangups, reloader: Reloader<Store>) {
+    #[cfg(unix)]
+    {
+        let Some(mut hangups) = hangups else { return };
+        let reloader = std::sync::Arc::new(reloader);
+        while hangups.recv().await.is_some() {
+            let reloader = std::sync::Arc::clone(&reloader);
+            match tokio::task::spawn_blocking(move || reloader.reload()).await {
+                Ok(Ok(signing_key)) => {
+                    tracing::info!(%signing_key, "reloaded the API keys, policy and issuers");
+                }
+                Ok(Err(ReloadError::Stopped)) => return,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "reload failed; the running configuration stays");
+                }
+                Err(e) => tracing::error!(error = %e, "reload failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (hangups, reloader);
 }
 
 /// Logs to stderr, at `RUST_LOG`'s levels (default `info`). Never a secret, password, token or

@@ -5,10 +5,8 @@
 
 use std::future::Future;
 
-use std::sync::Arc;
-
+use crate::events;
 use crate::limiter::Limit;
-use crate::session::SessionCache;
 
 mod postgres;
 mod sqlite;
@@ -167,11 +165,15 @@ pub trait UserStore: Send + Sync + 'static {
     fn release_attempt(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
     /// Forgets the attempts of `key`.
     fn clear_attempts(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
-    /// Keeps `cache` told, from now on, of the sessions that any server sharing this database
-    /// ends (logout, a password change, a disable, a removal), and untrusted while it may miss
-    /// one. Whether it does: a SQLite file serves one server, whose own logouts reach its
-    /// cache directly.
-    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool;
+    /// Whether other servers may share this database. Then what they change reaches this one
+    /// only through [`watch`](Self::watch), and no cached session is trusted until it says
+    /// [`Listening`](events::Event::Listening). A SQLite file serves one host: its server's
+    /// own logouts reach its cache directly, and the command line's changes within the
+    /// cache's freshness.
+    fn shared(&self) -> bool;
+    /// Sends `events` what changes from now on (ended sessions, the deny list) until
+    /// `events` closes. The server runs it for its life.
+    fn watch(&self, events: events::Sender) -> impl Future<Output = ()> + Send + 'static;
 }
 
 /// The store a database URL names: `sqlite://PATH` (or `sqlite::memory:`), or
@@ -293,10 +295,16 @@ impl UserStore for Store {
     async fn clear_attempts(&self, key: &str) -> Result<()> {
         delegate!(self.clear_attempts(key))
     }
-    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool {
-        match self {
-            Store::Sqlite(s) => s.watch_revocations(cache),
-            Store::Postgres(p) => p.watch_revocations(cache),
+    fn shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+    fn watch(&self, events: events::Sender) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.clone();
+        async move {
+            match store {
+                Store::Sqlite(s) => s.watch(events).await,
+                Store::Postgres(p) => p.watch(events).await,
+            }
         }
     }
 }

@@ -1,16 +1,16 @@
 //! The PostgreSQL store: one database that every server of a fleet shares, migrations applied
 //! on open (sqlx's migrator takes an advisory lock, so servers started together migrate once).
 
+use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
 use super::{Result, StoreError, User, UserStore, now};
+use crate::events::{self, Event};
 use crate::limiter::Limit;
-use crate::session::SessionCache;
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -196,19 +196,25 @@ impl UserStore for PgStore {
     }
 
     async fn deny(&self, identity: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("INSERT INTO denied_identities (identity, added_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(identity)
             .bind(now())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        notify(&mut tx, DENIED).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn undeny(&self, identity: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM denied_identities WHERE identity = $1")
             .bind(identity)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        notify(&mut tx, DENIED).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -263,39 +269,62 @@ impl UserStore for PgStore {
         Ok(())
     }
 
-    fn watch_revocations(&self, cache: Arc<SessionCache>) -> bool {
-        let pool = self.pool.clone();
-        cache.set_trusted(false);
-        tokio::spawn(async move {
-            loop {
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn watch(&self, events: events::Sender) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.clone();
+        async move {
+            while !events.is_closed() {
                 // A connection of its own (not through PgBouncer's transaction pooling, which
-                // breaks LISTEN); once it listens, nothing revoked from then on is missed.
+                // breaks LISTEN); once it listens, nothing changed from then on is missed.
                 let listening = async {
-                    let mut listener = PgListener::connect_with(&pool).await?;
-                    listener.listen(REVOKED).await?;
+                    let mut listener = PgListener::connect_with(&store.pool).await?;
+                    listener.listen(CHANGES).await?;
                     Ok::<_, sqlx::Error>(listener)
                 };
                 let mut listener = match listening.await {
                     Ok(listener) => listener,
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot listen for revocations; sessions are read from the database");
+                        tracing::warn!(error = %e, "cannot listen for changes; sessions are read from the database");
                         tokio::time::sleep(Duration::from_millis(250)).await;
                         continue;
                     }
                 };
-                cache.set_trusted(true);
+                // What changed while no one listened: the deny list is read again (and no
+                // session was cached).
+                let mut changes = vec![Event::Listening, Event::Denied(Vec::new())];
                 // try_recv: None or an error means the connection was lost, and notifications
-                // with it, so the cache stops being trusted until a new listener is up.
-                while let Ok(Some(notification)) = listener.try_recv().await {
-                    apply(&cache, notification.payload());
+                // with it, so the sessions are untrusted until a new listener is up.
+                'listening: loop {
+                    for event in std::mem::take(&mut changes) {
+                        let event = match event {
+                            Event::Denied(_) => match store.denied().await {
+                                Ok(list) => Event::Denied(list),
+                                // Unread, the change would be missed: listen anew, which
+                                // reads the list again.
+                                Err(_) => break 'listening,
+                            },
+                            event => event,
+                        };
+                        if events.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => changes = parse(notification.payload()),
+                        _ => break,
+                    }
                 }
-                cache.set_trusted(false);
+                if events.send(Event::Deaf).await.is_err() {
+                    return;
+                }
                 tracing::warn!(
-                    "lost the revocation listener; sessions are read from the database until it is back"
+                    "lost the change listener; sessions are read from the database until it is back"
                 );
             }
-        });
-        true
+        }
     }
 
     async fn clear_attempts(&self, key: &str) -> Result<()> {
@@ -353,38 +382,81 @@ async fn end_sessions(tx: &mut sqlx::PgConnection, name: &str) -> Result<()> {
     notify(tx, &format!("user:{name}")).await
 }
 
-/// The channel on which revocations are told to every server.
-const REVOKED: &str = "twilio_token_revoked";
+/// The channel on which every server hears of ended sessions and deny-list changes. (Its name
+/// is older than the deny list's notifications, and kept for servers of an older release
+/// during a rolling deploy.)
+const CHANGES: &str = "twilio_token_revoked";
 
-/// Tells every listening server of a revocation when `connection`'s transaction commits
+/// The payload of a deny-list change; the list itself is read again.
+const DENIED: &str = "denied";
+
+/// Tells every listening server of a change when `connection`'s transaction commits
 /// (PostgreSQL delivers a notification only on commit, and never one of a rolled-back
-/// transaction). Only revocations notify: a notifying commit takes a global lock.
+/// transaction). Only revocations and deny-list changes notify: a notifying commit takes a
+/// global lock.
 async fn notify(connection: &mut sqlx::PgConnection, what: &str) -> Result<()> {
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(REVOKED)
+        .bind(CHANGES)
         .bind(what)
         .execute(connection)
         .await?;
     Ok(())
 }
 
-/// What a revocation's notification ended, applied to `cache`.
-fn apply(cache: &SessionCache, payload: &str) {
+/// The events a notification's payload stands for (`Denied` still to be read).
+fn parse(payload: &str) -> Vec<Event> {
+    if payload == DENIED {
+        return vec![Event::Denied(Vec::new())];
+    }
     if let Some(name) = payload.strip_prefix("user:") {
-        cache.remove_user(name);
-    } else if let Some(hex) = payload.strip_prefix("session:") {
+        return vec![Event::UserSessionsEnded(name.to_owned())];
+    }
+    if let Some(hex) = payload.strip_prefix("session:") {
         let mut id_hash = [0u8; 32];
-        let decoded = (0..32).all(|i| {
-            hex.get(2 * i..2 * i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-                .map(|b| id_hash[i] = b)
-                .is_some()
-        });
+        let decoded = hex.len() == 64
+            && hex.is_ascii()
+            && (0..32).all(|i| {
+                u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                    .map(|b| id_hash[i] = b)
+                    .is_ok()
+            });
         if decoded {
-            cache.remove(&id_hash);
-        } else {
-            // Unreadable: forget everything rather than keep what it may have ended.
-            cache.clear();
+            return vec![Event::SessionEnded(id_hash)];
+        }
+    }
+    // Unreadable: forget every cached session rather than keep what it may have ended.
+    vec![Event::Deaf, Event::Listening]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Event, parse};
+
+    #[test]
+    fn notifications_are_read_as_events() {
+        assert_eq!(parse("denied"), [Event::Denied(Vec::new())]);
+        assert_eq!(
+            parse("user:alice"),
+            [Event::UserSessionsEnded("alice".into())]
+        );
+        let hex = "ab".repeat(32);
+        assert_eq!(
+            parse(&format!("session:{hex}")),
+            [Event::SessionEnded([0xab; 32])]
+        );
+        let wide = format!("session:{}", "é".repeat(32));
+        for unreadable in [
+            "session:zz",
+            "session:ab",
+            &format!("session:{hex}0"),
+            &wide,
+            "other",
+        ] {
+            assert_eq!(
+                parse(unreadable),
+                [Event::Deaf, Event::Listening],
+                "{unreadable}"
+            );
         }
     }
 }

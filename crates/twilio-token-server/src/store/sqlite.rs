@@ -1,5 +1,6 @@
 //! The SQLite store: one file, WAL journal, migrations applied on open.
 
+use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -9,8 +10,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{Result, StoreError, User, UserStore, now};
+use crate::events::{self, Event};
 use crate::limiter::{DEFAULT_CAPACITY, Limit, Limiter};
-use crate::session::SessionCache;
+
+/// How often a server on SQLite reads the deny list: a `deny add` reaches it within this time
+/// (and the time a read takes).
+pub const DENY_LIST_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
 #[derive(Debug, Clone)]
@@ -288,8 +293,39 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    fn watch_revocations(&self, _cache: Arc<SessionCache>) -> bool {
+    fn shared(&self) -> bool {
         false
+    }
+
+    fn watch(&self, events: events::Sender) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.clone();
+        async move {
+            // SQLite has no notifications: the deny list, which `twilio-token deny` changes
+            // from another process, is read again every DENY_LIST_INTERVAL.
+            let mut last = None;
+            let mut failing = false;
+            while !events.is_closed() {
+                tokio::time::sleep(DENY_LIST_INTERVAL).await;
+                match store.denied().await {
+                    Ok(list) => {
+                        if std::mem::take(&mut failing) {
+                            tracing::info!("the deny list is read again");
+                        }
+                        if last.as_ref() != Some(&list) {
+                            last = Some(list.clone());
+                            if events.send(Event::Denied(list)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if !std::mem::replace(&mut failing, true) {
+                            tracing::warn!(error = %e, "cannot read the deny list; keeping the last one read");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
