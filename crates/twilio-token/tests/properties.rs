@@ -24,7 +24,7 @@ proptest! {
         let mut token = AccessToken::new("AC1", "SK1", &secret)
             .identity(identity.clone())
             .ttl(ttl)
-            .grant(VideoGrant { room: room.clone() })
+            .grant(room.clone().map_or_else(VideoGrant::default, VideoGrant::room))
             .grant(VoiceGrant { incoming_allow: Some(incoming), ..Default::default() });
         if let Some(r) = &region {
             token = token.region(r.clone());

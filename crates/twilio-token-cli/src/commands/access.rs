@@ -173,7 +173,10 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
 
     if a.video || a.video_room.is_some() {
-        token.add_grant(VideoGrant { room: a.video_room });
+        token.add_grant(
+            a.video_room
+                .map_or_else(VideoGrant::default, VideoGrant::room),
+        );
     }
     if a.chat_service_sid.is_some() {
         token.add_grant(ChatGrant {
