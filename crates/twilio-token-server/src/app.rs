@@ -23,7 +23,7 @@ use crate::metrics::{Login, Metrics};
 use crate::observe::ObserveLayer;
 use crate::page;
 use crate::passwords::Hasher;
-use crate::policy::{Policy, Refusal as PolicyRefusal};
+use crate::policy::{Policy, Refusal as PolicyRefusal, Role};
 use crate::session::{IdHash, SessionCache, Sessions};
 use crate::store::UserStore;
 
@@ -194,13 +194,13 @@ impl<S> AppState<S> {
         &self,
         live: &Live,
         user: &'a crate::store::User,
+        role: &Role,
     ) -> Result<std::borrow::Cow<'a, str>, ApiError> {
         if self.is_denied(&user.name) {
             return Err(refused(&user.name, PolicyRefusal::Denied));
         }
-        let identity = live
-            .policy
-            .identity(&user.role, &user.name)
+        let identity = role
+            .identity(&user.name)
             .map_err(|refusal| refused(&user.name, refusal))?;
         if let Some(issuer) = live.namespaces.owner(&identity) {
             tracing::warn!(user = %user.name.escape_debug(), %issuer, "token refused: the identity lies in this issuer's namespace");
@@ -451,13 +451,7 @@ async fn exchange<S>(
             message: "this server trusts no identity provider (see --issuers)".into(),
         });
     };
-    let identity_for = |role: &str, identity: &str| {
-        live.policy
-            .identity(role, identity)
-            .map(std::borrow::Cow::into_owned)
-            .map_err(|refusal| refusal.to_string())
-    };
-    let exchanged = match exchanger.exchange(token, identity_for).await {
+    let exchanged = match exchanger.exchange(token, &live.policy).await {
         Ok(exchanged) => exchanged,
         Err(ExchangeError::KeysUnavailable) => {
             state.metrics.exchange(Err(None));
@@ -477,7 +471,7 @@ async fn exchange<S>(
         display_name: exchanged.name.as_deref(),
         ..*ask
     };
-    mint(state, live, &exchanged.identity, &exchanged.role, &ask)
+    mint(state, live, &exchanged.identity, exchanged.role, &ask)
 }
 
 async fn login<S: UserStore>(
@@ -519,8 +513,9 @@ async fn login<S: UserStore>(
     state.metrics.login(Login::Ok);
 
     // Minted before the session is made: a user the policy or the deny list refuses gets none.
-    let identity = state.password_identity(live, &user)?;
-    let mut response = mint(state, live, &identity, &user.role, ask)?;
+    let role = role_of(live, &user)?;
+    let identity = state.password_identity(live, &user, role)?;
+    let mut response = mint(state, live, &identity, role, ask)?;
     let session = state.sessions.create();
     let expires = twilio_token::now() + state.sessions.ttl;
     state
@@ -532,6 +527,13 @@ async fn login<S: UserStore>(
         .insert(header::SET_COOKIE, session.set_cookie);
     tracing::info!(user = %user.name.escape_debug(), "login");
     Ok(response)
+}
+
+/// The policy role of a password user, resolved once for the request.
+fn role_of<'p>(live: &'p Live, user: &crate::store::User) -> Result<&'p Role, ApiError> {
+    live.policy
+        .role(&user.role)
+        .map_err(|refusal| refused(&user.name, refusal))
 }
 
 /// A refusal of the policy's for `user`, logged.
@@ -591,8 +593,9 @@ async fn refresh<S: UserStore>(
         }
     };
     state.metrics.refresh();
-    let identity = state.password_identity(live, &user)?;
-    mint(state, live, &identity, &user.role, ask)
+    let role = role_of(live, &user)?;
+    let identity = state.password_identity(live, &user, role)?;
+    mint(state, live, &identity, role, ask)
 }
 
 /// The body of a minted token's response.
@@ -606,13 +609,13 @@ struct TokenResponse<'a> {
     room_type: Option<&'a str>,
 }
 
-/// The access token for `identity`, as the policy of `role` says, unless the deny list
-/// refuses that identity.
+/// The access token for `identity`, as `role` says, unless the deny list refuses that
+/// identity: the one place a token is built.
 fn mint<S>(
     state: &AppState<S>,
     live: &Live,
     identity: &str,
-    role: &str,
+    role: &Role,
     ask: &Ask<'_>,
 ) -> Result<Response, ApiError> {
     if state.is_denied(identity) {
@@ -636,9 +639,8 @@ fn mint<S>(
         token = token.region(region.as_str());
     }
     let now = twilio_token::now();
-    let (token, ttl) = live
-        .policy
-        .apply(token, role, ask.room, now)
+    let token = role
+        .token(token, ask.room, now)
         .map_err(|refusal| match refusal {
             PolicyRefusal::RoomRequired => ApiError::RoomRequired {
                 field: match ask.video_app {
@@ -648,7 +650,6 @@ fn mint<S>(
             },
             refusal => ApiError::Forbidden(refusal),
         })?;
-    let token = token.ttl(ttl);
     let jwt = token.to_jwt_at(now).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
         ApiError::Internal
@@ -661,8 +662,8 @@ fn mint<S>(
         &TokenResponse {
             token: &jwt,
             identity,
-            expires_at: now + i64::from(ttl),
-            room_type: ask.video_app.map(|_| live.policy.room_type(role)),
+            expires_at: now + i64::from(role.ttl()),
+            room_type: ask.video_app.map(|_| role.room_type()),
         },
     )
     .map_err(|_| ApiError::Internal)?;

@@ -47,7 +47,7 @@ use twilio_token::jwk::JwkSet;
 use twilio_token::{Algorithm, ErrorKind, Validation, dangerous};
 
 use crate::jwks::{FetchCounter, FetchPolicy, KeyCache, Source};
-use crate::policy::Policy;
+use crate::policy::{Policy, Role};
 
 /// The longest ID token looked at; real ones are 1-2 KiB.
 pub const MAX_ID_TOKEN: usize = 8 * 1024;
@@ -446,11 +446,11 @@ pub enum ExchangeError {
 
 /// Who an exchanged token is for.
 #[derive(Debug)]
-pub struct Exchanged {
-    /// The Twilio identity, from the issuer's identity claim.
+pub struct Exchanged<'p> {
+    /// The Twilio identity, from the issuer's identity claim, as the role's template makes it.
     pub identity: String,
     /// The policy role, from the issuer's rules.
-    pub role: String,
+    pub role: &'p Role,
     /// The token's `name` claim, the user's display name: never an identity, but what
     /// Twilio's React video app sends as `user_identity`.
     pub name: Option<String>,
@@ -502,13 +502,14 @@ impl Exchanger {
         })
     }
 
-    /// Verifies `token` and says who it is for. `identity_for(role, identity)` gives the
-    /// identity that role's tokens carry, or says why there is none (a product's identity rule).
-    pub async fn exchange(
+    /// Verifies `token` and says who it is for: the role of `policy` that the issuer's rules
+    /// pick, and the identity that role's tokens carry (refused when a product's identity rule
+    /// forbids it, or the policy has no such role).
+    pub async fn exchange<'p>(
         &self,
         token: &str,
-        identity_for: impl Fn(&str, &str) -> Result<String, String>,
-    ) -> Result<Exchanged, ExchangeError> {
+        policy: &'p Policy,
+    ) -> Result<Exchanged<'p>, ExchangeError> {
         let refused = |r: Refusal, why: &str| ExchangeError::Refused(r, why.to_owned());
         let refusal = |e: twilio_token::Error| {
             let why = match e.kind() {
@@ -567,11 +568,18 @@ impl Exchanger {
             };
         let claims = data.claims;
         issuer.check_id_token(&data.header, &claims, twilio_token::now())?;
-        let role = issuer.role_for(&claims).to_owned();
+        let identity_refused = |why: &dyn std::fmt::Display| {
+            ExchangeError::Refused(Refusal::Identity, why.to_string())
+        };
+        let role = policy
+            .role(issuer.role_for(&claims))
+            .map_err(|refusal| identity_refused(&refusal))?;
         let identity = identity(&claims, &issuer.identity, &issuer.prefix)
-            .map_err(|why| why.to_string())
-            .and_then(|identity| identity_for(&role, &identity))
-            .map_err(|why| ExchangeError::Refused(Refusal::Identity, why))?;
+            .map_err(|why| identity_refused(&why))?;
+        let identity = role
+            .identity(&identity)
+            .map_err(|refusal| identity_refused(&refusal))?
+            .into_owned();
         let name = match claims.get("name") {
             Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),
             _ => None,

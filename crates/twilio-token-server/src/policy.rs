@@ -226,70 +226,86 @@ impl Policy {
         self.video_app
     }
 
-    /// The identity `role`'s tokens carry for a user called `name` (its template applied),
-    /// refused if it breaks a rule of a product the role's grants are for.
+    /// The role named `name`: a request resolves it once and asks it everything after.
+    pub fn role(&self, name: &str) -> Result<&Role, Refusal> {
+        self.roles.get(name).ok_or(Refusal::NoPolicy)
+    }
+
+    /// The identity `role`'s tokens carry for a user called `name` ([`Role::identity`]).
     pub fn identity<'a>(&self, role: &str, name: &'a str) -> Result<Cow<'a, str>, Refusal> {
-        let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
-        let identity = match &role.identity_template {
+        self.role(role)?.identity(name)
+    }
+
+    /// What `role`'s template writes around a user's name ([`Role::affixes`]).
+    pub fn affixes(&self, role: &str) -> Option<(&str, &str)> {
+        self.roles.get(role).map(Role::affixes)
+    }
+}
+
+impl Role {
+    /// The identity this role's tokens carry for a user called `name` (its template applied),
+    /// refused if it breaks a rule of a product the role's grants are for.
+    pub fn identity<'a>(&self, name: &'a str) -> Result<Cow<'a, str>, Refusal> {
+        let identity = match &self.identity_template {
             Some(template) => Cow::Owned(template.replace("{identity}", name)),
             None => Cow::Borrowed(name),
         };
-        twilio_token::identity::check_name(&identity, role.grants.iter().map(Grant::key))
+        twilio_token::identity::check_name(&identity, self.grants.iter().map(Grant::key))
             .map_err(Refusal::Identity)?;
         Ok(identity)
     }
 
-    /// What `role`'s template writes before and after the user's name: every identity of
-    /// that role starts with the first and ends with the second (both empty without a
-    /// template).
-    pub fn affixes(&self, role: &str) -> Option<(&str, &str)> {
-        let role = self.roles.get(role)?;
-        Some(match &role.identity_template {
+    /// What the template writes before and after the user's name: every identity of this role
+    /// starts with the first and ends with the second (both empty without a template).
+    pub fn affixes(&self) -> (&str, &str) {
+        match &self.identity_template {
             Some(template) => template.split_once("{identity}").unwrap_or((template, "")),
             None => ("", ""),
-        })
+        }
     }
 
-    /// Gives `token` the grants for `role` and `room`, its Region (if the role names one) and
-    /// its `nbf`, and says its ttl. The role's template is shared, not copied, unless a room
-    /// was asked for.
+    /// `token` with this role's grants for `room`, its Region (if it names one), its `nbf` and
+    /// its ttl. The template is shared, not copied, unless a room was asked for.
     ///
     /// A role with `rooms` never gets a video grant for every room: without a room asked
     /// for, it gets its template's video grant only if that names a room (its default room),
     /// and is refused ([`Refusal::RoomRequired`]) if that names none. A role without `rooms`
     /// gets its template as written.
-    pub fn apply(
+    pub fn token(
         &self,
         token: AccessToken,
-        role: &str,
         room: Option<&str>,
         now: i64,
-    ) -> Result<(AccessToken, u32), Refusal> {
-        let role = self.roles.get(role).ok_or(Refusal::NoPolicy)?;
+    ) -> Result<AccessToken, Refusal> {
         let asked = match room.filter(|r| !r.is_empty()) {
-            Some(room) if role.rooms.iter().any(|p| glob(p, room)) => Some(VideoGrant::room(room)),
+            Some(room) if self.rooms.iter().any(|p| glob(p, room)) => Some(VideoGrant::room(room)),
             Some(_) => return Err(Refusal::RoomNotAllowed),
             // Twilio reads a video grant without a room as every room: a role limited to some
             // rooms may have its template's grant only if that names one.
-            None if !role.rooms.is_empty() && role.grants.iter().any(every_room) => {
+            None if !self.rooms.is_empty() && self.grants.iter().any(every_room) => {
                 return Err(Refusal::RoomRequired);
             }
             None => None,
         };
-        let mut token = token.grants_from(role.grants.clone());
+        let mut token = token.grants_from(self.grants.clone());
         // An asked-for room replaces the template's video grant, in its place.
         if let Some(asked) = asked {
             token.add_grant(asked);
         }
-        if let Some(region) = role.region {
+        if let Some(region) = self.region {
             token = token.region(region.as_str());
         }
-        Ok((token.nbf(role.nbf.at(now)), role.ttl))
+        Ok(token.nbf(self.nbf.at(now)).ttl(self.ttl))
     }
 
-    /// The room type the Video app is told for `role`.
-    pub fn room_type(&self, role: &str) -> &str {
-        self.roles.get(role).map_or("group", |r| &r.room_type)
+    /// Seconds this role's tokens live.
+    pub fn ttl(&self) -> u32 {
+        self.ttl
+    }
+
+    /// The room type the Video app is told.
+    pub fn room_type(&self) -> &str {
+        &self.room_type
     }
 }
 
@@ -554,8 +570,9 @@ mod tests {
         )
         .unwrap();
         let token = AccessToken::new("AC1", "SK1", "s");
-        let (token, ttl) = policy.apply(token, "user", Some("team-a"), 0).unwrap();
-        assert_eq!(ttl, 3600);
+        let user = policy.role("user").unwrap();
+        assert_eq!(user.ttl(), 3600);
+        let token = user.token(token, Some("team-a"), 0).unwrap();
         assert_eq!(
             token.grants().len(),
             2,
@@ -565,13 +582,10 @@ mod tests {
         let token = || AccessToken::new("AC1", "SK1", "s");
         let refusal = |r: Result<_, Refusal>| r.err();
         assert_eq!(
-            refusal(policy.apply(token(), "user", Some("other"), 0)),
+            refusal(user.token(token(), Some("other"), 0)),
             Some(Refusal::RoomNotAllowed)
         );
-        assert_eq!(
-            refusal(policy.apply(token(), "admin", None, 0)),
-            Some(Refusal::NoPolicy)
-        );
+        assert_eq!(policy.role("admin").err(), Some(Refusal::NoPolicy));
     }
 
     #[test]
@@ -589,8 +603,9 @@ mod tests {
         let grants = |role: &str, room: Option<&str>| {
             let token = AccessToken::new("AC1", "SK1", "s");
             policy
-                .apply(token, role, room, 0)
-                .map(|(token, _)| token.grants().to_vec())
+                .role(role)
+                .and_then(|role| role.token(token, room, 0))
+                .map(|token| token.grants().to_vec())
         };
         let video = |room: &str| Grant::from(VideoGrant::room(room));
         for role in ["any", "blank"] {
@@ -637,13 +652,9 @@ mod tests {
             let jwt = token.to_jwt_at(1_700_000_000).unwrap();
             twilio_token::dangerous::decode_unverified(&jwt).unwrap()
         };
-        let (token, _) = policy
-            .apply(
-                AccessToken::new("AC1", "SK1", "s"),
-                "agent",
-                None,
-                1_700_000_000,
-            )
+        let role = |name| policy.role(name).unwrap();
+        let token = role("agent")
+            .token(AccessToken::new("AC1", "SK1", "s"), None, 1_700_000_000)
             .unwrap();
         let data = decode(token);
         assert_eq!(data.header.twr.as_deref(), Some("ie1"));
@@ -653,18 +664,13 @@ mod tests {
             1_700_000_000 + 3600,
             "exp does not move with nbf"
         );
-        let (token, _) = policy
-            .apply(
-                AccessToken::new("AC1", "SK1", "s"),
-                "viewer",
-                None,
-                1_700_000_000,
-            )
+        let token = role("viewer")
+            .token(AccessToken::new("AC1", "SK1", "s"), None, 1_700_000_000)
             .unwrap();
         let data = decode(token);
         assert!(data.header.twr.is_none() && !data.claims.contains_key("nbf"));
-        assert_eq!(policy.room_type("viewer"), "go");
-        assert_eq!(policy.room_type("agent"), "group");
+        assert_eq!(role("viewer").room_type(), "go");
+        assert_eq!(role("agent").room_type(), "group");
 
         assert_eq!(policy.identity("agent", "bob").unwrap(), "agent_bob");
         let refused = policy.identity("agent", "bob@example.com").unwrap_err();
