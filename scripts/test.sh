@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints and docs; the Rust suites (unit,
 # integration, doc tests); the golden fixtures checked against twilio-python; and the live
-# cross-check of the binary against twilio-python and PyJWT.
+# cross-checks of the binary against twilio-python and PyJWT, and of its Node dialect against
+# twilio-node 6 (installed from npm into scripts/node-oracle).
 #
 # The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
 # identities, clients, id_tokens and deny) run twice: on SQLite, then on a throwaway PostgreSQL server that
@@ -69,6 +70,11 @@ echo "== live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
+
+echo "== live cross-check of the Node dialect against twilio-node 6"
+npm ci --prefix scripts/node-oracle --no-audit --no-fund --silent
+node scripts/crosscheck_node.js --check crates/twilio-token/tests/fixtures/node_golden.json
+node scripts/crosscheck_node.js target/debug/twilio-token 400
 
 echo "== release artifacts: the binary's tarball and the abi3 wheel, installed cleanly and used"
 PYTHON="$venv/bin/python" bash scripts/release.sh dist

@@ -29,7 +29,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
 use twilio_token::{
-    Algorithm, DecodingKey, EncodingKey, Header, PyFormatter, Validation, dangerous, jws,
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, dangerous, dialect::PyFormatter, jws,
 };
 
 /// Nesting deeper than this is left to `json.dumps` (which finds circular references).

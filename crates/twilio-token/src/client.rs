@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use crate::dialect::python_number;
 use crate::error::{ErrorKind, Result, err};
-use crate::json::python_number;
 use crate::jwt::{Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
 use serde::ser::SerializeMap;

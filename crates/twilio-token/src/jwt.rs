@@ -5,8 +5,8 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
+use crate::dialect::{self, Sorted};
 use crate::error::{ErrorKind, Result, err};
-use crate::json::{self, Sorted};
 use crate::jws;
 use crate::key::EncodingKey;
 
@@ -134,7 +134,7 @@ impl<'a, B: Body> Payload<'a, B> {
         }
         let mut json = SCRATCH.take();
         json.clear();
-        json::write_python(&mut json, self);
+        dialect::write_python(&mut json, self);
         let result = f(&json);
         // A rare huge payload is not worth keeping.
         if json.capacity() <= 4096 {
@@ -159,7 +159,7 @@ pub(crate) fn header_json(alg: Algorithm, extra: &[(&str, &str)]) -> Vec<u8> {
     fields.push(("typ", "JWT"));
     fields.sort_unstable_by_key(|(k, _)| *k);
     let mut out = Vec::with_capacity(96);
-    json::write_python(&mut out, &SortedPairs(&fields));
+    dialect::write_python(&mut out, &SortedPairs(&fields));
     out
 }
 
@@ -266,7 +266,7 @@ impl Jwt {
         headers.insert("typ".into(), "JWT".into());
         headers.insert("alg".into(), self.algorithm.as_str().into());
         let mut header = Vec::with_capacity(96);
-        json::write_python(&mut header, &Sorted(&Value::Object(headers)));
+        dialect::write_python(&mut header, &Sorted(&Value::Object(headers)));
 
         let mut claims = self.claims.clone();
         claims.insert("iss".into(), self.issuer.as_str().into());
@@ -278,7 +278,7 @@ impl Jwt {
             claims.insert("sub".into(), sub.into());
         }
         let mut payload = Vec::with_capacity(256);
-        json::write_python(&mut payload, &claims);
+        dialect::write_python(&mut payload, &claims);
         jws::sign(&header, &payload, self.algorithm, key)
     }
 }

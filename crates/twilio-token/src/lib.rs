@@ -43,22 +43,24 @@
 //! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
 //! - [`region`]: the Twilio Regions; [`identity`]: the identities each product accepts.
 //! - [`dangerous`]: reading a token without verifying it.
-//! - `json` and `strict` (private): Python-compatible JSON output; strict JSON input, the one
-//!   reader of every token's header and claims.
+//! - [`dialect`]: how twilio-python and twilio-node write JSON ([`dialect::Dialect`]);
+//!   [`node`]: the token types twilio-node shapes its own way.
+//! - `strict` (private): strict JSON input, the one reader of every token's header and claims.
 
 pub mod access_token;
 pub mod algorithm;
 pub mod client;
 pub mod client_validation;
 pub mod dangerous;
+pub mod dialect;
 mod error;
 mod header;
 pub mod identity;
-mod json;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
 pub mod key;
+pub mod node;
 pub mod region;
 pub mod sid;
 pub mod spec;
@@ -70,7 +72,6 @@ pub use algorithm::Algorithm;
 pub use client::ClientCapabilityToken;
 pub use client_validation::ClientValidationJwt;
 pub use error::{Error, ErrorKind, JwtDecodeError, Result};
-pub use json::PyFormatter;
 pub use jws::{Claims, Header, TokenData, Validation, decode};
 pub use jwt::{Jwt, Nbf};
 pub use key::{DecodingKey, EncodingKey, KeySource};

@@ -83,3 +83,36 @@ fn every_golden_access_token_reads_back_to_the_same_token() {
     }
     assert!(read >= 60, "only {read} golden access tokens");
 }
+
+/// Every golden token that twilio-node 6 minted (`scripts/crosscheck_node.js --golden`) is
+/// minted again in the Node dialect from the same spec and must be byte-identical.
+#[test]
+fn every_node_golden_token_is_byte_identical() {
+    let fixtures: Vec<Value> = serde_json::from_str(include_str!("fixtures/node_golden.json"))
+        .expect("node_golden.json parses");
+    assert!(
+        fixtures.len() >= 30,
+        "the golden set shrank to {}",
+        fixtures.len()
+    );
+    let differing: Vec<String> = fixtures
+        .iter()
+        .filter_map(|case| {
+            let expected = case["token"].as_str().unwrap();
+            match twilio_token::spec::mint_value(case["spec"].clone()) {
+                Ok(ours) if ours == expected => None,
+                Ok(ours) => Some(format!(
+                    "{}\n  node: {expected}\n  ours: {ours}",
+                    case["spec"]
+                )),
+                Err(e) => Some(format!("{}: {e}", case["spec"])),
+            }
+        })
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ:\n{}",
+        differing.len(),
+        differing.join("\n")
+    );
+}

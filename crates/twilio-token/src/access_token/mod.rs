@@ -6,15 +6,17 @@ pub mod grants;
 pub use claims::{AccessClaims, decode};
 
 use crate::algorithm::Algorithm;
+use crate::dialect::{self, Dialect};
 use crate::error::{ErrorKind, Result, err};
 use crate::jws;
-use crate::jwt::{self, Body, Lifetime, Payload};
+use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
 
 use grants::{Grant, GrantsClaim};
 
@@ -70,6 +72,7 @@ pub struct AccessToken {
     /// One grant of each kind at most, in the order first added; copied only when a token
     /// adds to a shared template.
     grants: Arc<Vec<Grant>>,
+    algorithm: Algorithm,
 }
 
 impl AccessToken {
@@ -100,6 +103,7 @@ impl AccessToken {
             region: None,
             life: Lifetime::default(),
             grants: no_grants(),
+            algorithm: Algorithm::HS256,
         }
     }
 
@@ -115,6 +119,13 @@ impl AccessToken {
     /// The Twilio region (`twr` header), e.g. `us1`; an empty region is left out.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// Signs with HS384 or HS512 instead of HS256 (twilio-node's `toJwt(algorithm)`); any
+    /// other algorithm is refused when minting.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
         self
     }
 
@@ -173,10 +184,29 @@ impl AccessToken {
     ///
     /// Fails with [`ErrorKind::TtlTooLong`] when the token would live more than 24 hours.
     pub fn to_jwt_at(&self, now: i64) -> Result<String> {
+        self.to_jwt_as(Dialect::Python, now)
+    }
+
+    /// Mints at `now` in `dialect`: twilio-python's layout, or twilio-node's (header `alg`,
+    /// `typ`, `cty`, `twr`; `iat` written; `nbf` only when set to a time; `JSON.stringify`'s
+    /// escaping and numbers).
+    pub fn to_jwt_as(&self, dialect: Dialect, now: i64) -> Result<String> {
         let exp = self.life.exp(now);
         // Counted from the minting time, not from an explicit nbf: twilio-python mints those
         // as given (nbf 0 among them), and so does this; callers that set nbf check it.
         check_lifetime(now, exp)?;
+        if !matches!(
+            self.algorithm,
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        ) {
+            return err(ErrorKind::InvalidSpec(
+                "an access token is signed with HS256, HS384 or HS512".into(),
+            ));
+        }
+        let region = self.region.as_deref().filter(|r| !r.is_empty());
+        if dialect == Dialect::Node {
+            return self.to_node_jwt(now, exp, region);
+        }
         let body = AccessBody {
             jti: Jti(&self.signing_key_sid, now),
             grants: GrantsClaim {
@@ -192,20 +222,76 @@ impl AccessToken {
             &self.life,
             now,
         );
-        match self.region.as_deref().filter(|r| !r.is_empty()) {
-            None => payload.sign_hs256(crate::header::ACCESS_HEADER_B64, &self.key),
-            Some(region) => {
-                let header =
-                    jwt::header_json(Algorithm::HS256, &[("cty", CONTENT_TYPE), ("twr", region)]);
-                payload
-                    .with_json(|payload| jws::sign(&header, payload, Algorithm::HS256, &self.key))
+        match (region, self.algorithm) {
+            (None, Algorithm::HS256) => {
+                payload.sign_hs256(crate::header::ACCESS_HEADER_B64, &self.key)
+            }
+            (region, alg) => {
+                let mut extra = vec![("cty", CONTENT_TYPE)];
+                extra.extend(region.map(|r| ("twr", r)));
+                let header = jwt::header_json(alg, &extra);
+                payload.with_json(|payload| jws::sign(&header, payload, alg, &self.key))
             }
         }
     }
+
+    /// twilio-node's `AccessToken.toJwt`: its grants object (identity first, then each
+    /// grant's payload, as JavaScript tests each field's truth), then what jsonwebtoken adds.
+    fn to_node_jwt(&self, now: i64, exp: i64, region: Option<&str>) -> Result<String> {
+        let mut grants = Map::new();
+        if let Some(identity) = &self.identity {
+            grants.insert("identity".into(), Value::String(identity.clone()));
+        }
+        for grant in self.grants.iter() {
+            let payload = match grant {
+                Grant::Playback(playback) => playback
+                    .grant
+                    .clone()
+                    .filter(dialect::js_truthy)
+                    .unwrap_or_else(|| Value::Object(Map::new())),
+                grant => {
+                    // Grants hold JSON and strings alone: nothing here can fail to serialise.
+                    let mut payload =
+                        serde_json::to_value(grant).expect("a grant serialises to JSON");
+                    // `{}` and `[]` are false to Python and true to JavaScript.
+                    if let (Grant::Voice(voice), Some(outgoing)) =
+                        (grant, payload.get_mut("outgoing"))
+                        && let Some(params) = voice
+                            .outgoing_application_params
+                            .as_ref()
+                            .filter(|p| dialect::js_truthy(p))
+                    {
+                        outgoing["params"] = params.clone();
+                    }
+                    payload
+                }
+            };
+            grants.insert(grant.key().into(), payload);
+        }
+        let mut payload = Map::new();
+        payload.insert(
+            "jti".into(),
+            format!("{}-{now}", self.signing_key_sid).into(),
+        );
+        payload.insert("grants".into(), Value::Object(grants));
+        if let Nbf::At(nbf) = self.life.nbf {
+            payload.insert("nbf".into(), nbf.into());
+        }
+        payload.insert("iat".into(), now.into());
+        payload.insert("exp".into(), exp.into());
+        payload.insert("iss".into(), self.signing_key_sid.as_ref().into());
+        payload.insert("sub".into(), self.account_sid.as_ref().into());
+        let mut header = Map::new();
+        header.insert("alg".into(), self.algorithm.as_str().into());
+        header.insert("typ".into(), "JWT".into());
+        header.insert("cty".into(), CONTENT_TYPE.into());
+        if let Some(region) = region {
+            header.insert("twr".into(), region.into());
+        }
+        dialect::sign_node(&header, &payload, self.algorithm, &self.key)
+    }
 }
 
-/// An empty grant list, shared until a grant is added (a token given a template never
-/// allocates one of its own).
 fn no_grants() -> Arc<Vec<Grant>> {
     static EMPTY: std::sync::LazyLock<Arc<Vec<Grant>>> = std::sync::LazyLock::new(Arc::default);
     Arc::clone(&EMPTY)

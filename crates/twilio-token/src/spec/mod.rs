@@ -24,6 +24,8 @@
 //! drops a grant. Object key order is kept where the reference's output depends on it (voice
 //! params, the client's capability order, its params and filters, a jwt's payload).
 //!
+//! `"dialect": "node"` mints what twilio-node 6 mints instead (see [`node`] for its kinds).
+//!
 //! A validation token's `algorithm` is `RS256` (absent: the reference's only one) or `PS256` (as
 //! twilio-node and twilio-java sign).
 //!
@@ -48,6 +50,8 @@ use crate::jwt::{Jwt, Nbf};
 use crate::key::EncodingKey;
 use crate::taskrouter::{Allow, TaskRouterCapabilityToken};
 
+pub mod node;
+
 /// Mints the token a JSON spec describes.
 ///
 /// ```
@@ -71,6 +75,16 @@ pub fn mint_value(spec: Value) -> Result<String> {
         Some(Value::String(kind)) => kind,
         _ => return err(ErrorKind::InvalidSpec("\"kind\" must be a string".into())),
     };
+    match map.shift_remove("dialect") {
+        None => {}
+        Some(Value::String(d)) if d == "python" => {}
+        Some(Value::String(d)) if d == "node" => return node::mint(&kind, map),
+        Some(_) => {
+            return err(ErrorKind::InvalidSpec(
+                "\"dialect\" is \"python\" (the default) or \"node\"".into(),
+            ));
+        }
+    }
     match kind.as_str() {
         "access" => access(parse(map)?),
         "client" => {
@@ -99,7 +113,7 @@ pub fn mint_value(spec: Value) -> Result<String> {
     }
 }
 
-fn parse<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T> {
     serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
         let inner = spec_error(e.into_inner());
@@ -138,7 +152,7 @@ fn nbf_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Nbf, D::Error> {
     Ok(Option::<i64>::deserialize(d)?.map_or(Nbf::Omit, Nbf::At))
 }
 
-fn at(at: Option<i64>) -> i64 {
+pub(crate) fn at(at: Option<i64>) -> i64 {
     at.unwrap_or_else(crate::now)
 }
 

@@ -1,16 +1,33 @@
-//! JSON as the reference writes it (strict input is `strict`'s).
+//! The two dialects of JSON and text that the official helper libraries write tokens in (strict
+//! input is `strict`'s).
 //!
-//! twilio-python serialises with `json.dumps(obj, separators=(",", ":"))`: `ensure_ascii` is on, so
-//! every character outside printable ASCII (DEL included) is written as a lowercase `\uXXXX`
-//! escape (astral characters as surrogate pairs), and floats are written as Python's `repr`.
-//! [`PyFormatter`] makes `serde_json` do exactly that.
+//! - twilio-python serialises with `json.dumps(obj, separators=(",", ":"))`: `ensure_ascii` is
+//!   on, so every character outside printable ASCII (DEL included) is written as a lowercase
+//!   `\uXXXX` escape (astral characters as surrogate pairs), and floats are written as Python's
+//!   `repr`. [`PyFormatter`] makes `serde_json` do exactly that.
+//! - twilio-node serialises with `JSON.stringify`: only quotes, backslashes and control
+//!   characters are escaped (as `serde_json` escapes them), every number is a double written as
+//!   JavaScript's `Number.prototype.toString` writes it, and an object's integer-like keys come
+//!   first, in ascending order. Its capability scopes escape with Node's `querystring.escape`,
+//!   after JavaScript's `String()` conversion.
 
 use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::ser::Formatter;
+use serde_json::{Map, Value};
+
+/// Whose layout and JSON a token is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// twilio-python's (and this crate's default).
+    #[default]
+    Python,
+    /// twilio-node's: its header and payload order, `iat` always, `nbf` only when given, and
+    /// `JSON.stringify`'s escaping and numbers.
+    Node,
+}
 
 /// A `serde_json` formatter that reproduces Python's `json.dumps(..., separators=(",", ":"))`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -201,6 +218,184 @@ impl Serialize for Sorted<'_> {
     }
 }
 
+/// A `serde_json` formatter that writes what `JSON.stringify` writes: `serde_json`'s own string
+/// escaping is already JavaScript's, and every number is a double.
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeFormatter;
+
+impl Formatter for NodeFormatter {
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        writer.write_all(js_json_number(value.parse().unwrap_or(f64::NAN)).as_bytes())
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(js_json_number(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        self.write_f64(writer, f64::from(value))
+    }
+
+    fn write_i64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: i64) -> io::Result<()> {
+        self.write_f64(writer, value as f64)
+    }
+
+    fn write_u64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: u64) -> io::Result<()> {
+        self.write_f64(writer, value as f64)
+    }
+}
+
+/// A number as `JSON.stringify` writes it: `null` for what JSON cannot hold.
+fn js_json_number(value: f64) -> String {
+    match value.is_finite() {
+        true => js_number(value),
+        false => "null".into(),
+    }
+}
+
+/// JavaScript's `Number.prototype.toString()`: the shortest digits that read back as `value`
+/// (the even ones on a tie), positional from 1e-6 up to 1e21, exponential outside.
+pub(crate) fn js_number(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if value == 0.0 {
+        return "0".into(); // -0 too
+    }
+    let sci = format!("{:e}", value.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if let Some(even) = tie_to_even(value.abs(), &digits, exponent) {
+        digits = even;
+    }
+    let k = digits.len() as i32;
+    let n = exponent + 1; // the decimal point's position within `digits`
+    let mut out = String::with_capacity(digits.len() + 24);
+    if value < 0.0 {
+        out.push('-');
+    }
+    if k <= n && n <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.push_str(&digits[..n as usize]);
+        out.push('.');
+        out.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(&digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = n - 1;
+        let _ = write!(out, "e{}{}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    out
+}
+
+/// JavaScript's `String(value)` of a value parsed from JSON.
+pub(crate) fn js_string(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => js_number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => s.clone(),
+        // Array.prototype.join writes null as nothing.
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => String::new(),
+                item => js_string(item),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+/// Whether JavaScript takes `value` as true (`{}` and `[]` are; `""`, `0` and `null` are not).
+pub(crate) fn js_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Node's `querystring.escape`: UTF-8, percent-encoded in capitals, all but ASCII letters,
+/// digits and `!'()*-._~`.
+pub(crate) fn qs_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"!'()*-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Orders every object in `value` as a JavaScript object keeps its keys: the integer-like ones
+/// (array indices) first, ascending, then the others as they came.
+pub(crate) fn js_order(value: &mut Value) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(js_order),
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            entries.iter_mut().for_each(|(_, v)| js_order(v));
+            // A stable sort: the other keys keep their order.
+            entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
+            *map = entries.into_iter().collect::<Map<String, Value>>();
+        }
+        _ => {}
+    }
+}
+
+/// The array index a key names: a canonical decimal integer below 2³² − 1.
+fn array_index(key: &str) -> Option<u32> {
+    let index: u32 = key.parse().ok()?;
+    (index != u32::MAX && index.to_string() == key).then_some(index)
+}
+
+/// Serialises `value` the way `JSON.stringify` does, objects in JavaScript's key order.
+pub(crate) fn write_node(out: &mut Vec<u8>, value: &Value) {
+    let mut value = value.clone();
+    js_order(&mut value);
+    let mut ser = serde_json::Serializer::with_formatter(out, NodeFormatter);
+    value
+        .serialize(&mut ser)
+        .expect("serialising to memory cannot fail");
+}
+
+/// Signs `header` and `payload` as twilio-node's jsonwebtoken does: each written by
+/// `JSON.stringify`.
+pub(crate) fn sign_node(
+    header: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    alg: crate::Algorithm,
+    key: &crate::EncodingKey,
+) -> crate::Result<String> {
+    let (mut header_json, mut payload_json) = (Vec::new(), Vec::new());
+    write_node(&mut header_json, &Value::Object(header.clone()));
+    write_node(&mut payload_json, &Value::Object(payload.clone()));
+    crate::jws::sign(&header_json, &payload_json, alg, key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +481,68 @@ mod tests {
             dumps(&v),
             r#""\u00e9\u65e5\ud83d\ude00\"\\/\n\u0001\u007f\u2028~""#
         );
+    }
+
+    fn stringify(v: &Value) -> String {
+        let mut out = Vec::new();
+        write_node(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_written_like_javascript() {
+        // Each as `String(x)` prints it in Node 20.
+        for (value, js) in [
+            (1.0, "1"),
+            (1.5, "1.5"),
+            (-0.0, "0"),
+            (100.0, "100"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (2f64.powi(60), "1152921504606847000"),
+            (1e-6, "0.000001"),
+            (1e-7, "1e-7"),
+            (123.456, "123.456"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (-1234.5, "-1234.5"),
+            (2_049_274_972_774_303.0 + 0.25, "2049274972774303.2"),
+        ] {
+            assert_eq!(js_number(value), js, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn json_is_written_like_json_stringify() {
+        let v: Value = serde_json::from_str(
+            r#"{"b": 1, "10": 2, "a": [1.0, 12345678901234567890, -0, 1e400], "2": "é\"\u2028\u007f\u0001", "01": null, "4294967295": 3, "4294967294": 4}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            stringify(&v),
+            "{\"2\":\"é\\\"\u{2028}\u{7f}\\u0001\",\"10\":2,\"4294967294\":4,\"b\":1,\
+             \"a\":[1,12345678901234567000,0,null],\"01\":null,\"4294967295\":3}"
+        );
+    }
+
+    #[test]
+    fn scopes_escape_like_querystring_escape() {
+        assert_eq!(qs_escape("a b&c=d/é~!*'()"), "a%20b%26c%3Dd%2F%C3%A9~!*'()");
+        let v: Value =
+            serde_json::from_str(r#"[null, true, 2.50, "x", [1, null, [2, 3]], {"k": 1}]"#)
+                .unwrap();
+        let strings: Vec<String> = v.as_array().unwrap().iter().map(js_string).collect();
+        assert_eq!(
+            strings,
+            ["null", "true", "2.5", "x", "1,,2,3", "[object Object]"]
+        );
+        let truthy: Vec<bool> =
+            serde_json::from_str::<Vec<Value>>(r#"[null, false, 0, "", {}, [], "0", -1]"#)
+                .unwrap()
+                .iter()
+                .map(js_truthy)
+                .collect();
+        assert_eq!(truthy, [false, false, false, false, true, true, true, true]);
     }
 }

@@ -1,0 +1,249 @@
+//! Specs in the Node dialect (`"dialect": "node"`): what twilio-node 6's classes mint, with the
+//! options of their constructors (in snake case) and their defaults for what is absent or false
+//! (`ttl` 0 is an hour, as twilio-node's `ttl || 3600` makes it):
+//!
+//! ```json
+//! {"kind": "access", "dialect": "node", "account_sid": "AC..", "signing_key_sid": "SK..",
+//!  "secret": "..", "identity": "alice", "ttl": 3600, "nbf": 1700000000, "region": "ie1",
+//!  "algorithm": "HS256", "at": 1700000000, "grants": [{"video": {"room": "My Room"}}]}
+//! {"kind": "client", "dialect": "node", "account_sid": "AC..", "auth_token": "..", "ttl": 3600,
+//!  "scopes": [{"incoming": "alice"}, {"outgoing": {"application_sid": "AP..",
+//!  "client_name": "alice", "params": {"mode": "x"}}}, {"events": {"filter": "x"}}]}
+//! {"kind": "taskrouter", "dialect": "node", "account_sid": "AC..", "auth_token": "..",
+//!  "workspace_sid": "WS..", "channel_id": "WK..", "friendly_name": "Alice", "version": "v1",
+//!  "policies": [{"url": "https://...", "method": "GET", "query_filter": {},
+//!  "post_filter": {}, "allow": true}]}
+//! ```
+//!
+//! An access token's `identity` may be a string or an integer (written as a string, as
+//! twilio-node writes it); its `nbf` is written only when given, and its grants are the spec's
+//! grants of every dialect. The client's scopes keep their order and may repeat.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{at, parse};
+use crate::access_token::AccessToken;
+use crate::access_token::grants::Grant;
+use crate::algorithm::Algorithm;
+use crate::dialect::{self, Dialect, js_truthy};
+use crate::error::{ErrorKind, Result, err};
+use crate::jwt::Nbf;
+use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability};
+
+/// Mints a Node-dialect spec of `kind`.
+pub(crate) fn mint(kind: &str, map: Map<String, Value>) -> Result<String> {
+    match kind {
+        "access" => access(parse(map)?),
+        "client" => client(parse(map)?),
+        "taskrouter" => taskrouter(parse(map)?),
+        _ => err(ErrorKind::InvalidSpec(
+            "in the node dialect, kind is access, client or taskrouter".into(),
+        )),
+    }
+}
+
+/// twilio-node's `ttl || 3600`.
+fn ttl(ttl: Option<u32>) -> u32 {
+    ttl.filter(|t| *t != 0).unwrap_or(3600)
+}
+
+/// A required option, as twilio-node's constructors check it (present and true).
+fn required(value: &str, message: &str) -> Result<()> {
+    match value.is_empty() {
+        true => err(ErrorKind::InvalidSpec(message.into())),
+        false => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessSpec {
+    account_sid: String,
+    signing_key_sid: String,
+    secret: String,
+    identity: Value,
+    ttl: Option<u32>,
+    nbf: Option<i64>,
+    region: Option<String>,
+    algorithm: Option<String>,
+    at: Option<i64>,
+    #[serde(default)]
+    grants: Vec<Grant>,
+}
+
+fn access(spec: AccessSpec) -> Result<String> {
+    required(&spec.account_sid, "accountSid is required")?;
+    required(&spec.signing_key_sid, "keySid is required")?;
+    required(&spec.secret, "secret is required")?;
+    if !js_truthy(&spec.identity) {
+        return err(ErrorKind::InvalidSpec(
+            "identity is required to be specified in options".into(),
+        ));
+    }
+    let algorithm = match spec.algorithm.as_deref().unwrap_or("HS256") {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        _ => {
+            return err(ErrorKind::InvalidSpec(
+                "Algorithm not supported. Allowed values are HS256, HS384, HS512".into(),
+            ));
+        }
+    };
+    let mut token = AccessToken::new(spec.account_sid, spec.signing_key_sid, spec.secret)
+        .ttl(ttl(spec.ttl))
+        .nbf(spec.nbf.map_or(Nbf::Omit, Nbf::At))
+        .algorithm(algorithm);
+    // Only a string or an integer is written, as a string.
+    match &spec.identity {
+        Value::String(identity) => token = token.identity(identity.as_str()),
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+            token = token.identity(dialect::js_string(&spec.identity));
+        }
+        _ => {}
+    }
+    if let Some(region) = spec.region {
+        token = token.region(region);
+    }
+    for grant in spec.grants {
+        token.add_grant(grant);
+    }
+    token.to_jwt_as(Dialect::Node, at(spec.at))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientSpec {
+    account_sid: String,
+    auth_token: String,
+    ttl: Option<u32>,
+    #[serde(default)]
+    scopes: Vec<ScopeSpec>,
+    at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum ScopeSpec {
+    Incoming(Value),
+    Outgoing(OutgoingSpec),
+    Events(Option<Value>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutgoingSpec {
+    application_sid: Value,
+    client_name: Option<Value>,
+    params: Option<Value>,
+}
+
+fn client(spec: ClientSpec) -> Result<String> {
+    required(
+        &spec.account_sid,
+        "Required parameter \"options.accountSid\" missing.",
+    )?;
+    required(
+        &spec.auth_token,
+        "Required parameter \"options.authToken\" missing.",
+    )?;
+    let mut token = ClientCapability::new(spec.account_sid, spec.auth_token).ttl(ttl(spec.ttl));
+    for scope in spec.scopes {
+        token = token.scope(match scope {
+            ScopeSpec::Incoming(client_name) => Scope::Incoming { client_name },
+            ScopeSpec::Outgoing(o) => {
+                if !js_truthy(&o.application_sid) {
+                    return err(ErrorKind::InvalidSpec(
+                        "Required parameter \"options.applicationSid\" missing.".into(),
+                    ));
+                }
+                Scope::Outgoing {
+                    application_sid: o.application_sid,
+                    client_name: o.client_name,
+                    params: o.params,
+                }
+            }
+            ScopeSpec::Events(filters) => Scope::EventStream {
+                filters: filters.unwrap_or(Value::Null),
+            },
+        });
+    }
+    token.to_jwt_at(at(spec.at))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskRouterSpec {
+    account_sid: String,
+    auth_token: String,
+    workspace_sid: String,
+    channel_id: String,
+    /// Absent: left out; anything else, `null` included, written as given.
+    #[serde(default, deserialize_with = "present")]
+    friendly_name: Option<Value>,
+    ttl: Option<u32>,
+    version: Option<String>,
+    #[serde(default)]
+    policies: Vec<PolicySpec>,
+    at: Option<i64>,
+}
+
+/// A field that is present, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySpec {
+    url: Option<Value>,
+    method: Option<Value>,
+    query_filter: Option<Value>,
+    post_filter: Option<Value>,
+    allow: Option<Value>,
+}
+
+fn taskrouter(spec: TaskRouterSpec) -> Result<String> {
+    required(
+        &spec.account_sid,
+        "Required parameter \"options.accountSid\" missing.",
+    )?;
+    required(
+        &spec.auth_token,
+        "Required parameter \"options.authToken\" missing.",
+    )?;
+    required(
+        &spec.workspace_sid,
+        "Required parameter \"options.workspaceSid\" missing.",
+    )?;
+    required(
+        &spec.channel_id,
+        "Required parameter \"options.channelId\" missing.",
+    )?;
+    let mut token = TaskRouterCapability::new(
+        spec.account_sid,
+        spec.auth_token,
+        spec.workspace_sid,
+        spec.channel_id,
+    )
+    .ttl(ttl(spec.ttl))
+    .version(
+        spec.version
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "v1".into()),
+    );
+    if let Some(name) = spec.friendly_name {
+        token = token.friendly_name(name);
+    }
+    for p in spec.policies {
+        token = token.policy(Policy::new(
+            p.url,
+            p.method,
+            p.query_filter,
+            p.post_filter,
+            p.allow,
+        ));
+    }
+    token.to_jwt_at(at(spec.at))
+}
