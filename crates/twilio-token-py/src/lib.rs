@@ -28,8 +28,10 @@ use pyo3::types::{
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
+use twilio_token::algorithm::Family;
 use twilio_token::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, dangerous, dialect::PyFormatter, jws,
+    Algorithm, DecodingKey, EncodingKey, ErrorKind, Header, Validation, dangerous,
+    dialect::PyFormatter, jws,
 };
 
 /// Nesting deeper than this is left to `json.dumps` (which finds circular references).
@@ -197,25 +199,6 @@ struct Keys<K> {
 /// Keys kept per cache.
 const KEYS_KEPT: usize = 16;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Hmac,
-    Rsa,
-    Ec,
-    Ed,
-}
-
-impl Family {
-    fn of(alg: Algorithm) -> Family {
-        match alg {
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Family::Hmac,
-            Algorithm::ES256 | Algorithm::ES384 => Family::Ec,
-            Algorithm::EdDSA => Family::Ed,
-            _ => Family::Rsa,
-        }
-    }
-}
-
 impl<K: Clone> Keys<K> {
     const fn new() -> Self {
         Keys {
@@ -244,20 +227,13 @@ static VERIFYING_KEYS: Keys<DecodingKey> = Keys::new();
 fn signing_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<EncodingKey> {
     let bytes = key_bytes(key)?;
     let bytes = bytes.as_bytes();
-    let family = Family::of(alg);
-    SIGNING_KEYS.get(family, bytes, || match family {
-        Family::Hmac => {
-            refuse_asymmetric_secret(bytes)?;
-            Ok(EncodingKey::from_secret(bytes))
-        }
-        Family::Ec => EncodingKey::from_ec_pem(bytes).map_err(value_error),
-        Family::Ed => EncodingKey::from_ed_pem(bytes).map_err(value_error),
-        Family::Rsa => EncodingKey::from_rsa_pem(bytes).map_err(value_error),
+    SIGNING_KEYS.get(alg.family(), bytes, || {
+        EncodingKey::for_algorithm(alg, bytes).map_err(key_error)
     })
 }
 
 fn verifying_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<DecodingKey> {
-    let family = Family::of(alg);
+    let family = alg.family();
     if family == Family::Hmac {
         // The secret's signing key: the state it keeps of what it has signed (never of what
         // it verifies) serves a process that verifies the tokens it mints.
@@ -265,11 +241,20 @@ fn verifying_key(alg: Algorithm, key: &Bound<'_, PyAny>) -> PyResult<DecodingKey
     }
     let bytes = key_bytes(key)?;
     let bytes = bytes.as_bytes();
-    VERIFYING_KEYS.get(family, bytes, || match family {
-        Family::Ec => DecodingKey::from_ec_pem(bytes).map_err(value_error),
-        Family::Ed => DecodingKey::from_ed_pem(bytes).map_err(value_error),
-        _ => DecodingKey::from_rsa_pem(bytes).map_err(value_error),
+    VERIFYING_KEYS.get(family, bytes, || {
+        DecodingKey::for_algorithm(alg, bytes).map_err(key_error)
     })
+}
+
+/// A key that cannot be used, as PyJWT words it for a PEM or SSH key given as a secret.
+fn key_error(e: twilio_token::Error) -> PyErr {
+    match e.kind() {
+        ErrorKind::AsymmetricSecret => PyValueError::new_err(
+            "The specified key is an asymmetric key or x509 certificate and should not be used \
+             as an HMAC secret.",
+        ),
+        _ => value_error(e),
+    }
 }
 
 /// Signs the header and payload JSON: HMAC at once, the slower signatures without the GIL.
@@ -280,27 +265,11 @@ fn sign(
     alg: Algorithm,
     key: &EncodingKey,
 ) -> PyResult<String> {
-    match Family::of(alg) {
+    match alg.family() {
         Family::Hmac => jws::sign(header, payload, alg, key),
         _ => py.detach(|| jws::sign(header, payload, alg, key)),
     }
     .map_err(value_error)
-}
-
-/// PyJWT refuses a PEM or SSH key as an HMAC secret: a public key used as one is the
-/// algorithm-confusion attack.
-fn refuse_asymmetric_secret(secret: &[u8]) -> PyResult<()> {
-    let looks_asymmetric = secret.windows(11).any(|w| w == b"-----BEGIN ")
-        || [&b"ssh-"[..], b"ecdsa-sha2-"]
-            .iter()
-            .any(|prefix| secret.starts_with(prefix));
-    match looks_asymmetric {
-        true => Err(PyValueError::new_err(
-            "The specified key is an asymmetric key or x509 certificate and should not be used \
-             as an HMAC secret.",
-        )),
-        false => Ok(()),
-    }
 }
 
 fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
@@ -734,7 +703,7 @@ fn decode<'py>(
             }
         };
         // The claims straight into Python objects, integers exact up to 128 bits.
-        let read = match Family::of(alg) {
+        let read = match alg.family() {
             Family::Hmac => twilio_token::decode::<PyObject>(token, &key, validation),
             _ => py.detach(|| twilio_token::decode::<PyObject>(token, &key, validation)),
         };

@@ -48,12 +48,17 @@ pub enum Algorithm {
 }
 
 /// Which kind of key an algorithm needs; a key of one family never verifies another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// A shared secret (HS256, HS384, HS512).
     Hmac,
+    /// An RSA key (RS* and PS*).
     Rsa,
+    /// A P-256 key (ES256).
     EcP256,
+    /// A P-384 key (ES384).
     EcP384,
+    /// An Ed25519 key (EdDSA).
     Ed25519,
 }
 
@@ -101,7 +106,8 @@ impl Algorithm {
         self.family() == Family::Hmac
     }
 
-    pub(crate) fn family(self) -> Family {
+    /// The kind of key the algorithm needs.
+    pub fn family(self) -> Family {
         match self {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Family::Hmac,
             Algorithm::RS256

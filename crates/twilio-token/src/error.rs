@@ -42,6 +42,9 @@ pub enum ErrorKind {
     InvalidClaim(&'static str),
     /// A key could not be used: bad PEM, wrong key type, too short for the algorithm.
     InvalidKey(&'static str),
+    /// A PEM or SSH key given as an HMAC secret: a public key used as one is the
+    /// algorithm-confusion attack.
+    AsymmetricSecret,
     /// A Twilio SID has the wrong prefix or length.
     InvalidSid {
         /// Which argument the SID was given for, e.g. `account_sid`.
@@ -62,9 +65,8 @@ pub enum ErrorKind {
 
 /// An error from minting or decoding a token.
 ///
-/// The same type serves every token kind (twilio-python raises `JwtDecodeError` for every decode
-/// failure; [`JwtDecodeError`] is this type under that name). Messages never contain a secret,
-/// a key or the token itself.
+/// The same type serves every token kind, as twilio-python raises `JwtDecodeError` for every
+/// decode failure. Messages never contain a secret, a key or the token itself.
 ///
 /// ```
 /// use twilio_token::{Claims, decode, DecodingKey, ErrorKind, Validation};
@@ -76,9 +78,6 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
 }
-
-/// twilio-python's name for a decoding failure.
-pub type JwtDecodeError = Error;
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -140,6 +139,9 @@ impl fmt::Display for Error {
             }
             ErrorKind::InvalidClaim(why) => write!(f, "invalid claim: {why}"),
             ErrorKind::InvalidKey(why) => write!(f, "invalid key: {why}"),
+            ErrorKind::AsymmetricSecret => f.write_str(
+                "the key is an asymmetric key or certificate and must not be used as an HMAC secret",
+            ),
             ErrorKind::InvalidSid {
                 field,
                 expected_prefix,

@@ -71,7 +71,7 @@ pub use access_token::{AccessClaims, AccessToken, grants};
 pub use algorithm::Algorithm;
 pub use client::ClientCapabilityToken;
 pub use client_validation::ClientValidationJwt;
-pub use error::{Error, ErrorKind, JwtDecodeError, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use jws::{Claims, Header, TokenData, Validation, decode};
 pub use jwt::{Jwt, Nbf};
 pub use key::{DecodingKey, EncodingKey, KeySource};

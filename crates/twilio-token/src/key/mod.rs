@@ -117,6 +117,22 @@ impl EncodingKey {
         Ok(EncodingKey(PrivateKey::Ed(Arc::new(pair))))
     }
 
+    /// The key `alg` signs with, from the bytes a caller hands over with an algorithm name (as
+    /// PyJWT's and jsonwebtoken's `sign` take them): the secret itself for HS*, a PEM private
+    /// key of the algorithm's family otherwise. A PEM or SSH key is refused as a secret
+    /// ([`ErrorKind::AsymmetricSecret`]).
+    pub fn for_algorithm(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
+        match alg.family() {
+            Family::Hmac => {
+                refuse_asymmetric_secret(bytes)?;
+                Ok(EncodingKey::from_secret(bytes))
+            }
+            Family::Rsa => EncodingKey::from_rsa_pem(bytes),
+            Family::EcP256 | Family::EcP384 => EncodingKey::from_ec_pem(bytes),
+            Family::Ed25519 => EncodingKey::from_ed_pem(bytes),
+        }
+    }
+
     /// The key that verifies what this key signs.
     pub fn to_decoding_key(&self) -> DecodingKey {
         DecodingKey(match &self.0 {
@@ -224,6 +240,21 @@ impl DecodingKey {
             &[Family::Ed25519],
             "expected an Ed25519 public key PEM",
         )
+    }
+
+    /// The key that verifies `alg`, from the bytes a caller hands over with an algorithm name:
+    /// the secret itself for HS* (a PEM or SSH key refused, [`ErrorKind::AsymmetricSecret`]), a
+    /// PEM public key of the algorithm's family otherwise.
+    pub fn for_algorithm(alg: Algorithm, bytes: &[u8]) -> Result<Self> {
+        match alg.family() {
+            Family::Hmac => {
+                refuse_asymmetric_secret(bytes)?;
+                Ok(DecodingKey::from_secret(bytes))
+            }
+            Family::Rsa => DecodingKey::from_rsa_pem(bytes),
+            Family::EcP256 | Family::EcP384 => DecodingKey::from_ec_pem(bytes),
+            Family::Ed25519 => DecodingKey::from_ed_pem(bytes),
+        }
     }
 
     /// Any public key this crate verifies with, from PEM: RSA, P-256, P-384 or Ed25519, as a
@@ -361,6 +392,19 @@ impl sealed::Verify for DecodingKey {
             return err(ErrorKind::InvalidSignature);
         }
         Ok(())
+    }
+}
+
+/// Refuses what looks like a PEM or SSH key as an HMAC secret (as PyJWT and jsonwebtoken do):
+/// verifying with a public key as a secret is the algorithm-confusion attack.
+fn refuse_asymmetric_secret(secret: &[u8]) -> Result<()> {
+    let looks_asymmetric = secret.windows(11).any(|w| w == b"-----BEGIN ")
+        || [&b"ssh-"[..], b"ecdsa-sha2-"]
+            .iter()
+            .any(|prefix| secret.starts_with(prefix));
+    match looks_asymmetric {
+        true => err(ErrorKind::AsymmetricSecret),
+        false => Ok(()),
     }
 }
 
