@@ -138,7 +138,7 @@ impl<S: UserStore> AppState<S> {
         Ok(())
     }
 
-    /// Applies what the store says changed ([`UserStore::watch`]).
+    /// Applies what the store says changed ([`Changes::watch`](crate::store::Changes::watch)).
     pub fn apply(&self, event: Event) {
         match event {
             Event::Listening => self.session_cache.set_trusted(true),
@@ -485,7 +485,7 @@ async fn login<S: UserStore>(
     // Counted before anything is hashed, so guesses sent at once cannot all pass the check.
     let limits = &state.limits;
     let reservation = limits
-        .reserve(&state.store, &username, address)
+        .reserve(state.store.attempts(), &username, address)
         .await?
         .map_err(|wait| {
             state.metrics.login(Login::Limited);
@@ -496,7 +496,7 @@ async fn login<S: UserStore>(
     // even be asked about a NUL.
     if username.len() > MAX_NAME || password.len() > MAX_PASSWORD || username.contains('\0') {
         limits
-            .settle(&state.store, reservation, Outcome::Failed)
+            .settle(state.store.attempts(), reservation, Outcome::Failed)
             .await?;
         return Err(failed(state, &username, address));
     }
@@ -506,7 +506,9 @@ async fn login<S: UserStore>(
         Ok(None) => Outcome::Failed,
         Err(_) => Outcome::NotChecked,
     };
-    limits.settle(&state.store, reservation, outcome).await?;
+    limits
+        .settle(state.store.attempts(), reservation, outcome)
+        .await?;
     let Some(user) = checked? else {
         return Err(failed(state, &username, address));
     };

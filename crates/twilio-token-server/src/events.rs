@@ -1,12 +1,10 @@
 //! What a running server must hear of at once: the changes that other servers sharing its
 //! database, and the command line, make to sessions and to the deny list.
 //!
-//! The store is the one source ([`UserStore::watch`](crate::store::UserStore::watch): on
+//! The store is the one source ([`Changes::watch`](crate::store::Changes::watch): on
 //! PostgreSQL, LISTEN/NOTIFY); the server runs one follower for its life, which applies each
 //! event to the session cache and the deny list ([`crate::app::AppState::apply`]). Neither
 //! the store nor the follower knows the other's insides.
-
-use crate::session::IdHash;
 
 /// One change, or news about the stream of changes itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +15,8 @@ pub enum Event {
     Deaf,
     /// The sessions of the user of this name ended (a password change, a disable, a removal).
     UserSessionsEnded(String),
-    /// One session ended (a logout).
-    SessionEnded(IdHash),
+    /// One session ended (a logout): the SHA-256 of its id, as the store keeps it.
+    SessionEnded([u8; 32]),
     /// The deny list, as it is now.
     Denied(Vec<String>),
 }

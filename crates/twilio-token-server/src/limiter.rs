@@ -13,9 +13,8 @@
 //! success clears the username and gives the address its attempt back, and an attempt that
 //! never reached the hash gives both back.
 //!
-//! The store keeps the counts ([`UserStore::reserve_attempt`]): the SQLite store in this
-//! process's memory ([`Limiter`]), the PostgreSQL store in the database that every server of a
-//! fleet shares (one upsert per reservation, windows on the database's clock), so a second
+//! The counts are kept by an [`Attempts`]: on SQLite this process's memory ([`Limiter`]), on
+//! PostgreSQL the database that every server of a fleet shares (one upsert per reservation, windows on the database's clock), so a second
 //! server does not double an attacker's guesses. Both count in fixed windows: a key's window
 //! opens at its first attempt and holds `failures` attempts until it has lasted `window`.
 //!
@@ -24,12 +23,13 @@
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::client::ClientAddress;
-use crate::store::{StoreError, UserStore};
+use crate::store::error::StoreError;
 
 /// How many failures a key may have in a window before it is refused.
 #[derive(Debug, Clone, Copy)]
@@ -176,7 +176,40 @@ impl Windows {
     }
 }
 
-/// The login limits, kept by the store.
+/// Where failed logins are counted.
+pub trait Attempts: Send + Sync {
+    /// Counts a login attempt against `key` unless its window already holds `limit.failures`:
+    /// `None` when counted, `Some(seconds to wait)` when refused (and then nothing is counted).
+    /// Check and count are one atomic step, whatever else runs at once.
+    fn reserve_attempt(
+        &self,
+        key: &str,
+        limit: Limit,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// Takes one counted attempt of `key` back.
+    fn release_attempt(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets the attempts of `key`.
+    fn clear_attempts(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// In this process's memory, for a server whose database no other server shares.
+impl Attempts for Limiter {
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>, StoreError> {
+        Ok(self.reserve(key, limit, Instant::now()).err())
+    }
+
+    async fn release_attempt(&self, key: &str) -> Result<(), StoreError> {
+        self.release(key);
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, key: &str) -> Result<(), StoreError> {
+        self.reset(key);
+        Ok(())
+    }
+}
+
+/// The login limits.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
     /// A username's failures from one address.
@@ -213,9 +246,9 @@ impl LoginLimits {
     /// Reserves an attempt for `user` from `address` in `store`: `Ok(Err(seconds to wait))`
     /// when any count is at its limit (and then none is counted). The address is asked first:
     /// one over its limit has nothing recorded for the name.
-    pub async fn reserve<S: UserStore>(
+    pub async fn reserve<A: Attempts>(
         &self,
-        store: &S,
+        store: &A,
         user: &str,
         address: ClientAddress,
     ) -> Result<Result<Reservation, u64>, StoreError> {
@@ -247,9 +280,9 @@ impl LoginLimits {
     }
 
     /// Settles a reservation in `store`.
-    pub async fn settle<S: UserStore>(
+    pub async fn settle<A: Attempts>(
         &self,
-        store: &S,
+        store: &A,
         reservation: Reservation,
         outcome: Outcome,
     ) -> Result<(), StoreError> {
@@ -278,7 +311,6 @@ impl LoginLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SqliteStore;
     use std::net::IpAddr;
 
     const MINUTE: Duration = Duration::from_secs(60);
@@ -366,13 +398,13 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn concurrent_reservations_stop_at_the_limit() {
-        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        let store = std::sync::Arc::new(Limiter::new(DEFAULT_CAPACITY));
         let limits = limits(5, 50);
         let address = ClientAddress::from(IpAddr::from([127, 0, 0, 1]));
         let tries: Vec<_> = (0..50)
             .map(|_| {
                 let store = store.clone();
-                tokio::spawn(async move { limits.reserve(&store, "alice", address).await })
+                tokio::spawn(async move { limits.reserve(&*store, "alice", address).await })
             })
             .collect();
         let mut granted = Vec::new();
@@ -384,32 +416,32 @@ mod tests {
         assert_eq!(granted.len(), 5);
         for reservation in granted {
             limits
-                .settle(&store, reservation, Outcome::Failed)
+                .settle(&*store, reservation, Outcome::Failed)
                 .await
                 .unwrap();
         }
         assert!(
             limits
-                .reserve(&store, "alice", address)
+                .reserve(&*store, "alice", address)
                 .await
                 .unwrap()
                 .is_err()
         );
         // A refusal for the user did not use up the address: another user still gets through.
         let bob = limits
-            .reserve(&store, "bob", address)
+            .reserve(&*store, "bob", address)
             .await
             .unwrap()
             .unwrap();
         limits
-            .settle(&store, bob, Outcome::Succeeded)
+            .settle(&*store, bob, Outcome::Succeeded)
             .await
             .unwrap();
     }
 
     #[tokio::test]
     async fn one_address_locks_a_user_out_of_that_address_alone() {
-        let store = &SqliteStore::open("sqlite::memory:").await.unwrap();
+        let store = &Limiter::new(DEFAULT_CAPACITY);
         let limits = limits(2, 100); // 2 per user and address, 20 per user
         let from = |i: u8| ClientAddress::from(IpAddr::from([127, 0, 0, i]));
         let fail = |address| async move {
@@ -453,23 +485,26 @@ mod tests {
 
     #[tokio::test]
     async fn settling_gives_back_what_did_not_fail() {
-        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        let store = std::sync::Arc::new(Limiter::new(DEFAULT_CAPACITY));
         let limits = LoginLimits {
             per_user: limit(1),
             ..limits(1, 1)
         };
         let a = ClientAddress::from(IpAddr::from([127, 0, 0, 1]));
         let b = ClientAddress::from(IpAddr::from([127, 0, 0, 2]));
-        let reserve = |user, address| limits.reserve(&store, user, address);
+        let reserve = |user, address| limits.reserve(&*store, user, address);
         let r = reserve("alice", a).await.unwrap().unwrap();
         // While it is in flight, the address and the username are both taken.
         assert!(reserve("bob", a).await.unwrap().is_err());
         assert!(reserve("alice", b).await.unwrap().is_err());
-        limits.settle(&store, r, Outcome::NotChecked).await.unwrap();
+        limits
+            .settle(&*store, r, Outcome::NotChecked)
+            .await
+            .unwrap();
         let r = reserve("alice", a).await.unwrap().unwrap();
-        limits.settle(&store, r, Outcome::Succeeded).await.unwrap();
+        limits.settle(&*store, r, Outcome::Succeeded).await.unwrap();
         let r = reserve("alice", a).await.unwrap().unwrap();
-        limits.settle(&store, r, Outcome::Failed).await.unwrap();
+        limits.settle(&*store, r, Outcome::Failed).await.unwrap();
         assert!(reserve("alice", b).await.unwrap().is_err());
         assert!(reserve("bob", a).await.unwrap().is_err());
         assert!(reserve("bob", b).await.unwrap().is_ok());

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use twilio_token_server::limiter::Limit;
-use twilio_token_server::{Config, UserStore, passwords};
+use twilio_token_server::store::Users;
+use twilio_token_server::{Config, passwords};
 
 const PASSWORD: &str = "correct horse";
 /// Failures an address may have in a window, low so that the tests reach it quickly.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use support::{config, serve, store};
-use twilio_token_server::UserStore;
+use twilio_token_server::store::{Denials, Users};
 
 /// Asks `ask` until it answers `want`, for at most five seconds.
 async fn until<F: Future<Output = StatusCode>>(want: StatusCode, ask: impl Fn() -> F) {

@@ -46,7 +46,7 @@ async fn server() -> Router {
     });
     let store = support::store().await;
     // A password user, so that the store is in use as in production.
-    twilio_token_server::UserStore::add_user(&store, "alice", &passwords::hash("pw"), "user")
+    twilio_token_server::store::Users::add_user(&store, "alice", &passwords::hash("pw"), "user")
         .await
         .unwrap();
     let state = Arc::new(app::AppState::new(&config, store).await.unwrap());

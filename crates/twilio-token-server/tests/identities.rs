@@ -11,7 +11,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use support::{post, send};
-use twilio_token_server::{UserStore, app, passwords};
+use twilio_token_server::store::Users;
+use twilio_token_server::{app, passwords};
 
 const PASSWORD: &str = "correct horse";
 const A: &str = "https://a.example/";

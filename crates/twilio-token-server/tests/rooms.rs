@@ -14,7 +14,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use twilio_token::grants::{ChatGrant, Grant, VideoGrant};
-use twilio_token_server::{UserStore, app, passwords};
+use twilio_token_server::store::Users;
+use twilio_token_server::{app, passwords};
 
 const PASSWORD: &str = "correct horse";
 const ISSUER: &str = "https://idp.test";

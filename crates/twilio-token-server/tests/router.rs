@@ -18,7 +18,8 @@ use twilio_token::grants::{Grant, VideoGrant};
 use twilio_token::{DecodingKey, Validation, access_token};
 use twilio_token_server::client::Scheme;
 use twilio_token_server::config::Secret;
-use twilio_token_server::{SqliteStore, UserStore, app, passwords};
+use twilio_token_server::store::Users;
+use twilio_token_server::{SqliteStore, app, passwords};
 
 const POLICY: &str = r#"{"roles": {"user": {"grants": [{"video": {"room": "lobby"}}], "rooms": ["team-*"], "ttl": 600}}}"#;
 

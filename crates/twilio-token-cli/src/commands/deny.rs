@@ -3,8 +3,8 @@
 //! lives in the database: every server sharing it hears of a change at once on PostgreSQL,
 //! within half a second on SQLite.
 
-use twilio_token_server::UserStore;
 use twilio_token_server::policy::Policy;
+use twilio_token_server::store::{Denials, Users};
 use twilio_token_server::store::{StoreError, User};
 
 use crate::Failure;

@@ -5,7 +5,8 @@ use std::io::BufRead;
 use twilio_token_server::exchange::Namespaces;
 use twilio_token_server::policy::{Policy, Refusal};
 use twilio_token_server::store::StoreError;
-use twilio_token_server::{Store, UserStore, passwords};
+use twilio_token_server::store::Users;
+use twilio_token_server::{Store, passwords};
 
 use crate::Failure;
 

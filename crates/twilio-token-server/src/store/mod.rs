@@ -1,12 +1,16 @@
-//! Where users and sessions live: a small trait, so that the handlers do not know the database,
-//! with one implementation per backend, each with its own migrations: [`SqliteStore`] (one file,
-//! the embedded default) and [`PgStore`] (PostgreSQL, shared by a fleet of servers). [`Store`]
-//! is whichever a `--database-url` names.
+//! Where users, sessions and the deny list live: one small trait per concern ([`Users`],
+//! [`Sessions`], [`Denials`], [`Database`], [`Changes`]) under [`UserStore`], so that the
+//! handlers do not know the database, with one implementation per backend, each with its own
+//! migrations: [`SqliteStore`] (one file, the embedded default) and [`PgStore`] (PostgreSQL,
+//! shared by a fleet of servers). [`Store`] is whichever a `--database-url` names. Failed logins
+//! are counted by the store's [`Attempts`]: in memory on SQLite, in the database on PostgreSQL.
 
 use std::future::Future;
 
 use crate::events;
-use crate::limiter::Limit;
+use crate::limiter::{Attempts, Limit};
+
+pub mod error;
 
 mod postgres;
 mod sqlite;
@@ -29,82 +33,11 @@ pub struct User {
     pub disabled: bool,
 }
 
-/// A store failure (the database is unreachable, a constraint failed, ...).
-#[derive(Debug)]
-pub enum StoreError {
-    /// A user of that name exists already.
-    Exists,
-    /// A database file other local users can read or write (it holds password hashes, session
-    /// hashes and the cookie key).
-    Readable {
-        /// The file.
-        path: String,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// A database file, or its `-wal` or `-shm`, that belongs to another user than the
-    /// database's owner.
-    Foreign {
-        /// The file.
-        path: String,
-        /// Its owner's uid.
-        uid: u32,
-        /// The uid of the database's owner.
-        owner: u32,
-    },
-    /// The database cannot be reached (it is down, or every connection is busy): worth
-    /// trying again shortly.
-    Unavailable(String),
-    /// The database failed.
-    Database(String),
-}
+pub use error::{Result, StoreError};
 
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Exists => f.write_str("a user of that name exists already"),
-            StoreError::Readable { path, mode } => write!(
-                f,
-                "{path} is open to other local users (mode {mode:03o}); it holds password hashes \
-                 and the cookie key: chmod 600 it"
-            ),
-            StoreError::Foreign { path, uid, owner } => write!(
-                f,
-                "{path} belongs to another user (uid {uid}, the database's owner is uid \
-                 {owner}); it would hold password hashes and the cookie key: remove it"
-            ),
-            StoreError::Unavailable(e) => write!(f, "database unavailable: {e}"),
-            StoreError::Database(e) => write!(f, "database error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Exists,
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            // PostgreSQL shutting down or restarting (admin_shutdown, cannot_connect_now...).
-            sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P")) => {
-                StoreError::Unavailable(e.to_string())
-            }
-            _ => StoreError::Database(e.to_string()),
-        }
-    }
-}
-
-/// The result of a store operation.
-pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// Users, sessions and server settings. Changing a user's password or disabling it ends its
-/// sessions, in the same transaction.
-pub trait UserStore: Send + Sync + 'static {
+/// Users: names, password hashes, roles. Changing a user's password, disabling it or removing it
+/// ends its sessions, in the same transaction.
+pub trait Users {
     /// Adds a user; [`StoreError::Exists`] if the name is taken.
     fn add_user(
         &self,
@@ -127,7 +60,11 @@ pub trait UserStore: Send + Sync + 'static {
     -> impl Future<Output = Result<bool>> + Send;
     /// Removes a user and its sessions; false if there is no such user.
     fn remove_user(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Records a session (by the hash of its id) until `expires_at`.
+}
+
+/// Login sessions, by the hash of their id.
+pub trait Sessions {
+    /// Records a session until `expires_at`.
     fn add_session(
         &self,
         id_hash: &[u8],
@@ -142,29 +79,28 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Ends a session.
     fn remove_session(&self, id_hash: &[u8]) -> impl Future<Output = Result<()>> + Send;
-    /// A server secret, made by `make` and stored on first use (the same value on every start).
-    fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
+}
+
+/// The deny list: identities refused tokens whatever their credentials.
+pub trait Denials {
+    /// Puts `identity` on the list. False if it was on it already.
+    fn deny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Takes `identity` off the list; false if it was not on it.
+    fn undeny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// The list, sorted.
+    fn denied(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+}
+
+/// The database itself: whether it answers, and the secrets the servers sharing it share.
+pub trait Database {
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<()>> + Send;
-    /// Puts `identity` on the deny list: no token for it, whatever its credentials. False if
-    /// it was on the list already.
-    fn deny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Takes `identity` off the deny list; false if it was not on it.
-    fn undeny(&self, identity: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// The deny list, sorted.
-    fn denied(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
-    /// Counts a login attempt against `key` unless its window already holds `limit.failures`:
-    /// `None` when counted, `Some(seconds to wait)` when refused (and then nothing is counted).
-    /// Check and count are one atomic step, whatever else runs at once.
-    fn reserve_attempt(
-        &self,
-        key: &str,
-        limit: Limit,
-    ) -> impl Future<Output = Result<Option<u64>>> + Send;
-    /// Takes one counted attempt of `key` back.
-    fn release_attempt(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
-    /// Forgets the attempts of `key`.
-    fn clear_attempts(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+    /// A server secret, made by `make` and stored on first use (the same value on every start).
+    fn secret(&self, key: &str, make: Vec<u8>) -> impl Future<Output = Result<Vec<u8>>> + Send;
+}
+
+/// What other servers sharing the database change, as [`events`].
+pub trait Changes {
     /// Whether other servers may share this database. Then what they change reaches this one
     /// only through [`watch`](Self::watch), and no cached session is trusted until it says
     /// [`Listening`](events::Event::Listening). A SQLite file serves one host: its server's
@@ -174,6 +110,17 @@ pub trait UserStore: Send + Sync + 'static {
     /// Sends `events` what changes from now on (ended sessions, the deny list) until
     /// `events` closes. The server runs it for its life.
     fn watch(&self, events: events::Sender) -> impl Future<Output = ()> + Send + 'static;
+}
+
+/// Everything the server keeps in a database, one trait per concern, and where it counts
+/// failed logins: in the database when servers share it, else in this process's memory.
+pub trait UserStore:
+    Users + Sessions + Denials + Database + Changes + Send + Sync + 'static
+{
+    /// Where failed logins are counted.
+    type Attempts: Attempts;
+    /// The failed-login counts.
+    fn attempts(&self) -> &Self::Attempts;
 }
 
 /// The store a database URL names: `sqlite://PATH` (or `sqlite::memory:`), or
@@ -243,7 +190,7 @@ macro_rules! delegate {
     };
 }
 
-impl UserStore for Store {
+impl Users for Store {
     async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
         delegate!(self.add_user(name, password_hash, role))
     }
@@ -262,6 +209,9 @@ impl UserStore for Store {
     async fn remove_user(&self, name: &str) -> Result<bool> {
         delegate!(self.remove_user(name))
     }
+}
+
+impl Sessions for Store {
     async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
         delegate!(self.add_session(id_hash, user_id, expires_at))
     }
@@ -271,12 +221,9 @@ impl UserStore for Store {
     async fn remove_session(&self, id_hash: &[u8]) -> Result<()> {
         delegate!(self.remove_session(id_hash))
     }
-    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
-        delegate!(self.secret(key, make))
-    }
-    async fn ping(&self) -> Result<()> {
-        delegate!(self.ping())
-    }
+}
+
+impl Denials for Store {
     async fn deny(&self, identity: &str) -> Result<bool> {
         delegate!(self.deny(identity))
     }
@@ -286,15 +233,18 @@ impl UserStore for Store {
     async fn denied(&self) -> Result<Vec<String>> {
         delegate!(self.denied())
     }
-    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
-        delegate!(self.reserve_attempt(key, limit))
+}
+
+impl Database for Store {
+    async fn ping(&self) -> Result<()> {
+        delegate!(self.ping())
     }
-    async fn release_attempt(&self, key: &str) -> Result<()> {
-        delegate!(self.release_attempt(key))
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        delegate!(self.secret(key, make))
     }
-    async fn clear_attempts(&self, key: &str) -> Result<()> {
-        delegate!(self.clear_attempts(key))
-    }
+}
+
+impl Changes for Store {
     fn shared(&self) -> bool {
         matches!(self, Store::Postgres(_))
     }
@@ -306,6 +256,34 @@ impl UserStore for Store {
                 Store::Postgres(p) => p.watch(events).await,
             }
         }
+    }
+}
+
+impl Attempts for Store {
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
+        match self {
+            Store::Sqlite(s) => s.attempts().reserve_attempt(key, limit).await,
+            Store::Postgres(p) => p.reserve_attempt(key, limit).await,
+        }
+    }
+    async fn release_attempt(&self, key: &str) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.attempts().release_attempt(key).await,
+            Store::Postgres(p) => p.release_attempt(key).await,
+        }
+    }
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.attempts().clear_attempts(key).await,
+            Store::Postgres(p) => p.clear_attempts(key).await,
+        }
+    }
+}
+
+impl UserStore for Store {
+    type Attempts = Store;
+    fn attempts(&self) -> &Store {
+        self
     }
 }
 

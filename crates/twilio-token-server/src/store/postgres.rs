@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
-use super::{Result, StoreError, User, UserStore, now};
+use super::{
+    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, now,
+};
 use crate::events::{self, Event};
-use crate::limiter::Limit;
+use crate::limiter::{Attempts, Limit};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -84,7 +86,7 @@ fn user_from(row: &PgRow) -> Result<User> {
     })
 }
 
-impl UserStore for PgStore {
+impl Users for PgStore {
     async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO users (name, password_hash, role, created_at, updated_at) \
@@ -143,7 +145,9 @@ impl UserStore for PgStore {
         tx.commit().await?;
         Ok(removed == 1)
     }
+}
 
+impl Sessions for PgStore {
     async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         // Expired sessions and long-past login windows go as new sessions come, so that
@@ -189,12 +193,9 @@ impl UserStore for PgStore {
         tx.commit().await?;
         Ok(())
     }
+}
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
+impl Denials for PgStore {
     async fn deny(&self, identity: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("INSERT INTO denied_identities (identity, added_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -224,51 +225,32 @@ impl UserStore for PgStore {
             .await?;
         Ok(rows)
     }
+}
 
-    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
-        // One statement, under the row's lock: a new window, or one more attempt in the
-        // current window while it holds fewer than the limit; no row back means refused. The
-        // window is the database's clock, the same for every server.
-        let window = limit.window.as_secs_f64();
-        let counted = sqlx::query(
-            "INSERT INTO login_limits AS l (key, window_start, attempts) VALUES ($1, now(), 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-               window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
-                              THEN now() ELSE l.window_start END, \
-               attempts = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
-                          THEN 1 ELSE l.attempts + 1 END \
-             WHERE l.window_start <= now() - make_interval(secs => $2) OR l.attempts < $3 \
-             RETURNING attempts",
-        )
-        .bind(key)
-        .bind(window)
-        .bind(i32::try_from(limit.failures).unwrap_or(i32::MAX))
-        .fetch_optional(&self.pool)
-        .await?;
-        if counted.is_some() {
-            return Ok(None);
-        }
-        let wait: Option<f64> = sqlx::query_scalar(
-            "SELECT extract(epoch FROM window_start + make_interval(secs => $2) - now())::float8 \
-             FROM login_limits WHERE key = $1",
-        )
-        .bind(key)
-        .bind(window)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(Some(wait.map_or(1, |w| w.ceil().max(1.0) as u64)))
-    }
-
-    async fn release_attempt(&self, key: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE login_limits SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
-        )
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
+impl Database for PgStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        // Servers started together agree: the first insert wins, every one reads it back.
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(make)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+}
+
+impl Changes for PgStore {
     fn shared(&self) -> bool {
         true
     }
@@ -326,6 +308,52 @@ impl UserStore for PgStore {
             }
         }
     }
+}
+
+impl Attempts for PgStore {
+    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
+        // One statement, under the row's lock: a new window, or one more attempt in the
+        // current window while it holds fewer than the limit; no row back means refused. The
+        // window is the database's clock, the same for every server.
+        let window = limit.window.as_secs_f64();
+        let counted = sqlx::query(
+            "INSERT INTO login_limits AS l (key, window_start, attempts) VALUES ($1, now(), 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
+                              THEN now() ELSE l.window_start END, \
+               attempts = CASE WHEN l.window_start <= now() - make_interval(secs => $2) \
+                          THEN 1 ELSE l.attempts + 1 END \
+             WHERE l.window_start <= now() - make_interval(secs => $2) OR l.attempts < $3 \
+             RETURNING attempts",
+        )
+        .bind(key)
+        .bind(window)
+        .bind(i32::try_from(limit.failures).unwrap_or(i32::MAX))
+        .fetch_optional(&self.pool)
+        .await?;
+        if counted.is_some() {
+            return Ok(None);
+        }
+        let wait: Option<f64> = sqlx::query_scalar(
+            "SELECT extract(epoch FROM window_start + make_interval(secs => $2) - now())::float8 \
+             FROM login_limits WHERE key = $1",
+        )
+        .bind(key)
+        .bind(window)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Some(wait.map_or(1, |w| w.ceil().max(1.0) as u64)))
+    }
+
+    async fn release_attempt(&self, key: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE login_limits SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 
     async fn clear_attempts(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_limits WHERE key = $1")
@@ -334,21 +362,12 @@ impl UserStore for PgStore {
             .await?;
         Ok(())
     }
+}
 
-    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
-        // Servers started together agree: the first insert wins, every one reads it back.
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(make)
-        .execute(&self.pool)
-        .await?;
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("value")?)
+impl UserStore for PgStore {
+    type Attempts = PgStore;
+    fn attempts(&self) -> &PgStore {
+        self
     }
 }
 

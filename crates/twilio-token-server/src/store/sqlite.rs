@@ -4,14 +4,16 @@ use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use super::{Result, StoreError, User, UserStore, now};
+use super::{
+    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, now,
+};
 use crate::events::{self, Event};
-use crate::limiter::{DEFAULT_CAPACITY, Limit, Limiter};
+use crate::limiter::{DEFAULT_CAPACITY, Limiter};
 
 /// How often a server on SQLite reads the deny list: a `deny add` reaches it within this time
 /// (and the time a read takes).
@@ -156,7 +158,7 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
 
 const USER_COLUMNS: &str = "id, name, password_hash, role, disabled";
 
-impl UserStore for SqliteStore {
+impl Users for SqliteStore {
     async fn add_user(&self, name: &str, password_hash: &str, role: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -210,7 +212,9 @@ impl UserStore for SqliteStore {
         tx.commit().await?;
         Ok(removed == 1)
     }
+}
 
+impl Sessions for SqliteStore {
     async fn add_session(&self, id_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         // Expired sessions go as new ones come, so the table does not grow without bound.
@@ -247,12 +251,9 @@ impl UserStore for SqliteStore {
             .await?;
         Ok(())
     }
+}
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
+impl Denials for SqliteStore {
     async fn deny(&self, identity: &str) -> Result<bool> {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO denied_identities (identity, added_at) VALUES (?, ?)",
@@ -278,21 +279,29 @@ impl UserStore for SqliteStore {
             .await?;
         Ok(rows)
     }
+}
 
-    async fn reserve_attempt(&self, key: &str, limit: Limit) -> Result<Option<u64>> {
-        Ok(self.attempts.reserve(key, limit, Instant::now()).err())
-    }
-
-    async fn release_attempt(&self, key: &str) -> Result<()> {
-        self.attempts.release(key);
+impl Database for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
-    async fn clear_attempts(&self, key: &str) -> Result<()> {
-        self.attempts.reset(key);
-        Ok(())
+    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(make)
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
     }
+}
 
+impl Changes for SqliteStore {
     fn shared(&self) -> bool {
         false
     }
@@ -327,18 +336,12 @@ impl UserStore for SqliteStore {
             }
         }
     }
+}
 
-    async fn secret(&self, key: &str, make: Vec<u8>) -> Result<Vec<u8>> {
-        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
-            .bind(key)
-            .bind(make)
-            .execute(&self.pool)
-            .await?;
-        let row = sqlx::query("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("value")?)
+impl UserStore for SqliteStore {
+    type Attempts = Limiter;
+    fn attempts(&self) -> &Limiter {
+        &self.attempts
     }
 }
 
