@@ -4,7 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -13,7 +13,9 @@ use twilio_token::{AccessToken, EncodingKey};
 
 use crate::client::{ClientAddress, Scheme};
 use crate::config::{Config, Reloadable};
-use crate::credentials::{Credentials, MAX_NAME, MAX_PASSWORD, TokenRequest, VideoApp};
+use crate::credentials::{
+    BodyLimits, Credentials, MAX_NAME, MAX_PASSWORD, RequestContext, TokenRequest, VideoApp,
+};
 use crate::deny::DenyList;
 use crate::error::ApiError;
 use crate::events::Event;
@@ -24,14 +26,9 @@ use crate::observe::ObserveLayer;
 use crate::page;
 use crate::passwords::Hasher;
 use crate::policy::{Policy, Refusal as PolicyRefusal, Role};
+use crate::routes::Routes;
 use crate::session::{IdHash, SessionCache, Sessions};
 use crate::store::UserStore;
-
-/// See [`AppState::body_limits`].
-pub(crate) struct BodyLimits {
-    pub max: usize,
-    pub timeout: std::time::Duration,
-}
 
 /// What a reload replaces, at once: a request reads it once and uses that copy throughout.
 pub(crate) struct Live {
@@ -208,7 +205,9 @@ impl<S> AppState<S> {
         }
         Ok(identity)
     }
+}
 
+impl<S: Send + Sync + 'static> RequestContext for AppState<S> {
     /// Refuses a request that a page of another origin made a browser send (login CSRF: a
     /// cross-site form posted with the attacker's own credentials would leave the victim's browser
     /// signed in as the attacker). A browser says where a request comes from in `Origin` (or, without
@@ -217,11 +216,7 @@ impl<S> AppState<S> {
     /// `Host` (or a proxy's `X-Forwarded-Host`, which a cross-site form cannot set): an origin of
     /// the same host over the other scheme is another origin. Requests with neither header are
     /// not a browser's, and pass.
-    pub(crate) fn check_same_origin(
-        &self,
-        headers: &HeaderMap,
-        scheme: Scheme,
-    ) -> Result<(), ApiError> {
+    fn check_same_origin(&self, headers: &HeaderMap, scheme: Scheme) -> Result<(), ApiError> {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return match headers.get("sec-fetch-site") {
                 Some(site) if site.as_bytes() == b"cross-site" => Err(ApiError::CrossSite),
@@ -246,8 +241,15 @@ impl<S> AppState<S> {
         }
     }
 
-    /// How large a request body may be, and how long it may take to arrive.
-    pub(crate) fn body_limits(&self) -> BodyLimits {
+    fn session(&self, headers: &HeaderMap) -> Option<IdHash> {
+        self.sessions.from_request(headers)
+    }
+
+    fn video_app(&self) -> bool {
+        self.live().policy.video_app()
+    }
+
+    fn body_limits(&self) -> BodyLimits {
         BodyLimits {
             max: self.max_body,
             timeout: self.request_timeout,
@@ -287,59 +289,6 @@ pub fn routes<S: UserStore>() -> Routes<Arc<AppState<S>>> {
         .route(Method::GET, "/metrics", metrics::<S>)
         .route(Method::GET, "/openapi.json", openapi)
         .merge(page::routes())
-}
-
-/// A router that keeps the list of its routes.
-pub struct Routes<S> {
-    /// The router.
-    pub router: Router<S>,
-    /// Its routes: method and path.
-    pub list: Vec<(Method, &'static str)>,
-}
-
-impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
-    fn default() -> Self {
-        Routes {
-            router: Router::new(),
-            list: Vec::new(),
-        }
-    }
-}
-
-impl<S: Clone + Send + Sync + 'static> Routes<S> {
-    /// Adds `handler` for `method` on `path`.
-    pub fn route<H: axum::handler::Handler<T, S>, T: 'static>(
-        mut self,
-        method: Method,
-        path: &'static str,
-        handler: H,
-    ) -> Self {
-        let filter = axum::routing::MethodFilter::try_from(method.clone())
-            .expect("routes use standard methods");
-        self.router = self.router.route(path, axum::routing::on(filter, handler));
-        self.list.push((method, path));
-        self
-    }
-
-    /// Adds `other`'s routes.
-    pub fn merge(mut self, other: Routes<S>) -> Self {
-        self.router = self.router.merge(other.router);
-        self.list.extend(other.list);
-        self
-    }
-
-    /// Wraps every route added so far in `layer`.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<Request> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<Request>>::Response: IntoResponse + 'static,
-        <L::Service as tower::Service<Request>>::Error: Into<std::convert::Infallible> + 'static,
-        <L::Service as tower::Service<Request>>::Future: Send + 'static,
-    {
-        self.router = self.router.layer(layer);
-        self
-    }
 }
 
 /// The server's OpenAPI 3.1 document.

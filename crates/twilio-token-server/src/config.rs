@@ -12,30 +12,9 @@ use twilio_token::sid;
 
 use crate::exchange::{Issuer, parse_issuers};
 use crate::keys::KeysFile;
+pub use crate::keys::Secret;
 use crate::limiter::{Limit, LoginLimits};
 use crate::policy::Policy;
-
-/// A secret that never shows in `Debug` or logs.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: String) -> Self {
-        Secret(s)
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
-    }
-}
 
 /// The settings as given (flags, environment, `.env`), before checking.
 #[derive(Debug, Default, Clone)]
@@ -434,5 +413,40 @@ mod tests {
             assert!(!e.contains("hunter2"), "{e}");
         }
         assert!(!format!("{:?}", Config::from_settings(good()).unwrap()).contains("hunter2"));
+    }
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug)]
+pub enum ReloadError {
+    /// A file does not load; the message names it and what is wrong, never a secret.
+    Config(ConfigError),
+    /// Fetching the identity providers' keys cannot be set up.
+    Keys(crate::jwks::Error),
+    /// The server has stopped.
+    Stopped,
+}
+
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReloadError::Config(e) => e.fmt(f),
+            ReloadError::Keys(e) => e.fmt(f),
+            ReloadError::Stopped => f.write_str("the server has stopped"),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
+
+impl From<ConfigError> for ReloadError {
+    fn from(e: ConfigError) -> Self {
+        ReloadError::Config(e)
+    }
+}
+
+impl From<crate::jwks::Error> for ReloadError {
+    fn from(e: crate::jwks::Error) -> Self {
+        ReloadError::Keys(e)
     }
 }

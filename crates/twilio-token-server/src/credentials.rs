@@ -25,7 +25,6 @@ use base64_simd::STANDARD as B64;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::app::AppState;
 use crate::client::Scheme;
 use crate::error::ApiError;
 use crate::session::IdHash;
@@ -103,10 +102,30 @@ impl Fields {
     }
 }
 
-impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
+/// What reading a token request needs of the server.
+pub trait RequestContext {
+    /// Refuses a request that a page of another origin made a browser send (login CSRF).
+    fn check_same_origin(&self, headers: &HeaderMap, scheme: Scheme) -> Result<(), ApiError>;
+    /// The session the request's cookie names, if the cookie is one of this server's.
+    fn session(&self, headers: &HeaderMap) -> Option<IdHash>;
+    /// Whether the request of Twilio's React video app is accepted.
+    fn video_app(&self) -> bool;
+    /// How large a body may be, and how long it may take to arrive.
+    fn body_limits(&self) -> BodyLimits;
+}
+
+/// How large a request body may be, and how long it may take to arrive.
+pub struct BodyLimits {
+    /// Bytes at most.
+    pub max: usize,
+    /// The time the whole body has.
+    pub timeout: std::time::Duration,
+}
+
+impl<T: RequestContext + Send + Sync + 'static> FromRequest<Arc<T>> for TokenRequest {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &Arc<AppState<S>>) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &Arc<T>) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
         let headers = &parts.headers;
         let scheme = parts
@@ -120,15 +139,15 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
         let has_body = declares_body(headers);
         if !has_body && !headers.contains_key(header::AUTHORIZATION) {
             return Ok(TokenRequest {
-                credentials: Credentials::Session(state.sessions.from_request(headers)),
+                credentials: Credentials::Session(state.session(headers)),
                 room: None,
                 video_app: None,
             });
         }
-        let video_app_on = state.live().policy.video_app();
+        let video_app_on = state.video_app();
         // Without a body (`Authorization` alone), no read and no timer.
         let body = match has_body {
-            true => Box::pin(read_body(state, headers, body)).await?,
+            true => Box::pin(read_body(&**state, headers, body)).await?,
             false => Bytes::new(),
         };
         let fields = parse_body(headers, &body)?;
@@ -152,7 +171,7 @@ impl<S: Send + Sync + 'static> FromRequest<Arc<AppState<S>>> for TokenRequest {
             Some(Authorization::Bearer(token)) => Credentials::IdToken(token),
             Some(Authorization::Basic(username, password)) => password_pair(username, password),
             None => match (fields.username, fields.password) {
-                (None, None) => Credentials::Session(state.sessions.from_request(headers)),
+                (None, None) => Credentials::Session(state.session(headers)),
                 (username, password) => {
                     password_pair(username.unwrap_or_default(), password.unwrap_or_default())
                 }
@@ -182,8 +201,8 @@ fn declares_body(headers: &HeaderMap) -> bool {
 }
 
 /// The request body, within the size limit and the time limit.
-async fn read_body<S>(
-    state: &AppState<S>,
+async fn read_body(
+    state: &impl RequestContext,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Bytes, ApiError> {

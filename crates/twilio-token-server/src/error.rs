@@ -265,38 +265,3 @@ impl From<crate::jwks::Error> for StartError {
         StartError::Keys(e)
     }
 }
-
-/// Why a reload changed nothing.
-#[derive(Debug)]
-pub enum ReloadError {
-    /// A file does not load; the message names it and what is wrong, never a secret.
-    Config(crate::config::ConfigError),
-    /// Fetching the identity providers' keys cannot be set up.
-    Keys(crate::jwks::Error),
-    /// The server has stopped.
-    Stopped,
-}
-
-impl std::fmt::Display for ReloadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReloadError::Config(e) => e.fmt(f),
-            ReloadError::Keys(e) => e.fmt(f),
-            ReloadError::Stopped => f.write_str("the server has stopped"),
-        }
-    }
-}
-
-impl std::error::Error for ReloadError {}
-
-impl From<crate::config::ConfigError> for ReloadError {
-    fn from(e: crate::config::ConfigError) -> Self {
-        ReloadError::Config(e)
-    }
-}
-
-impl From<crate::jwks::Error> for ReloadError {
-    fn from(e: crate::jwks::Error) -> Self {
-        ReloadError::Keys(e)
-    }
-}

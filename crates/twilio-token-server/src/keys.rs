@@ -11,7 +11,27 @@ use serde::Deserialize;
 use twilio_token::key::ApiKeys;
 use twilio_token::{EncodingKey, sid};
 
-use crate::config::Secret;
+/// A secret that never shows in `Debug` or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
 
 /// A checked keys file.
 #[derive(Debug, Clone)]

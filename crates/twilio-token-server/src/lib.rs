@@ -24,7 +24,8 @@
 //!   [`observe`]: the layer that counts, logs and marks every response.
 //! - [`exchange`]: identity providers' ID tokens traded for access tokens; [`jwks`]: their
 //!   keys, fetched and cached.
-//! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy.
+//! - [`page`]: the browser page at `/`, embedded, under a strict Content-Security-Policy;
+//!   [`routes`]: a router that keeps the list of its routes, for the OpenAPI document.
 //! - [`serve`]: the listener, for what axum's own cannot do (header deadlines, per-client
 //!   connection limits, lingering close), and graceful shutdown (after the drain period that
 //!   [`run`] gives a server told to stop).
@@ -45,6 +46,7 @@ pub mod observe;
 pub mod page;
 pub mod passwords;
 pub mod policy;
+pub mod routes;
 pub mod serve;
 pub mod session;
 pub mod store;
@@ -133,8 +135,8 @@ impl<S: UserStore> Reloader<S> {
     /// they started with; identity providers whose keys come from where they did keep the keys
     /// fetched). A configuration that does not load changes nothing. Returns the SID of the
     /// key that signs from now on. Reads files: call it off the async runtime's threads.
-    pub fn reload(&self) -> Result<String, error::ReloadError> {
-        let state = self.state.upgrade().ok_or(error::ReloadError::Stopped)?;
+    pub fn reload(&self) -> Result<String, config::ReloadError> {
+        let state = self.state.upgrade().ok_or(config::ReloadError::Stopped)?;
         if let Some(path) = &self.sources.api_keys {
             keys::warn_if_readable(path);
         }

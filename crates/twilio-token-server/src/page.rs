@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, Method, header};
 use axum::response::IntoResponse;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::Routes;
+use crate::routes::Routes;
 
 const INDEX: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
