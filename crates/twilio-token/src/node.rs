@@ -311,3 +311,66 @@ impl TaskRouterCapability {
         dialect::sign_node(&plain_header(), &payload, Algorithm::HS256, &self.key)
     }
 }
+
+/// twilio-node's `ValidationToken`, as `fromHttpRequest` signs it: the canonical request's
+/// hashes given (`hrh`, the signed headers' names; `rqh`, the request's hash), signed with the
+/// credential's RSA private key, RS256 or PS256.
+#[derive(Debug, Clone)]
+pub struct ValidationToken {
+    account_sid: String,
+    credential_sid: String,
+    signing_key: String,
+    key: EncodingKey,
+    algorithm: Algorithm,
+    ttl: u32,
+}
+
+impl ValidationToken {
+    /// A token of `account_sid`'s API key `signing_key`, for the public key credential
+    /// `credential_sid` whose private key is `private_key_pem`, living 300 s.
+    pub fn new(
+        account_sid: impl Into<String>,
+        credential_sid: impl Into<String>,
+        signing_key: impl Into<String>,
+        private_key_pem: &[u8],
+        algorithm: Algorithm,
+    ) -> Result<Self> {
+        if !matches!(algorithm, Algorithm::RS256 | Algorithm::PS256) {
+            return err(ErrorKind::InvalidSpec(
+                "Algorithm not supported. Allowed values are RS256, PS256".into(),
+            ));
+        }
+        Ok(ValidationToken {
+            account_sid: account_sid.into(),
+            credential_sid: credential_sid.into(),
+            signing_key: signing_key.into(),
+            key: EncodingKey::from_rsa_pem(private_key_pem)?,
+            algorithm,
+            ttl: 300,
+        })
+    }
+
+    /// Seconds the token lives.
+    pub fn ttl(mut self, seconds: u32) -> Self {
+        self.ttl = seconds;
+        self
+    }
+
+    /// Mints the token for a request whose hashes are `hrh` and `rqh`, as if the clock read
+    /// `now`.
+    pub fn to_jwt_at(&self, hrh: &str, rqh: &str, now: i64) -> Result<String> {
+        let mut header = Map::new();
+        header.insert("alg".into(), self.algorithm.as_str().into());
+        header.insert("typ".into(), "JWT".into());
+        header.insert("kid".into(), self.credential_sid.clone().into());
+        header.insert("cty".into(), "twilio-pkrv;v=1".into());
+        let mut payload = Map::new();
+        payload.insert("iss".into(), self.signing_key.clone().into());
+        payload.insert("sub".into(), self.account_sid.clone().into());
+        payload.insert("hrh".into(), hrh.into());
+        payload.insert("rqh".into(), rqh.into());
+        payload.insert("iat".into(), now.into());
+        payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
+        dialect::sign_node(&header, &payload, self.algorithm, &self.key)
+    }
+}

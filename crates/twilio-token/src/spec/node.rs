@@ -13,6 +13,9 @@
 //!  "workspace_sid": "WS..", "channel_id": "WK..", "friendly_name": "Alice", "version": "v1",
 //!  "policies": [{"url": "https://...", "method": "GET", "query_filter": {},
 //!  "post_filter": {}, "allow": true}]}
+//! {"kind": "validation", "dialect": "node", "account_sid": "AC..", "credential_sid": "CR..",
+//!  "signing_key": "SK..", "private_key": "-----BEGIN PRIVATE KEY-----...", "algorithm": "RS256",
+//!  "hrh": "authorization;host", "rqh": "<sha256 hex of the canonical request>"}
 //! ```
 //!
 //! An access token's `identity` may be a string or an integer (written as a string, as
@@ -29,7 +32,7 @@ use crate::algorithm::Algorithm;
 use crate::dialect::{self, Dialect, js_truthy};
 use crate::error::{ErrorKind, Result, err};
 use crate::jwt::Nbf;
-use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability};
+use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability, ValidationToken};
 
 /// Mints a Node-dialect spec of `kind`.
 pub(crate) fn mint(kind: &str, map: Map<String, Value>) -> Result<String> {
@@ -37,8 +40,9 @@ pub(crate) fn mint(kind: &str, map: Map<String, Value>) -> Result<String> {
         "access" => access(parse(map)?),
         "client" => client(parse(map)?),
         "taskrouter" => taskrouter(parse(map)?),
+        "validation" => validation(parse(map)?),
         _ => err(ErrorKind::InvalidSpec(
-            "in the node dialect, kind is access, client or taskrouter".into(),
+            "in the node dialect, kind is access, client, taskrouter or validation".into(),
         )),
     }
 }
@@ -246,4 +250,43 @@ fn taskrouter(spec: TaskRouterSpec) -> Result<String> {
         ));
     }
     token.to_jwt_at(at(spec.at))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValidationSpec {
+    account_sid: String,
+    credential_sid: String,
+    signing_key: String,
+    private_key: String,
+    algorithm: Option<String>,
+    hrh: String,
+    rqh: String,
+    ttl: Option<u32>,
+    at: Option<i64>,
+}
+
+fn validation(spec: ValidationSpec) -> Result<String> {
+    required(&spec.account_sid, "accountSid is required")?;
+    required(&spec.credential_sid, "credentialSid is required")?;
+    required(&spec.signing_key, "signingKey is required")?;
+    required(&spec.private_key, "privateKey is required")?;
+    let algorithm = match spec.algorithm.as_deref().unwrap_or("RS256") {
+        "RS256" => Algorithm::RS256,
+        "PS256" => Algorithm::PS256,
+        _ => {
+            return err(ErrorKind::InvalidSpec(
+                "Algorithm not supported. Allowed values are RS256, PS256".into(),
+            ));
+        }
+    };
+    ValidationToken::new(
+        spec.account_sid,
+        spec.credential_sid,
+        spec.signing_key,
+        spec.private_key.as_bytes(),
+        algorithm,
+    )?
+    .ttl(spec.ttl.unwrap_or(300))
+    .to_jwt_at(&spec.hrh, &spec.rqh, at(spec.at))
 }
