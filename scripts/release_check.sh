@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs each release artifact that scripts/release.sh made (in $1, default dist/) into a
 # clean environment, with no Rust, no network and none of this checkout on the path, and mints a
-# token with it; then each artifact verifies the other's token.
+# token with it; the binary and the wheel verify each other's tokens, and the binary the npm
+# package's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=$(cd "${1:-dist}" && pwd)
@@ -10,10 +11,13 @@ python=${PYTHON:-/usr/bin/python3}
 
 clean=$(mktemp -d)
 trap 'rm -rf "$clean"' EXIT
-# What a machine without this project's build set-up has: the system's directories alone.
-bare() { env -i HOME="$clean" PATH=/usr/bin:/bin "$@"; }
+# What a machine without this project's build set-up has: a shell, Python, Node and npm, and no
+# Rust toolchain (this one may have Debian's on /usr/bin).
+mkdir "$clean/bin"
+for tool in sh python3 node npm; do ln -s "/usr/bin/$tool" "$clean/bin/$tool"; done
+bare() { env -i HOME="$clean" PATH="$clean/bin" "$@"; }
 if bare sh -c 'command -v cargo || command -v rustc' >/dev/null; then
-    echo "release_check: cargo or rustc is on /usr/bin:/bin; the check would not prove the artifacts need no Rust" >&2
+    echo "release_check: cargo or rustc is on the clean PATH; the check would not prove the artifacts need no Rust" >&2
     exit 1
 fi
 
@@ -44,8 +48,21 @@ assert read.payload["grants"]["identity"] == "alice", read.payload
 PY
 )
 
+echo "== the npm package, installed by npm into a new project, offline"
+mkdir "$clean/js"
+(cd "$clean/js" && bare npm init -y >/dev/null && bare npm install --offline --no-audit --no-fund --silent "$dist"/twilio-token-*.tgz)
+from_npm=$(cd "$clean/js" && bare node -e '
+const { jwt } = require("twilio-token");
+const [account, key, secret] = process.argv.slice(1);
+const token = new jwt.AccessToken(account, key, secret, { identity: "carol" });
+token.addGrant(new jwt.AccessToken.ChatGrant({ serviceSid: "IS123" }));
+process.stdout.write(token.toJwt());
+' "$account" "$key" "$secret")
+claims=$(bare "$bin" decode --secret "$secret" "$from_npm")
+echo "$claims" | grep -q '"identity": *"carol"' || { echo "no identity carol in: $claims" >&2; exit 1; }
+
 echo "== the binary verifies the wheel's token"
 claims=$(bare "$bin" decode --secret "$secret" "$from_wheel")
 echo "$claims" | grep -q '"identity": *"bob"' || { echo "no identity bob in: $claims" >&2; exit 1; }
 echo "$claims" | grep -q '"room": *"Release Room"' || { echo "no room in: $claims" >&2; exit 1; }
-echo "release artifacts: the binary and the wheel install cleanly, mint, and verify each other's tokens"
+echo "release artifacts: the binary, the wheel and the npm package install cleanly and mint; the binary verifies the others' tokens"

@@ -16,8 +16,10 @@
 # The release artifacts (scripts/release.sh: the binary's tarball, the abi3 wheel) are made into
 # dist/ and installed into a clean environment that mints with each (scripts/release_check.sh);
 # the Python drop-in's pytest suite runs against that wheel, installed into the virtual
-# environment. scripts/deploy_test.sh builds the container image and runs it, and boots the
-# systemd unit, on a Docker engine it starts.
+# environment. scripts/js_test.sh builds the JavaScript package from source (installing the
+# WebAssembly toolchain it lacks) and runs its suite on Node, Deno, Bun, workerd and
+# edge-runtime, installed from npm. scripts/deploy_test.sh builds the container image and runs
+# it, and boots the systemd unit, on a Docker engine it starts.
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
 # twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
@@ -84,6 +86,9 @@ echo "== Python drop-in: the release wheel installed, then its tests"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/twilio_token-*.whl
 python=$(cd "$venv/bin" && pwd)/python
 (cd crates/twilio-token-py/tests && "$python" -m pytest -q -p no:cacheprovider)
+
+echo "== the JavaScript package: built from source, on Node, Deno, Bun, workerd and edge-runtime"
+bash scripts/js_test.sh
 
 echo "== schemathesis against the live server"
 bash scripts/api_fuzz.sh target/debug/twilio-token "$venv/bin/python"

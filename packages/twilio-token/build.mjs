@@ -1,0 +1,104 @@
+// Builds the package from source: the library's WebAssembly core (crates/twilio-token-wasm),
+// its wasm-bindgen glue, and the entry points of each runtime, into dist/.
+//
+// The core is compiled for wasm32-unknown-unknown with rustup's target where it is installed
+// (`rustup target add wasm32-unknown-unknown`); otherwise with Debian's rustc-web and
+// rust-web-src (building std, which needs nightly features: RUSTC_BOOTSTRAP), clang-22 and
+// lld-22, installed with apt-get when run as root. wasm-bindgen-cli comes from crates.io at the
+// version in Cargo.lock.
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const dist = join(here, "dist");
+const targetDir = join(root, "target", "wasm");
+const TARGET = "wasm32-unknown-unknown";
+
+function run(command, args, options = {}) {
+  console.error(`+ ${command} ${args.join(" ")}`);
+  execFileSync(command, args, { stdio: "inherit", cwd: root, ...options });
+}
+function succeeds(command, args) {
+  return spawnSync(command, args, { encoding: "utf8" }).status === 0;
+}
+function output(command, args) {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  return result.status === 0 ? result.stdout : "";
+}
+
+// The compiler: rustup's target, or Debian's toolchain that builds std for it.
+function compilerEnv() {
+  if (output("rustup", ["target", "list", "--installed"]).split("\n").includes(TARGET)) {
+    return { env: process.env, extra: [] };
+  }
+  const debian = () => existsSync("/usr/lib/rustlib/src/rust/library") && succeeds("clang-22", ["--version"]) && succeeds("wasm-ld-22", ["--version"]);
+  if (!debian()) {
+    if (process.getuid?.() !== 0) {
+      throw new Error(`no compiler for ${TARGET}: run \`rustup target add ${TARGET}\`, or as root \`apt-get install rustc-web rust-web-src lld-22 clang-22\``);
+    }
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "rustc-web", "rust-web-src", "lld-22", "clang-22"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  }
+  return {
+    env: { ...process.env, RUSTC: "/usr/bin/rustc", RUSTC_BOOTSTRAP: "1", CC_wasm32_unknown_unknown: "clang-22" },
+    extra: ["-Zbuild-std=std,panic_abort"],
+  };
+}
+
+// wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock.
+function wasmBindgen() {
+  const lock = readFileSync(join(root, "Cargo.lock"), "utf8");
+  const version = lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/)?.[1];
+  if (!version) throw new Error("Cargo.lock has no wasm-bindgen");
+  const tools = join(targetDir, "tools");
+  const local = join(tools, "bin", "wasm-bindgen");
+  for (const candidate of ["wasm-bindgen", local]) {
+    if (output(candidate, ["--version"]).trim() === `wasm-bindgen ${version}`) return candidate;
+  }
+  run("cargo", ["install", "--quiet", "wasm-bindgen-cli", "--version", `=${version}`, "--root", tools]);
+  return local;
+}
+
+const { env, extra } = compilerEnv();
+run("cargo", ["build", "--quiet", "--locked", "-p", "twilio-token-wasm", "--profile", "wasm-release", "--target", TARGET, ...extra], {
+  env: { ...env, CARGO_TARGET_DIR: targetDir },
+});
+const wasm = join(targetDir, TARGET, "wasm-release", "twilio_token_wasm.wasm");
+const bindgen = wasmBindgen();
+rmSync(dist, { recursive: true, force: true });
+const strip = ["--remove-name-section", "--remove-producers-section"];
+run(bindgen, ["--target", "web", ...strip, "--out-dir", join(dist, "wasm"), wasm]);
+run(bindgen, ["--target", "nodejs", ...strip, "--out-dir", join(dist, "cjs"), wasm]);
+
+// One copy of the module: the CommonJS glue reads the ES glue's.
+const cjsGlue = join(dist, "cjs", "twilio_token_wasm.js");
+let cjs = readFileSync(cjsGlue, "utf8");
+const wasmPath = "`${__dirname}/twilio_token_wasm_bg.wasm`";
+if (!cjs.includes(wasmPath)) throw new Error("the CommonJS glue no longer names its .wasm as expected");
+cjs = cjs.replace(wasmPath, "`${__dirname}/../wasm/twilio_token_wasm_bg.wasm`");
+writeFileSync(cjsGlue, cjs);
+rmSync(join(dist, "cjs", "twilio_token_wasm_bg.wasm"));
+// The package is ES modules; this folder is CommonJS.
+writeFileSync(join(dist, "cjs", "package.json"), '{"type": "commonjs"}\n');
+
+// A module compiled by an edge runtime's host is not `instanceof WebAssembly.Module` inside
+// its sandbox (another realm): initSync must take it anyway rather than compile it again,
+// which the sandbox refuses.
+const webGlue = join(dist, "wasm", "twilio_token_wasm.js");
+let web = readFileSync(webGlue, "utf8");
+const check = "    if (!(module instanceof WebAssembly.Module)) {";
+if (!web.includes(check)) throw new Error("the web glue no longer checks for a WebAssembly.Module as expected");
+web = web.replace(check, "    if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {");
+writeFileSync(webGlue, web);
+
+// The JavaScript layer, as an ES module and as CommonJS.
+const api = readFileSync(join(here, "src", "api.js"), "utf8");
+writeFileSync(join(dist, "api.mjs"), api);
+writeFileSync(join(dist, "api.cjs"), api.replace(/^export function createJwt/m, "function createJwt") + "\nmodule.exports = { createJwt };\n");
+for (const entry of ["node.mjs", "node.cjs", "workerd.mjs", "edge.mjs"]) {
+  copyFileSync(join(here, "src", entry), join(dist, entry));
+}
+console.error(`built ${dist}`);

@@ -1,0 +1,68 @@
+// The JavaScript package beside twilio-node 6 in one run (Node, this machine): cold start (a
+// fresh process loads the package and mints one token), mint (the tutorial's token), and
+// verify (our AccessToken.fromJwt beside jsonwebtoken.verify, which twilio-node cannot do
+// itself). Needs `npm run build` in packages/twilio-token and scripts/node-oracle installed.
+//
+//   node scripts/bench_js.mjs
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+
+const root = new URL("..", import.meta.url).pathname;
+const require = createRequire(`${root}scripts/node-oracle/`);
+const oracle = (name) => require.resolve(name);
+const ours = `${root}packages/twilio-token/dist/node.cjs`;
+const AC = "AC" + "a".repeat(32), SK = "SK" + "b".repeat(32);
+const mintCode = (module) => `const { jwt } = require(${JSON.stringify(module)});
+const t = new jwt.AccessToken("${AC}", "${SK}", "s3cret", { identity: "user" });
+t.addGrant(new jwt.AccessToken.VideoGrant({ room: "My Room" })); t.toJwt();`;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function coldStart(module, runs = 11) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    execFileSync(process.execPath, ["-e", module ? mintCode(module) : "0"]);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return median(times);
+}
+function perCall(f, n) {
+  for (let i = 0; i < Math.min(n, 2000); i++) f(); // warm-up
+  const rounds = [];
+  for (let r = 0; r < 5; r++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f();
+    rounds.push(Number(process.hrtime.bigint() - started) / 1e3 / n);
+  }
+  return median(rounds);
+}
+
+const node = execFileSync(process.execPath, ["-e", "process.stdout.write(process.version)"], { encoding: "utf8" });
+const baseline = coldStart(null);
+const coldTwilio = coldStart(oracle("twilio"));
+const coldOurs = coldStart(ours);
+
+const twilio = require("twilio").jwt;
+const jsonwebtoken = require("jsonwebtoken");
+const { jwt } = createRequire(import.meta.url)(ours);
+const mintWith = (api) => () => {
+  const t = new api.AccessToken(AC, SK, "s3cret", { identity: "user" });
+  t.addGrant(new api.AccessToken.VideoGrant({ room: "My Room" }));
+  return t.toJwt();
+};
+const mintTwilio = perCall(mintWith(twilio), 500);
+const mintOurs = perCall(mintWith(jwt), 20000);
+const token = mintWith(jwt)();
+const verifyTwilio = perCall(() => jsonwebtoken.verify(token, "s3cret", { algorithms: ["HS256"] }), 2000);
+const verifyOurs = perCall(() => jwt.AccessToken.fromJwt(token, "s3cret"), 20000);
+
+const row = (what, theirs, ours, unit) =>
+  `| ${what} | ${theirs.toFixed(unit === "ms" ? 1 : 2)} ${unit} | ${ours.toFixed(unit === "ms" ? 1 : 2)} ${unit} | ${(theirs / ours).toFixed(1)}× |`;
+console.log(`Node ${node}; a bare \`node -e\` takes ${baseline.toFixed(1)} ms here.\n`);
+console.log("| | twilio-node 6 | twilio-token | ratio |\n| --- | --- | --- | --- |");
+console.log(row("cold start: a fresh process loads and mints one token", coldTwilio, coldOurs, "ms"));
+console.log(row("mint: `toJwt()` of the tutorial's token", mintTwilio, mintOurs, "µs"));
+console.log(row("verify: `jsonwebtoken.verify` / `AccessToken.fromJwt`", verifyTwilio, verifyOurs, "µs"));
