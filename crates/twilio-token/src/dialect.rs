@@ -356,11 +356,14 @@ pub(crate) fn js_order(value: &mut Value) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(js_order),
         Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-            entries.iter_mut().for_each(|(_, v)| js_order(v));
-            // A stable sort: the other keys keep their order.
-            entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
-            *map = entries.into_iter().collect::<Map<String, Value>>();
+            map.values_mut().for_each(js_order);
+            // Most objects have no integer-like key, and keep their order as they are.
+            if map.keys().any(|k| array_index(k).is_some()) {
+                let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+                // A stable sort: the other keys keep their order.
+                entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
+                *map = entries.into_iter().collect::<Map<String, Value>>();
+            }
         }
         _ => {}
     }
@@ -373,8 +376,7 @@ fn array_index(key: &str) -> Option<u32> {
 }
 
 /// Serialises `value` the way `JSON.stringify` does, objects in JavaScript's key order.
-pub(crate) fn write_node(out: &mut Vec<u8>, value: &Value) {
-    let mut value = value.clone();
+pub(crate) fn write_node(out: &mut Vec<u8>, mut value: Value) {
     js_order(&mut value);
     let mut ser = serde_json::Serializer::with_formatter(out, NodeFormatter);
     value
@@ -385,14 +387,14 @@ pub(crate) fn write_node(out: &mut Vec<u8>, value: &Value) {
 /// Signs `header` and `payload` as twilio-node's jsonwebtoken does: each written by
 /// `JSON.stringify`.
 pub(crate) fn sign_node(
-    header: &Map<String, Value>,
-    payload: &Map<String, Value>,
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
     alg: crate::Algorithm,
     key: &crate::EncodingKey,
 ) -> crate::Result<String> {
-    let (mut header_json, mut payload_json) = (Vec::new(), Vec::new());
-    write_node(&mut header_json, &Value::Object(header.clone()));
-    write_node(&mut payload_json, &Value::Object(payload.clone()));
+    let (mut header_json, mut payload_json) = (Vec::with_capacity(96), Vec::with_capacity(512));
+    write_node(&mut header_json, Value::Object(header));
+    write_node(&mut payload_json, Value::Object(payload));
     crate::jws::sign(&header_json, &payload_json, alg, key)
 }
 
@@ -485,7 +487,7 @@ mod tests {
 
     fn stringify(v: &Value) -> String {
         let mut out = Vec::new();
-        write_node(&mut out, v);
+        write_node(&mut out, v.clone());
         String::from_utf8(out).unwrap()
     }
 

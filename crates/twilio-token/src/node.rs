@@ -175,7 +175,7 @@ impl ClientCapability {
         payload.insert("iss".into(), self.account_sid.clone().into());
         payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
         payload.insert("iat".into(), now.into());
-        dialect::sign_node(&plain_header(), &payload, Algorithm::HS256, &self.key)
+        dialect::sign_node(plain_header(), payload, Algorithm::HS256, &self.key)
     }
 }
 
@@ -308,7 +308,7 @@ impl TaskRouterCapability {
             payload.insert("taskqueue_sid".into(), self.channel_id.clone().into());
         }
         payload.insert("iat".into(), now.into());
-        dialect::sign_node(&plain_header(), &payload, Algorithm::HS256, &self.key)
+        dialect::sign_node(plain_header(), payload, Algorithm::HS256, &self.key)
     }
 }
 
@@ -371,6 +371,6 @@ impl ValidationToken {
         payload.insert("rqh".into(), rqh.into());
         payload.insert("iat".into(), now.into());
         payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
-        dialect::sign_node(&header, &payload, self.algorithm, &self.key)
+        dialect::sign_node(header, payload, self.algorithm, &self.key)
     }
 }

@@ -288,7 +288,7 @@ impl AccessToken {
         if let Some(region) = region {
             header.insert("twr".into(), region.into());
         }
-        dialect::sign_node(&header, &payload, self.algorithm, &self.key)
+        dialect::sign_node(header, payload, self.algorithm, &self.key)
     }
 }
 
