@@ -122,6 +122,16 @@ refresh() {
     [ "$status" = 200 ] || fail "refresh at port $1: $status $(cat "$work/body")"
     identity_of "$work/body" >/dev/null
 }
+# Waits up to a second for /readyz at PORT to answer 503 after WHAT told the server to stop.
+draining() {
+    local status=
+    for _ in $(seq 20); do
+        status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")
+        [ "$status" = 503 ] && return
+        sleep 0.05
+    done
+    fail "/readyz answered $status after $2, not 503"
+}
 # The identity in a /token answer, after verifying its token with the secret.
 identity_of() {
     local token identity
@@ -156,13 +166,7 @@ echo "health check: $health"
 
 "$docker" kill --signal TERM "tt-sqlite-$$" >/dev/null
 told=$(date +%s%N)
-status=
-for _ in $(seq 20); do
-    status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
-    [ "$status" = 503 ] && break
-    sleep 0.05
-done
-[ "$status" = 503 ] || fail "/readyz answered $status after SIGTERM, not 503"
+draining "$port" "SIGTERM"
 refresh "$port" "$cookie" # still served through the drain
 code=$("$docker" wait "tt-sqlite-$$")
 took=$((($(date +%s%N) - told) / 1000000))
@@ -245,13 +249,7 @@ in_vm journalctl -u twilio-token --no-pager | grep -q "reloaded the API keys" ||
 [ "$(in_vm systemctl show -p MainPID --value twilio-token)" = "$main" ] || fail "systemctl reload restarted the server"
 refresh "$port" "$cookie"
 in_vm systemctl stop --no-block twilio-token
-status=
-for _ in $(seq 20); do
-    status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
-    [ "$status" = 503 ] && break
-    sleep 0.05
-done
-[ "$status" = 503 ] || fail "/readyz answered $status after systemctl stop, not 503"
+draining "$port" "systemctl stop"
 for _ in $(seq 100); do
     [ "$(in_vm systemctl is-active twilio-token || true)" = inactive ] && break
     sleep 0.1

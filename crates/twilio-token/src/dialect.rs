@@ -129,6 +129,19 @@ fn tie_to_even(value: f64, digits: &str, exponent: i32) -> Option<String> {
         .then_some(below)
 }
 
+/// The shortest digits that read back as `value`'s magnitude, the even ones on a tie (as Python
+/// and JavaScript both choose), and the position of the decimal point within them.
+fn shortest_digits(value: f64) -> (String, i32) {
+    // Rust's `{:e}` gives the shortest round-trip digits but breaks a tie between two equally
+    // near candidates upwards.
+    let sci = format!("{:e}", value.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits = tie_to_even(value.abs(), &digits, exponent).unwrap_or(digits);
+    (digits, exponent + 1)
+}
+
 /// Python's `repr(float)`: the shortest round-tripping digits, positional notation for
 /// decimal exponents in [-4, 16), scientific (`1e+16`, `1e-05`) outside it.
 pub(crate) fn python_float_repr(value: f64) -> String {
@@ -142,16 +155,7 @@ pub(crate) fn python_float_repr(value: f64) -> String {
             "-Infinity".into()
         };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, as Python's repr does, but breaks a
-    // tie between two equally near candidates upwards where Python takes the even one.
-    let sci = format!("{:e}", value.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if let Some(even) = tie_to_even(value.abs(), &digits, exponent) {
-        digits = even;
-    }
-    let point = exponent + 1; // position of the decimal point within `digits`
+    let (digits, point) = shortest_digits(value);
     let mut out = String::with_capacity(digits.len() + 8);
     if value.is_sign_negative() {
         out.push('-');
@@ -269,15 +273,8 @@ pub(crate) fn js_number(value: f64) -> String {
     if value == 0.0 {
         return "0".into(); // -0 too
     }
-    let sci = format!("{:e}", value.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if let Some(even) = tie_to_even(value.abs(), &digits, exponent) {
-        digits = even;
-    }
+    let (digits, n) = shortest_digits(value);
     let k = digits.len() as i32;
-    let n = exponent + 1; // the decimal point's position within `digits`
     let mut out = String::with_capacity(digits.len() + 24);
     if value < 0.0 {
         out.push('-');
