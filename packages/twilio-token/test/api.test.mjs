@@ -39,20 +39,10 @@ function setup() {
   return { native, jwt: createJwt(native) };
 }
 
-// twilio-node, when installed, to compare the text the layer computes itself.
-function loadTwilio() {
-  const require = createRequire(import.meta.url);
-  for (const dir of ["../jest/node_modules/twilio", "/work/main/scripts/node-oracle/node_modules/twilio"]) {
-    try {
-      return require(require.resolve(dir, { paths: [new URL(".", import.meta.url).pathname] }));
-    } catch {
-      // try the next one
-    }
-  }
-  return null;
-}
-const twilio = loadTwilio();
-const withTwilio = { skip: twilio ? false : "twilio-node is not installed" };
+// twilio-node (scripts/node-oracle, which scripts/test.sh installs), to compare the text the
+// layer computes itself.
+const twilio = createRequire(import.meta.url)("../../../scripts/node-oracle/node_modules/twilio");
+const withTwilio = {};
 
 // Runs `fn` with Date.now reading `ms`.
 function at(ms, fn) {
