@@ -13,7 +13,8 @@ use axum::http::{Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 use twilio_token_server::config::Secret;
-use twilio_token_server::{Config, Settings, SqliteStore, UserStore, app};
+use twilio_token_server::store::Users;
+use twilio_token_server::{Config, Settings, SqliteStore, app};
 
 const SECRET: &str = "fuzz-api-key-secret-4f1c2d";
 const PASSWORD: &str = "fuzz-password-9a8b";
