@@ -27,6 +27,8 @@
 # debootstrap for the deploy test, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each section says when it starts, so that a slow one shows in the log.
+section() { echo "== $* (at $((SECONDS / 60))m$((SECONDS % 60))s)"; }
 
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/sbin/nginx ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -43,22 +45,22 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 
-echo "== format, lints, docs"
+section "format, lints, docs"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 
-echo "== golden fixtures are what twilio-python mints"
+section "golden fixtures are what twilio-python mints"
 "$venv/bin/python" crates/twilio-token/tests/fixtures/golden.py --check
 
-echo "== cargo test"
+section "cargo test"
 cargo test --locked --workspace
 # Ignored by plain cargo test for what they need, which this script installed: nginx,
 # Chromium and ChromeDriver.
 cargo test --locked -p twilio-token-server --test clients -- --ignored
 cargo test --locked -p twilio-token-cli --test browser -- --ignored
 
-echo "== the server's suites again, on PostgreSQL"
+section "the server's suites again, on PostgreSQL"
 pgdir=$(mktemp -d)
 trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
 postgres=$(bash scripts/postgres.sh start "$pgdir")
@@ -68,38 +70,39 @@ TWILIO_TOKEN_TEST_POSTGRES=$postgres \
 TWILIO_TOKEN_TEST_POSTGRES=$postgres \
     cargo test --locked -p twilio-token-server --test rooms --test identities --test clients --test id_tokens --test deny -- --include-ignored
 
-echo "== live cross-check against twilio-python and PyJWT"
+section "live cross-check against twilio-python and PyJWT"
 cargo build --locked --quiet -p twilio-token-cli
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
 
-echo "== live cross-check of the Node dialect against twilio-node 6"
+section "live cross-check of the Node dialect against twilio-node 6"
 npm ci --prefix scripts/node-oracle --no-audit --no-fund --silent
 node scripts/crosscheck_node.js --check crates/twilio-token/tests/fixtures/node_golden.json
 node scripts/crosscheck_node.js target/debug/twilio-token 400
 
-echo "== release artifacts: the binary's tarball and the abi3 wheel, installed cleanly and used"
+section "release artifacts: the binary's tarball, the abi3 wheel and the npm package, installed cleanly and used"
 PYTHON="$venv/bin/python" bash scripts/release.sh dist
 bash scripts/release_check.sh dist
 
-echo "== Python drop-in: the release wheel installed, then its tests"
+section "Python drop-in: the release wheel installed, then its tests"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps dist/twilio_token-*.whl
 python=$(cd "$venv/bin" && pwd)/python
 (cd crates/twilio-token-py/tests && "$python" -m pytest -q -p no:cacheprovider)
 
-echo "== the JavaScript package: built from source, on Node, Deno, Bun, workerd and edge-runtime"
+section "the JavaScript package: built from source, on Node, Deno, Bun, workerd and edge-runtime"
 bash scripts/js_test.sh
 
-echo "== schemathesis against the live server"
+section "schemathesis against the live server"
 bash scripts/api_fuzz.sh target/debug/twilio-token "$venv/bin/python"
 
-echo "== dependencies: advisories, licences, duplicate versions, sources"
+section "dependencies: advisories, licences, duplicate versions, sources"
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
 bash scripts/advisories.sh
 cargo deny check bans licenses sources
 
-echo "== deploy: the container image and the systemd unit (Docker engine, debootstrap-made bases)"
+section "deploy: the container image and the systemd unit (Docker engine, debootstrap-made bases)"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres bash scripts/deploy_test.sh
 
-echo "== fuzz targets, ${FUZZ_SECONDS:-15}s each"
+section "fuzz targets, ${FUZZ_SECONDS:-15}s each"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+section "done"
