@@ -11,9 +11,10 @@
 //! - [`config`]: settings, checked at start and again on each reload ([`Reloader`]), naming
 //!   whatever is wrong; [`keys`]: the API keys file, for rotating keys.
 //! - [`app`]: the routes and handlers; [`error`]: every failure and its HTTP status, and
-//!   why a server cannot start or reload.
-//! - [`store`]: the [`UserStore`] trait, its SQLite and PostgreSQL implementations, and
-//!   [`Store`], whichever a database URL names.
+//!   why a server cannot start.
+//! - [`store`]: one trait per concern (users, sessions, the deny list, the database, its
+//!   changes) under [`UserStore`], their SQLite and PostgreSQL implementations, and [`Store`],
+//!   whichever a database URL names.
 //! - [`passwords`]: argon2id on a bounded blocking pool.
 //! - [`session`]: signed session cookies and the session cache; [`deny`]: the deny list;
 //!   [`events`]: what other servers change (ended sessions, the deny list), as the store

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use twilio_token_server::config::ReloadError;
-use twilio_token_server::config::Secret;
+use twilio_token_server::config::{ReloadError, Secret};
 use twilio_token_server::store::Users;
 use twilio_token_server::{Config, Reloader, Settings, Store};
 
