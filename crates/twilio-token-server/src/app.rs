@@ -122,8 +122,8 @@ impl<S: UserStore> AppState<S> {
     }
 
     /// Replaces the API keys, the policy and the issuers, all at once; requests in flight
-    /// finish with the configuration they started with.
-    /// Identity providers whose keys come from where they did keep the keys fetched.
+    /// finish with the configuration they started with. Identity providers whose keys come
+    /// from where they came from before keep the keys fetched.
     pub fn reload(&self, reloadable: Reloadable) -> Result<(), crate::jwks::Error> {
         let previous = self.live();
         let live = Arc::new(Live::new(
