@@ -336,9 +336,7 @@ impl ValidationToken {
         algorithm: Algorithm,
     ) -> Result<Self> {
         if !matches!(algorithm, Algorithm::RS256 | Algorithm::PS256) {
-            return err(ErrorKind::InvalidSpec(
-                "Algorithm not supported. Allowed values are RS256, PS256".into(),
-            ));
+            return err(ErrorKind::AlgorithmNotAllowed(algorithm.as_str().into()));
         }
         Ok(ValidationToken {
             account_sid: account_sid.into(),

@@ -199,8 +199,9 @@ impl AccessToken {
             self.algorithm,
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
         ) {
-            return err(ErrorKind::InvalidSpec(
-                "an access token is signed with HS256, HS384 or HS512".into(),
+            // An access token is signed with HS256, HS384 or HS512.
+            return err(ErrorKind::AlgorithmNotAllowed(
+                self.algorithm.as_str().into(),
             ));
         }
         let region = self.region.as_deref().filter(|r| !r.is_empty());
