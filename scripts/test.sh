@@ -13,8 +13,9 @@
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
 # short while ($FUZZ_SECONDS, default 15; scripts/fuzz.sh runs them longer).
 #
-# The release artifacts (scripts/release.sh: the binary's tarball, the abi3 wheel) are made into
-# dist/ and installed into a clean environment that mints with each (scripts/release_check.sh);
+# The release artifacts (scripts/release.sh: the binary's tarball, the abi3 wheel, the npm
+# package) are made into dist/ and installed into a clean environment that mints with each
+# (scripts/release_check.sh);
 # the Python drop-in's pytest suite runs against that wheel, installed into the virtual
 # environment. scripts/js_test.sh builds the JavaScript package from source (installing the
 # WebAssembly toolchain it lacks) and runs its suite on Node, Deno, Bun, workerd and
@@ -24,7 +25,9 @@
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
 # twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
 # ChromeDriver for the browser test, Debian's nginx for the proxy test, Debian's docker.io and
-# debootstrap for the deploy test, and cargo-deny and cargo-fuzz from crates.io.
+# debootstrap for the deploy test, Debian's rustc-web toolchain (where rustup lacks the wasm32
+# target) and wasm-bindgen-cli for the JavaScript package, the JavaScript runtimes and twilio
+# from npm, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each section says when it starts, so that a slow one shows in the log.
