@@ -61,9 +61,6 @@ pub struct AppState<S> {
     denied: DenyList,
     pub(crate) sessions: Sessions,
     session_cache: Arc<SessionCache>,
-    /// Whether other servers share the store, so that the session cache hears of their
-    /// revocations only through events.
-    store_shared: bool,
     hasher: Hasher,
     limits: LoginLimits,
     max_body: usize,
@@ -100,7 +97,6 @@ impl<S: UserStore> AppState<S> {
             region: config.region,
             denied,
             sessions: Sessions::new(&cookie_key, config.secure_cookies, config.session_ttl),
-            store_shared: store.shared(),
             session_cache,
             hasher: Hasher::new(config.hash_threads),
             limits: config.login_limits,
@@ -307,7 +303,7 @@ async fn readyz<S: UserStore>(State(state): State<Arc<AppState<S>>>) -> Response
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return ApiError::NotReady("the server is stopping").into_response();
     }
-    if state.store_shared && !state.session_cache.trusted() {
+    if state.store.shared() && !state.session_cache.trusted() {
         return ApiError::NotReady("the revocation listener is not up").into_response();
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping());

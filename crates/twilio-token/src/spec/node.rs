@@ -53,6 +53,14 @@ fn ttl(ttl: Option<u32>) -> u32 {
 }
 
 /// A required option, as twilio-node's constructors check it (present and true).
+/// A required member of a constructor's `options` object, with twilio-node's message for it.
+fn required_option(value: &str, name: &str) -> Result<()> {
+    required(
+        value,
+        &format!("Required parameter \"options.{name}\" missing."),
+    )
+}
+
 fn required(value: &str, message: &str) -> Result<()> {
     match value.is_empty() {
         true => err(ErrorKind::InvalidSpec(message.into())),
@@ -144,14 +152,8 @@ struct OutgoingSpec {
 }
 
 fn client(spec: ClientSpec) -> Result<String> {
-    required(
-        &spec.account_sid,
-        "Required parameter \"options.accountSid\" missing.",
-    )?;
-    required(
-        &spec.auth_token,
-        "Required parameter \"options.authToken\" missing.",
-    )?;
+    required_option(&spec.account_sid, "accountSid")?;
+    required_option(&spec.auth_token, "authToken")?;
     let mut token = ClientCapability::new(spec.account_sid, spec.auth_token).ttl(ttl(spec.ttl));
     for scope in spec.scopes {
         token = token.scope(match scope {
@@ -209,22 +211,10 @@ struct PolicySpec {
 }
 
 fn taskrouter(spec: TaskRouterSpec) -> Result<String> {
-    required(
-        &spec.account_sid,
-        "Required parameter \"options.accountSid\" missing.",
-    )?;
-    required(
-        &spec.auth_token,
-        "Required parameter \"options.authToken\" missing.",
-    )?;
-    required(
-        &spec.workspace_sid,
-        "Required parameter \"options.workspaceSid\" missing.",
-    )?;
-    required(
-        &spec.channel_id,
-        "Required parameter \"options.channelId\" missing.",
-    )?;
+    required_option(&spec.account_sid, "accountSid")?;
+    required_option(&spec.auth_token, "authToken")?;
+    required_option(&spec.workspace_sid, "workspaceSid")?;
+    required_option(&spec.channel_id, "channelId")?;
     let mut token = TaskRouterCapability::new(
         spec.account_sid,
         spec.auth_token,
