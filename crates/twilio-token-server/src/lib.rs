@@ -97,15 +97,27 @@ pub async fn run_announced<S: UserStore>(
     let router = app::router(Arc::clone(&state), config);
     // The store says what other servers change; one follower applies it, for the server's life.
     let (sender, mut receiver) = events::channel();
+    let listening = Arc::new(tokio::sync::Notify::new());
     let background = [tokio::spawn(state.store.watch(sender)), {
         let state = Arc::downgrade(&state);
+        let listening = Arc::clone(&listening);
         tokio::spawn(async move {
             while let Some(event) = receiver.recv().await {
                 let Some(state) = state.upgrade() else { return };
+                let heard = event == events::Event::Listening;
                 state.apply(event);
+                if heard {
+                    listening.notify_one();
+                }
             }
         })
     }];
+    // A server sharing its database is ready once it hears the others' changes: wait a little
+    // for that before saying it is up, so that /readyz answers 200 from then on (a database
+    // that does not answer leaves it at 503, as it should).
+    if state.store.shared() {
+        let _ = tokio::time::timeout(LISTEN_WAIT, listening.notified()).await;
+    }
     ready(Reloader {
         state: Arc::downgrade(&state),
         sources: config.sources.clone(),
@@ -123,6 +135,10 @@ pub async fn run_announced<S: UserStore>(
     background.iter().for_each(tokio::task::JoinHandle::abort);
     served.map_err(StartError::Listener)
 }
+
+/// How long a server sharing its database waits to hear the others' changes before it says it
+/// is up.
+const LISTEN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Reads a running server's configuration files again: the API keys, the policy and the
 /// issuers. [`run_announced`] hands one out once the server is up.
