@@ -75,6 +75,12 @@ function grant(spec) {
       });
     case "playback":
       return new AccessToken.PlaybackGrant({ grant: g.grant });
+    case "custom": {
+      // A grant class of the caller's own, as twilio-node's docs subclass Grant.
+      const custom = new AccessToken.Grant(g.key);
+      custom.toPayload = () => g.payload;
+      return custom;
+    }
   }
   throw new Error("unknown grant " + kind);
 }
@@ -207,6 +213,8 @@ const golden = [
   access({ grants: [{ playback: { grant: { requestCredentials: null, playbackUrl: "https://x", playerStreamerSid: "VJ1" } } }] }),
   access({ grants: [{ playback: {} }] }),
   access({ grants: [{ video: { room: "a" } }, { chat: { service_sid: "IS1" } }, { video: { room: "b" } }] }),
+  access({ grants: [{ video: { room: "a" } }, { custom: { key: "my_grant", payload: { b: 1, 2: "x", a: [1.5, "é", null], 1: { z: 1e21 } } } }, { custom: { key: "video", payload: { room: "given" } } }] }),
+  access({ grants: [{ custom: { key: "text", payload: "a\u2028b" } }, { custom: { key: "none" } }, { custom: { key: "null", payload: null } }, { custom: { key: "0", payload: [] } }] }),
   client({}),
   client({ ttl: 0 }),
   client({ scopes: [{ incoming: "alice bob&co=é" }] }),
@@ -257,7 +265,8 @@ function strip(o) {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 function randomGrant() {
-  switch (pick(["video", "chat", "voice", "sync", "task_router", "playback"])) {
+  switch (pick(["video", "chat", "voice", "sync", "task_router", "playback", "custom"])) {
+    case "custom": return { custom: strip({ key: pick(["mine", "video", "0", str()]), payload: maybe(0.9, () => value(0)) }) };
     case "video": return { video: strip({ room: maybe(0.7, str) }) };
     case "chat": return { chat: strip({ service_sid: maybe(0.7, str), endpoint_id: maybe(0.5, str), deployment_role_sid: maybe(0.3, str), push_credential_sid: maybe(0.3, str) }) };
     case "voice": return { voice: strip({ incoming_allow: maybe(0.6, () => rand() < 0.5), outgoing_application_sid: maybe(0.7, str), outgoing_application_params: maybe(0.6, () => object()), push_credential_sid: maybe(0.3, str), endpoint_id: maybe(0.3, str) }) };

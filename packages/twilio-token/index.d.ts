@@ -1,7 +1,8 @@
 // The package's declarations: twilio-node 6's `jwt` (`require('twilio').jwt`), modelled on
-// twilio-node's own lib/jwt/**/*.d.ts, plus what it cannot do (`decode`, `AccessToken.fromJwt`).
+// twilio-node's own lib/jwt/**/*.d.ts, plus what it cannot do (`decode`, `explain`,
+// `AccessToken.fromJwt`).
 
-/** twilio-node's `jwt`, plus `decode`. */
+/** twilio-node's `jwt`, plus `decode` and `explain`. */
 export interface Jwt {
   AccessToken: typeof AccessToken;
   ClientCapability: typeof ClientCapability;
@@ -12,6 +13,20 @@ export interface Jwt {
   };
   /** Verifies `token` with `key` (a secret, or a PEM public key) through the core. Not in twilio-node. */
   decode(token: string, key: string, options?: DecodeOptions): DecodedJwt;
+  /**
+   * What Twilio would say about an access token (`twilio-token decode --explain`), read without
+   * verifying it: each problem with the Twilio error code it is answered with. Not in twilio-node.
+   */
+  explain(token: string): Finding[];
+}
+
+/** One thing Twilio would say about an access token. */
+export interface Finding {
+  /** `problem`: Twilio refuses the token for it; the others are advice. */
+  level: "problem" | "hint" | "warning" | "note";
+  /** The Twilio error code (20103, 20106, 20157), or null. */
+  code: number | null;
+  message: string;
 }
 
 export interface DecodeOptions {
@@ -57,7 +72,7 @@ declare class AccessToken implements AccessToken.AccessTokenOptions {
    * @param options.ttl - Time to live in seconds (default 3600)
    * @param options.identity - The identity of the first person. Required.
    * @param options.nbf - Time from epoch in seconds for not before value
-   * @param options.region - The region value associated with this account
+   * @param options.region - The Twilio Region of the API key (us1, ie1, au1): checked here, unlike twilio-node
    */
   constructor(accountSid: string, keySid: string, secret: string, options: AccessToken.AccessTokenOptions);
   addGrant<T extends AccessToken.Grant<any, any, any>>(grant: T): void;
@@ -135,7 +150,7 @@ declare namespace AccessToken {
     identity: string;
     /** Time from epoch in seconds for not before value */
     nbf?: number;
-    /** The region value associated with this account */
+    /** The Twilio Region of the API key (us1, ie1, au1): checked by the constructor, unlike twilio-node */
     region?: string;
   }
   class TaskRouterGrant

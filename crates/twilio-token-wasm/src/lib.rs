@@ -1,12 +1,13 @@
 //! The WebAssembly core of the `twilio-token` npm package (`packages/twilio-token`): the
-//! library's Node dialect behind three functions that take and return text, so that the
+//! library's Node dialect behind a few functions that take and return text, so that the
 //! JavaScript layer stays thin and every token's layout is the library's.
 //!
 //! Built for `wasm32-unknown-unknown` by `packages/twilio-token/build.mjs`; compiles natively
 //! too, where the functions can be tested.
 
-use serde_json::Value;
-use twilio_token::{Algorithm, Claims, DecodingKey, Validation};
+use serde_json::{Value, json};
+use twilio_token::region::Region;
+use twilio_token::{Algorithm, Claims, DecodingKey, Validation, dangerous, explain};
 use wasm_bindgen::prelude::*;
 
 /// Mints the token a spec describes (`twilio_token::spec`, `"dialect": "node"` for
@@ -24,7 +25,7 @@ fn mint_spec(spec: &str) -> Result<String, String> {
     {
         map.insert("at".into(), host_now().into());
     }
-    twilio_token::spec::mint_value(spec).map_err(|e| e.to_string())
+    twilio_token::spec::node::mint_value(spec).map_err(|e| e.to_string())
 }
 
 /// The lowercase hex SHA-256 of `text`'s UTF-8 bytes (for the request canonicalizer of
@@ -67,6 +68,35 @@ fn verify(token: &str, key: &str, algorithms: &str) -> Result<String, String> {
     ))
 }
 
+/// Refuses a name that is not a Twilio Region's (`twilio_token::region::Region`: us1, ie1, au1,
+/// in any case).
+#[wasm_bindgen(js_name = checkRegion)]
+pub fn check_region(name: &str) -> Result<(), JsError> {
+    name.parse::<Region>()
+        .map(drop)
+        .map_err(|e| JsError::new(&format!("region: {e}")))
+}
+
+/// What Twilio would say about an access token (`twilio_token::explain`), read without
+/// verifying it: a JSON array of `{"level", "code", "message"}`, `code` null where Twilio has
+/// none.
+#[wasm_bindgen]
+pub fn explain(token: &str) -> Result<String, JsError> {
+    findings(token).map_err(|e| JsError::new(&e))
+}
+
+fn findings(token: &str) -> Result<String, String> {
+    let data = dangerous::decode_unverified(token).map_err(|e| e.to_string())?;
+    if data.header.cty.as_deref() != Some("twilio-fpa;v=1") {
+        return Err("not an access token: its header has no cty \"twilio-fpa;v=1\"".into());
+    }
+    let findings: Vec<Value> = explain::access_token(&data, false)
+        .into_iter()
+        .map(|f| json!({"level": f.level.as_str(), "code": f.code, "message": f.message}))
+        .collect();
+    Ok(Value::Array(findings).to_string())
+}
+
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 fn host_now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
@@ -94,6 +124,29 @@ mod tests {
         assert_eq!(read["payload"]["grants"]["identity"], "42");
         assert!(verify(&token, "wrong", r#"["HS256"]"#).is_err());
         assert!(verify(&token, "s3cret", r#"["HS256", "RS256"]"#).is_err());
+    }
+
+    #[test]
+    fn explains_an_access_token_with_twilio_codes() {
+        let token = mint_spec(
+            r#"{"kind": "access", "dialect": "node", "account_sid": "AC1", "signing_key_sid": "SK1",
+                "secret": "s", "identity": "alice", "grants": [{"video": {}}]}"#,
+        )
+        .unwrap();
+        let found: Value = serde_json::from_str(&findings(&token).unwrap()).unwrap();
+        assert_eq!(found[0]["level"], "problem");
+        assert_eq!(found[0]["code"], 20103);
+        assert!(
+            found[0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("iss \"SK1\"")
+        );
+        assert_eq!(
+            found.as_array().unwrap().last().unwrap()["code"],
+            Value::Null
+        );
+        assert!(findings("not.a.token").is_err());
     }
 
     #[test]

@@ -368,6 +368,9 @@ pub(crate) fn js_order(value: &mut Value) {
 
 /// The array index a key names: a canonical decimal integer below 2³² − 1.
 fn array_index(key: &str) -> Option<u32> {
+    if !key.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
     let index: u32 = key.parse().ok()?;
     (index != u32::MAX && index.to_string() == key).then_some(index)
 }

@@ -42,7 +42,8 @@
 //! - [`jwk`]: JSON Web Keys and key sets, for tokens from identity providers.
 //! - [`spec`]: minting any type from a JSON spec; [`sid`]: SID checks.
 //! - [`region`]: the Twilio Regions; [`identity`]: the identities each product accepts.
-//! - [`dangerous`]: reading a token without verifying it.
+//! - [`dangerous`]: reading a token without verifying it; [`explain`]: what Twilio would say
+//!   about an access token, with its error codes.
 //! - [`dialect`]: how twilio-python and twilio-node write JSON ([`dialect::Dialect`]);
 //!   [`node`]: the token types twilio-node shapes its own way.
 //! - `strict` (private): strict JSON input, the one reader of every token's header and claims.
@@ -54,6 +55,7 @@ pub mod client_validation;
 pub mod dangerous;
 pub mod dialect;
 mod error;
+pub mod explain;
 mod header;
 pub mod identity;
 pub mod jwk;

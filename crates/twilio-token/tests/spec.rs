@@ -276,3 +276,18 @@ fn a_jwt_spec_refuses_what_the_reference_cannot_mint() {
     let e = spec_error(r#"{"kind": "jwt", "secret": "", "issuer": "SK1"}"#);
     assert!(e.contains("key"), "an empty secret signs nothing: {e}");
 }
+
+/// `spec::node::mint_value` mints what `spec::mint_value` mints for a Node-dialect spec, with
+/// or without its `"dialect"`, and refuses another dialect.
+#[test]
+fn the_node_door_mints_the_node_dialect_alone() {
+    let mut spec = serde_json::json!({"kind": "access", "dialect": "node", "account_sid": "AC1",
+        "signing_key_sid": "SK1", "secret": "s", "identity": 42, "at": AT, "region": "ie1"});
+    let token = spec::mint_value(spec.clone()).unwrap();
+    assert_eq!(spec::node::mint_value(spec.clone()).unwrap(), token);
+    spec.as_object_mut().unwrap().remove("dialect");
+    assert_eq!(spec::node::mint_value(spec.clone()).unwrap(), token);
+    spec["dialect"] = "python".into();
+    let e = spec::node::mint_value(spec).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidSpec(_)), "{e:?}");
+}

@@ -278,8 +278,10 @@ const GRANT_SPECS = [
   [PlaybackGrant, "player", "playback", (g) => ({ grant: truthy(g.grant) })],
 ];
 
-// A grant as a spec. Only the six built-in grants, as built, can be: a grant whose key or
-// toPayload is someone else's would need its layout written here, which is the core's job.
+// A grant as a spec: a built-in one, as built, by its fields, so that the core writes its
+// payload; any other (a class of the caller's own, or one whose key or toPayload was changed)
+// by its key and what its toPayload returns, which the core writes as given, as twilio-node
+// does.
 function grantSpec(grant) {
   for (const [Class, key, kind, fields] of GRANT_SPECS) {
     if (
@@ -290,7 +292,7 @@ function grantSpec(grant) {
       return { [kind]: fields(grant) };
     }
   }
-  throw new Error(`custom grants are not supported yet: ${grant && grant.key}`);
+  return { custom: { key: String(grant.key), payload: grant.toPayload() } };
 }
 
 // --- ClientCapability scopes -----------------------------------------------------------------
@@ -543,8 +545,9 @@ const util = {
 /**
  * Builds twilio-node 6's `jwt` module over a token core.
  *
- * @param native - `{ mint(specJson), sha256Hex(text), decode(token, key, algorithmsJson) }`,
- *   all synchronous; `mint` and `decode` throw an Error saying why they fail.
+ * @param native - `{ mint(specJson), sha256Hex(text), decode(token, key, algorithmsJson),
+ *   explain(token), checkRegion(name) }`, all synchronous; each throws an Error saying why it
+ *   fails.
  */
 export function createJwt(native) {
   const mint = (spec) => native.mint(JSON.stringify(spec));
@@ -571,6 +574,12 @@ export function createJwt(native) {
       this.ttl = options.ttl || 3600;
       this.identity = options.identity;
       this.nbf = options.nbf;
+      // Beyond twilio-node: a region given here must be a Twilio Region's name. (One assigned
+      // later is written as twilio-node writes it, so code that relies on that keeps working.)
+      if (options.region) {
+        // Anything but a string is no Region's name: the core refuses "" with its message.
+        native.checkRegion(typeof options.region === "string" ? options.region : "");
+      }
       this.region = options.region;
       this.grants = [];
     }
@@ -923,5 +932,8 @@ export function createJwt(native) {
     ValidationToken,
     taskrouter: { TaskRouterCapability, util },
     decode,
+    // What Twilio would say about an access token, each problem with its Twilio error code
+    // (`twilio-token decode --explain`), read without verifying it.
+    explain: (token) => JSON.parse(native.explain(String(token))),
   };
 }

@@ -1,9 +1,9 @@
 // Node, Deno and Bun: the module's bytes are read and compiled at once, synchronously.
 import { readFileSync } from "node:fs";
-import { decode, initSync, mint, sha256Hex } from "./wasm/twilio_token_wasm.js";
+import * as core from "./wasm/twilio_token_wasm.js";
 import { createJwt } from "./api.mjs";
 
-initSync({ module: readFileSync(new URL("./wasm/twilio_token_wasm_bg.wasm", import.meta.url)) });
-export const jwt = createJwt({ decode, mint, sha256Hex });
+core.initSync({ module: readFileSync(new URL("./wasm/twilio_token_wasm_bg.wasm", import.meta.url)) });
+export const jwt = createJwt(core);
 export const { AccessToken, ClientCapability, ValidationToken, taskrouter } = jwt;
 export default { jwt };

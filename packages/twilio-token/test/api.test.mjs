@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { createJwt } from "../src/api.js";
 
 function fakeNative() {
-  const calls = { mint: [], decode: [] };
+  const calls = { mint: [], decode: [], checkRegion: [], explain: [] };
   let decoded = { header: { alg: "HS256" }, payload: {} };
   return {
     calls,
@@ -25,6 +25,16 @@ function fakeNative() {
     },
     sha256Hex(text) {
       return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+    },
+    checkRegion(name) {
+      calls.checkRegion.push(name);
+      if (!["us1", "ie1", "au1"].includes(name.toLowerCase())) {
+        throw new Error("region: not a Twilio Region: expected one of us1, ie1, au1");
+      }
+    },
+    explain(token) {
+      calls.explain.push(token);
+      return JSON.stringify([{ level: "problem", code: 20103, message: "iss" }]);
     },
     decode(token, key, algorithmsJson) {
       calls.decode.push([token, key, algorithmsJson]);
@@ -59,9 +69,9 @@ const AC = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SK = "SKb5aed9ca12bf5890f37930e63cad6d38";
 
 describe("shape", () => {
-  test("is twilio-node's jwt module, plus decode", () => {
+  test("is twilio-node's jwt module, plus decode and explain", () => {
     const { jwt } = setup();
-    assert.deepEqual(Object.keys(jwt).sort(), ["AccessToken", "ClientCapability", "ValidationToken", "decode", "taskrouter"]);
+    assert.deepEqual(Object.keys(jwt).sort(), ["AccessToken", "ClientCapability", "ValidationToken", "decode", "explain", "taskrouter"]);
     assert.deepEqual(Object.keys(jwt.taskrouter).sort(), ["TaskRouterCapability", "util"]);
     for (const name of ["Grant", "ChatGrant", "VideoGrant", "SyncGrant", "VoiceGrant", "TaskRouterGrant", "PlaybackGrant"]) {
       assert.equal(typeof jwt.AccessToken[name], "function", name);
@@ -236,7 +246,7 @@ describe("AccessToken", () => {
     assert.deepEqual(native.lastSpec().grants, [{ video: { room: "a" } }, { chat: { service_sid: "IS1" } }, { video: { room: "b" } }]);
   });
 
-  test("custom grants are refused, and nothing is minted", () => {
+  test("other grants go to the core by key and toPayload, in order among the built-in ones", () => {
     const { jwt, native } = setup();
     const { AccessToken } = jwt;
     class MyGrant extends AccessToken.Grant {
@@ -252,17 +262,43 @@ describe("AccessToken", () => {
         return { room: "LOUD" };
       }
     }
-    for (const [grant, key] of [
-      [new MyGrant(), "my_product"],
-      [new LoudVideo({ room: "r" }), "video"],
-      [{ key: "video", toPayload: () => ({}) }, "video"],
-      [Object.assign(new AccessToken.ChatGrant(), { key: "ip_messaging" }), "ip_messaging"],
-    ]) {
-      const token = new AccessToken(AC, SK, "s", { identity: "a" });
-      token.addGrant(grant);
-      assert.throws(() => token.toJwt(), new Error(`custom grants are not supported yet: ${key}`));
+    const token = new AccessToken(AC, SK, "s", { identity: "a" });
+    token.addGrant(new AccessToken.SyncGrant({ serviceSid: "IS1" }));
+    token.addGrant(new MyGrant());
+    token.addGrant(new LoudVideo({ room: "r" }));
+    token.addGrant({ key: "plain", toPayload: () => undefined });
+    token.addGrant(Object.assign(new AccessToken.ChatGrant(), { key: "ip_messaging" }));
+    token.toJwt();
+    assert.deepEqual(native.lastSpec().grants, [
+      { sync: { service_sid: "IS1" } },
+      { custom: { key: "my_product", payload: { x: 1 } } },
+      { custom: { key: "video", payload: { room: "LOUD" } } },
+      // JSON.stringify leaves out undefined, as it does in twilio-node's payload.
+      { custom: { key: "plain" } },
+      { custom: { key: "ip_messaging", payload: {} } },
+    ]);
+    const broken = new AccessToken(AC, SK, "s", { identity: "a" });
+    broken.addGrant({ key: "nothing" });
+    assert.throws(() => broken.toJwt(), TypeError);
+  });
+
+  test("a region given to the constructor must be a Twilio Region's; one set later is not checked", () => {
+    const { jwt, native } = setup();
+    for (const region of ["ie1", "AU1"]) new jwt.AccessToken(AC, SK, "s", { identity: "a", region });
+    for (const region of ["eu1", "us1 ", 1, {}]) {
+      assert.throws(() => new jwt.AccessToken(AC, SK, "s", { identity: "a", region }), /region: not a Twilio Region/, String(region));
     }
-    assert.equal(native.calls.mint.length, 0);
+    assert.deepEqual(native.calls.checkRegion, ["ie1", "AU1", "eu1", "us1 ", "", ""]);
+    const token = new jwt.AccessToken(AC, SK, "s", { identity: "a" });
+    token.region = "foo";
+    token.toJwt();
+    assert.equal(native.lastSpec().region, "foo");
+  });
+
+  test("explain hands the core the token and returns its findings", () => {
+    const { jwt, native } = setup();
+    assert.deepEqual(jwt.explain("a.b.c"), [{ level: "problem", code: 20103, message: "iss" }]);
+    assert.deepEqual(native.calls.explain, ["a.b.c"]);
   });
 
   test("a ttl set to 0 after construction is refused rather than minted as an hour", () => {

@@ -7,12 +7,12 @@ import crypto from "node:crypto";
 import { createRequire } from "node:module";
 import { createJwt } from "../src/api.js";
 
-import { decode, mint, sha256Hex } from "../dist/wasm/twilio_token_wasm.js";
+import * as core from "../dist/wasm/twilio_token_wasm.js";
 import "../dist/node.mjs"; // initialises the core
 
 const require = createRequire(import.meta.url);
 const twilio = require("../../../scripts/node-oracle/node_modules/twilio");
-const ours = createJwt({ decode, mint, sha256Hex });
+const ours = createJwt(core);
 
 // Both read the clock through Date.now or new Date(): freeze both.
 function frozen(seconds, fn) {
@@ -115,6 +115,43 @@ test("validation tokens (RS256)", () => {
       new jwt.ValidationToken({ accountSid: AC, credentialSid: "CR" + "e".repeat(32), signingKey: SK, privateKey }).fromHttpRequest(request)
     );
   }
+});
+
+test("grants of the caller's own classes, among built-in ones", () => {
+  same("custom grants", (jwt) => {
+    class Scoreboard extends jwt.AccessToken.Grant {
+      constructor() {
+        super("scoreboard");
+      }
+      toPayload() {
+        return { b: 1, 2: "two", a: [1.5, "é", null], when: new Date(0) };
+      }
+    }
+    class LoudVideo extends jwt.AccessToken.VideoGrant {
+      toPayload() {
+        return { room: this.room.toUpperCase() };
+      }
+    }
+    const token = new jwt.AccessToken(AC, SK, "s3cret", { identity: "alice" });
+    token.addGrant(new jwt.AccessToken.SyncGrant({ serviceSid: "IS1" }));
+    token.addGrant(new Scoreboard());
+    token.addGrant(new LoudVideo({ room: "lobby" }));
+    token.addGrant({ key: "gone", toPayload: () => undefined });
+    return token.toJwt();
+  });
+});
+
+test("explain gives the findings of decode --explain, with Twilio's codes", () => {
+  const token = new twilio.jwt.AccessToken("AC1", SK, "s3cret", { identity: "alice" });
+  const found = ours.explain(token.toJwt());
+  assert.deepEqual(found.filter((f) => f.level === "problem").map((f) => f.code), [20103, 20106]);
+  assert.match(found[0].message, /^sub "AC1" is not an Account SID/);
+  assert.throws(() => ours.explain("not a token"), /malformed token/);
+});
+
+test("a region given to the constructor is checked by the core", () => {
+  assert.throws(() => new ours.AccessToken(AC, SK, "s", { identity: "a", region: "eu1" }), /region: not a Twilio Region/);
+  assert.equal(new ours.AccessToken(AC, SK, "s", { identity: "a", region: "IE1" }).region, "IE1");
 });
 
 test("fromJwt and decode verify through the core", () => {

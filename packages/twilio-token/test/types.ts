@@ -6,6 +6,16 @@ const token = new jwt.AccessToken("AC...", "SK...", "secret", { identity: "alice
 token.addGrant(new jwt.AccessToken.VideoGrant({ room: "My Room" }));
 token.addGrant(new jwt.AccessToken.VoiceGrant({ incomingAllow: true, outgoingApplicationSid: "AP..." }));
 const minted: string = token.toJwt("HS256");
+const codes: (number | null)[] = jwt.explain(minted).filter((f) => f.level === "problem").map((f) => f.code);
+class Scoreboard extends jwt.AccessToken.Grant<object, { points: number }, string> {
+  constructor() {
+    super("scoreboard");
+  }
+  toPayload() {
+    return { points: 1 };
+  }
+}
+token.addGrant(new Scoreboard());
 
 const client = new jwt.ClientCapability({ accountSid: "AC...", authToken: "token" });
 client.addScope(new jwt.ClientCapability.IncomingClientScope("alice"));
@@ -17,4 +27,4 @@ for (const policy of jwt.taskrouter.util.defaultWorkerPolicies("v1", "WS...", "W
 const validation = new jwt.ValidationToken({ accountSid: "AC...", credentialSid: "CR...", signingKey: "SK...", privateKey: "-----BEGIN PRIVATE KEY-----" });
 const signed: string = validation.fromHttpRequest({ url: "https://api.twilio.com/", method: "GET", headers: {} });
 
-export { minted, clientJwt, signed };
+export { minted, codes, clientJwt, signed };

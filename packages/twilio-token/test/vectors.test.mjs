@@ -46,6 +46,18 @@ test("an access token, minted and read back", () => {
   assert.equal(token.toJwt("HS512").split(".").length, 3);
 });
 
+test("beyond twilio-node: custom grants, regions checked, explain", () => {
+  const token = new AccessToken(AC, SK, "s3cret", { identity: "alice", region: "au1" });
+  token.addGrant({ key: "scoreboard", toPayload: () => ({ 2: "b", 1: "a" }) });
+  const jwt = token.toJwt();
+  assert.equal(AccessToken.fromJwt(jwt, "s3cret").payload.grants.scoreboard[1], "a");
+  assert.equal(jwt.split(".")[1], mint(JSON.stringify({ kind: "access", dialect: "node", account_sid: AC, signing_key_sid: SK, secret: "s3cret", identity: "alice", region: "au1", at: AccessToken.fromJwt(jwt, "s3cret").payload.iat, grants: [{ custom: { key: "scoreboard", payload: { 1: "a", 2: "b" } } }] })).split(".")[1]);
+  assert.throws(() => new AccessToken(AC, SK, "s", { identity: "a", region: "eu1" }), /not a Twilio Region/);
+  const found = twilio.jwt.explain(jwt);
+  assert.deepEqual(found.filter((f) => f.level === "problem"), []);
+  assert.ok(found.every((f) => typeof f.message === "string"));
+});
+
 test("twilio-node's errors", () => {
   assert.throws(() => new AccessToken(), { message: "accountSid is required" });
   assert.throws(() => new AccessToken(AC, SK, "s"), { message: "identity is required to be specified in options" });

@@ -2,14 +2,12 @@
 //! given.
 
 use serde_json::{Map, Value, json};
-use twilio_token::access_token::check_lifetime;
+use twilio_token::explain::{self, Duration};
 use twilio_token::grants::LegacyGrant;
 use twilio_token::jwk::JwkSet;
 use twilio_token::key::ApiKeys;
-use twilio_token::region::{Region, UnknownRegion};
-use twilio_token::{
-    Algorithm, DecodingKey, ErrorKind, TokenData, Validation, dangerous, identity, sid,
-};
+use twilio_token::region::Region;
+use twilio_token::{Algorithm, DecodingKey, ErrorKind, TokenData, Validation, dangerous};
 
 use twilio_token_server::keys::KeysFile;
 
@@ -305,156 +303,20 @@ fn explain(data: &TokenData, now: i64, hmac_verified: bool) -> (String, usize) {
     if let Some(exp) = time("exp") {
         let left = exp - now;
         let when = if left > 0 {
-            format!("in {}", duration(left))
+            format!("in {}", Duration(left))
         } else {
-            format!("EXPIRED {} ago", duration(-left))
+            format!("EXPIRED {} ago", Duration(-left))
         };
         line("expires", format!("{} ({when})", utc(exp)));
     }
     let mut problems = 0;
     if access {
-        for (label, finding) in twilio_findings(data, hmac_verified) {
-            problems += usize::from(label == "problem");
-            line(label, finding);
+        for finding in explain::access_token(data, hmac_verified) {
+            problems += usize::from(finding.level == explain::Level::Problem);
+            line(finding.level.as_str(), finding.to_string());
         }
     }
     (out, problems)
-}
-
-/// What Twilio would say about an access token, each problem with the error code Twilio
-/// answers it with: `("problem" | "hint" | "warning" | "note", text)`.
-fn twilio_findings(data: &TokenData, hmac_verified: bool) -> Vec<(&'static str, String)> {
-    let (h, c) = (&data.header, &data.claims);
-    let mut found = Vec::new();
-    let is_sid = |v: Option<&str>, prefix| v.is_some_and(|v| sid::validate("", v, prefix).is_ok());
-
-    let iss = c.get("iss").and_then(Value::as_str);
-    if !is_sid(iss, "SK") {
-        found.push((
-            "problem",
-            format!(
-                "Twilio error 20103: iss {} is not an API key SID (SK and 32 hex digits)",
-                shown(iss)
-            ),
-        ));
-        if is_sid(iss, "AC") {
-            let why = if hmac_verified {
-                "it verifies with the secret given, which is then likely the Auth Token"
-            } else {
-                "a likely Auth Token used as the secret"
-            };
-            found.push((
-                "hint",
-                format!(
-                    "iss is an Account SID: {why}; sign access tokens with an API key's secret and name the key (SK...) in iss"
-                ),
-            ));
-        }
-    }
-    let sub = c.get("sub").and_then(Value::as_str);
-    if !is_sid(sub, "AC") {
-        found.push((
-            "problem",
-            format!(
-                "Twilio error 20103: sub {} is not an Account SID (AC and 32 hex digits)",
-                shown(sub)
-            ),
-        ));
-    }
-
-    let empty = Map::new();
-    let grants = c.get("grants").and_then(Value::as_object).unwrap_or(&empty);
-    let identity = grants.get("identity").and_then(Value::as_str);
-    let keys: Vec<&str> = grants
-        .keys()
-        .map(String::as_str)
-        .filter(|k| *k != "identity")
-        .collect();
-    if keys.is_empty() {
-        found.push((
-            "problem",
-            "Twilio error 20106: the token grants nothing (no grant in \"grants\")".into(),
-        ));
-    }
-    for key in keys {
-        // A legacy grant is held to the rule of the grant that replaced it.
-        let product = LegacyGrant::successor(key).unwrap_or(key);
-        if identity::rule(product).is_none() {
-            continue; // TaskRouter and Playback take any identity, or none
-        }
-        match identity {
-            None => found.push((
-                "problem",
-                format!(
-                    "Twilio error 20106: the {key} grant needs an identity and the token has none"
-                ),
-            )),
-            Some(id) => {
-                if let Err(broken) = identity::check(id, [product]) {
-                    found.push((
-                        "problem",
-                        format!("Twilio error 20106: identity {id:?} breaks the rule: {broken}"),
-                    ));
-                }
-            }
-        }
-    }
-
-    let time = |k: &str| c.get(k).and_then(Value::as_f64).map(|t| t as i64);
-    let start = time("nbf")
-        .map(|t| (t, "nbf"))
-        .or(time("iat").map(|t| (t, "iat")));
-    if let (Some(exp), Some((start, from))) = (time("exp"), start) {
-        let ttl = exp.saturating_sub(start);
-        if check_lifetime(start, exp).is_err() {
-            found.push((
-                "problem",
-                format!(
-                    "Twilio error 20157: the token lives {} (exp - {from}), more than Twilio's 24 hours",
-                    duration(ttl)
-                ),
-            ));
-        } else if ttl < TOKEN_WILL_EXPIRE {
-            found.push((
-                "warning",
-                format!(
-                    "the token lives only {} (exp - {from}): the SDKs raise tokenWillExpire about three minutes before exp, so at once",
-                    duration(ttl.max(0))
-                ),
-            ));
-        }
-    }
-
-    match &h.twr {
-        None => found.push((
-            "note",
-            "no twr header: Twilio takes the token as for us1, so its API key must be a us1 key"
-                .into(),
-        )),
-        Some(twr) if twr.parse::<Region>().is_err() => {
-            found.push(("note", format!("twr {twr:?}: {UnknownRegion}")))
-        }
-        Some(_) => {}
-    }
-    found
-}
-
-/// How far ahead of `exp` the Twilio SDKs raise `tokenWillExpire`, in seconds.
-const TOKEN_WILL_EXPIRE: i64 = 180;
-
-/// A claim's string value for a message, quoted, or "missing".
-fn shown(value: Option<&str>) -> String {
-    value.map_or_else(|| "(missing)".into(), |v| format!("{v:?}"))
-}
-
-fn duration(secs: i64) -> String {
-    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
 }
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC` (Howard Hinnant's days-to-civil).
@@ -487,13 +349,5 @@ mod tests {
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(59), "59s");
-        assert_eq!(duration(3599), "59m 59s");
-        assert_eq!(duration(3600), "1h 0m");
-        assert_eq!(duration(90_000), "1d 1h");
     }
 }

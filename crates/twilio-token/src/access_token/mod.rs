@@ -191,23 +191,15 @@ impl AccessToken {
     /// `typ`, `cty`, `twr`; `iat` written; `nbf` only when set to a time; `JSON.stringify`'s
     /// escaping and numbers).
     pub fn to_jwt_as(&self, dialect: Dialect, now: i64) -> Result<String> {
-        let exp = self.life.exp(now);
-        // Counted from the minting time, not from an explicit nbf: twilio-python mints those
-        // as given (nbf 0 among them), and so does this; callers that set nbf check it.
-        check_lifetime(now, exp)?;
-        if !matches!(
-            self.algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
-            // An access token is signed with HS256, HS384 or HS512.
-            return err(ErrorKind::AlgorithmNotAllowed(
-                self.algorithm.as_str().into(),
-            ));
-        }
-        let region = self.region.as_deref().filter(|r| !r.is_empty());
         if dialect == Dialect::Node {
-            return self.to_node_jwt(now, exp, region);
+            let grants = self
+                .grants
+                .iter()
+                .map(|g| (g.key().into(), node_payload(g)));
+            return self.to_node_jwt(now, grants);
         }
+        self.checked_exp(now)?;
+        let region = self.twr();
         let body = AccessBody {
             jti: Jti(&self.signing_key_sid, now),
             grants: GrantsClaim {
@@ -236,39 +228,40 @@ impl AccessToken {
         }
     }
 
-    /// twilio-node's `AccessToken.toJwt`: its grants object (identity first, then each
-    /// grant's payload, as JavaScript tests each field's truth), then what jsonwebtoken adds.
-    fn to_node_jwt(&self, now: i64, exp: i64, region: Option<&str>) -> Result<String> {
+    /// The expiry of a token minted at `now`, once its lifetime and algorithm are checked.
+    fn checked_exp(&self, now: i64) -> Result<i64> {
+        let exp = self.life.exp(now);
+        // Counted from the minting time, not from an explicit nbf: twilio-python mints those
+        // as given (nbf 0 among them), and so does this; callers that set nbf check it.
+        check_lifetime(now, exp)?;
+        match self.algorithm {
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Ok(exp),
+            // An access token is signed with HS256, HS384 or HS512.
+            other => err(ErrorKind::AlgorithmNotAllowed(other.as_str().into())),
+        }
+    }
+
+    /// The `twr` header's value, if any.
+    fn twr(&self) -> Option<&str> {
+        self.region.as_deref().filter(|r| !r.is_empty())
+    }
+
+    /// twilio-node's `AccessToken.toJwt` at `now` with these grant payloads, by key in the
+    /// order added (the token's own grants are not read): its grants object (identity first,
+    /// then each payload; a key given twice keeps its first place and its last payload, as a
+    /// JavaScript object does), then what jsonwebtoken adds. The Node spec passes grants of
+    /// the caller's own classes this way.
+    pub(crate) fn to_node_jwt(
+        &self,
+        now: i64,
+        given: impl IntoIterator<Item = (String, Value)>,
+    ) -> Result<String> {
+        let exp = self.checked_exp(now)?;
         let mut grants = Map::new();
         if let Some(identity) = &self.identity {
             grants.insert("identity".into(), Value::String(identity.clone()));
         }
-        for grant in self.grants.iter() {
-            let payload = match grant {
-                Grant::Playback(playback) => playback
-                    .grant
-                    .clone()
-                    .filter(dialect::js_truthy)
-                    .unwrap_or_else(|| Value::Object(Map::new())),
-                grant => {
-                    // Grants hold JSON and strings alone: nothing here can fail to serialise.
-                    let mut payload =
-                        serde_json::to_value(grant).expect("a grant serialises to JSON");
-                    // `{}` and `[]` are false to Python and true to JavaScript.
-                    if let (Grant::Voice(voice), Some(outgoing)) =
-                        (grant, payload.get_mut("outgoing"))
-                        && let Some(params) = voice
-                            .outgoing_application_params
-                            .as_ref()
-                            .filter(|p| dialect::js_truthy(p))
-                    {
-                        outgoing["params"] = params.clone();
-                    }
-                    payload
-                }
-            };
-            grants.insert(grant.key().into(), payload);
-        }
+        grants.extend(given);
         let mut payload = Map::new();
         payload.insert(
             "jti".into(),
@@ -286,10 +279,36 @@ impl AccessToken {
         header.insert("alg".into(), self.algorithm.as_str().into());
         header.insert("typ".into(), "JWT".into());
         header.insert("cty".into(), CONTENT_TYPE.into());
-        if let Some(region) = region {
+        if let Some(region) = self.twr() {
             header.insert("twr".into(), region.into());
         }
         dialect::sign_node(header, payload, self.algorithm, &self.key)
+    }
+}
+
+/// A built-in grant's payload as twilio-node writes it, which tests each field's truth as
+/// JavaScript does.
+pub(crate) fn node_payload(grant: &Grant) -> Value {
+    match grant {
+        Grant::Playback(playback) => playback
+            .grant
+            .clone()
+            .filter(dialect::js_truthy)
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        grant => {
+            // Grants hold JSON and strings alone: nothing here can fail to serialise.
+            let mut payload = serde_json::to_value(grant).expect("a grant serialises to JSON");
+            // `{}` and `[]` are false to Python and true to JavaScript.
+            if let (Grant::Voice(voice), Some(outgoing)) = (grant, payload.get_mut("outgoing"))
+                && let Some(params) = voice
+                    .outgoing_application_params
+                    .as_ref()
+                    .filter(|p| dialect::js_truthy(p))
+            {
+                outgoing["params"] = params.clone();
+            }
+            payload
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! HMAC keys (HS256, HS384, HS512). The secret's inner and outer hash states are computed once,
-//! when the key is made, so signing or verifying hashes only the message; the secret itself is
-//! not kept. RustCrypto's hmac and sha2, which use the CPU's SHA extensions.
+//! so signing or verifying hashes only the message: HS256's when the key is made, HS384's and
+//! HS512's when first used, since most keys only ever see one algorithm and a key made for one
+//! token should cost one state. RustCrypto's hmac and sha2, which use the CPU's SHA extensions.
 //!
 //! A signer's messages often begin alike (a token type's fixed header, then claims that start
 //! with the same issuer), so HS256 also keeps the state after the first whole blocks of the
@@ -19,12 +20,12 @@ use crate::algorithm::Algorithm;
 
 #[derive(Clone)]
 pub(crate) struct HmacKey {
-    empty: bool,
+    secret: Box<[u8]>,
     hs256: Hmac<Sha256>,
     /// The leading blocks of the first message signed with HS256, and the state after them.
     signed_prefix: OnceLock<(Box<[u8]>, Hmac<Sha256>)>,
-    hs384: Hmac<Sha384>,
-    hs512: Hmac<Sha512>,
+    hs384: OnceLock<Hmac<Sha384>>,
+    hs512: OnceLock<Hmac<Sha512>>,
 }
 
 /// How many SHA-256 blocks of a signed message's beginning are kept.
@@ -33,41 +34,40 @@ const PREFIX_BLOCKS: usize = 2;
 impl HmacKey {
     pub fn new(secret: &[u8]) -> Self {
         HmacKey {
-            empty: secret.is_empty(),
+            secret: secret.into(),
             hs256: state(secret),
             signed_prefix: OnceLock::new(),
-            hs384: state(secret),
-            hs512: state(secret),
+            hs384: OnceLock::new(),
+            hs512: OnceLock::new(),
         }
     }
 
     /// An empty secret is a missing key: it signs and verifies nothing.
     pub fn is_empty(&self) -> bool {
-        self.empty
+        self.secret.is_empty()
     }
 
     /// Signs `message` with `alg`, which the caller has checked is an HMAC algorithm.
     pub fn sign(&self, alg: Algorithm, message: &[u8]) -> Signature {
-        let tag = self.tag(alg, message);
         if alg == Algorithm::HS256 && self.signed_prefix.get().is_none() {
             let len = (message.len() / 64).min(PREFIX_BLOCKS) * 64;
             if len > 0 {
-                let state = self.hs256.clone().chain_update(&message[..len]);
-                let _ = self.signed_prefix.set((message[..len].into(), state));
+                let (prefix, rest) = message.split_at(len);
+                let state = self.hs256.clone().chain_update(prefix);
+                let tag = finish(&state, rest);
+                let _ = self.signed_prefix.set((prefix.into(), state));
+                return tag;
             }
         }
-        tag
+        self.tag(alg, message)
     }
 
     /// The tag of `message` under `alg`: HS256 from the kept prefix's state when the message
     /// begins with it.
     fn tag(&self, alg: Algorithm, message: &[u8]) -> Signature {
-        fn finish(state: &(impl Mac + Clone), message: &[u8]) -> Signature {
-            Signature::new(&state.clone().chain_update(message).finalize().into_bytes())
-        }
         match alg {
-            Algorithm::HS384 => finish(&self.hs384, message),
-            Algorithm::HS512 => finish(&self.hs512, message),
+            Algorithm::HS384 => finish(self.hs384.get_or_init(|| state(&self.secret)), message),
+            Algorithm::HS512 => finish(self.hs512.get_or_init(|| state(&self.secret)), message),
             _ => match self
                 .signed_prefix
                 .get()
@@ -99,6 +99,11 @@ impl HmacKey {
         let n = tag.len() / 8;
         words(tag)[..n].ct_eq(&words(signature)[..n]).into()
     }
+}
+
+/// The tag of `message` hashed on from `state`.
+fn finish(state: &(impl Mac + Clone), message: &[u8]) -> Signature {
+    Signature::new(&state.clone().chain_update(message).finalize().into_bytes())
 }
 
 /// An HMAC key state; HMAC takes a key of any length.
@@ -139,6 +144,22 @@ mod tests {
                 assert_eq!(key.sign(Algorithm::HS256, m).as_ref(), plain(m), "{len}");
                 assert!(key.verify(Algorithm::HS256, m, &plain(m)));
             }
+        }
+    }
+
+    /// HS384's and HS512's states, made on first use, give ring's HMAC too.
+    #[test]
+    fn the_later_states_give_the_plain_hmac() {
+        let secret = vec![7u8; 200];
+        let key = HmacKey::new(&secret);
+        for (alg, ring_alg) in [
+            (Algorithm::HS384, ring::hmac::HMAC_SHA384),
+            (Algorithm::HS512, ring::hmac::HMAC_SHA512),
+        ] {
+            let plain = ring::hmac::sign(&ring::hmac::Key::new(ring_alg, &secret), b"message");
+            assert_eq!(key.sign(alg, b"message").as_ref(), plain.as_ref());
+            assert!(key.verify(alg, b"message", plain.as_ref()));
+            assert!(!key.verify(alg, b"massage", plain.as_ref()));
         }
     }
 }

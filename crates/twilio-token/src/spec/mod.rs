@@ -68,13 +68,7 @@ pub fn mint(spec: &str) -> Result<String> {
 
 /// Like [`mint`], for a spec already parsed.
 pub fn mint_value(spec: Value) -> Result<String> {
-    let Value::Object(mut map) = spec else {
-        return err(ErrorKind::InvalidSpec("a spec is a JSON object".into()));
-    };
-    let kind = match map.shift_remove("kind") {
-        Some(Value::String(kind)) => kind,
-        _ => return err(ErrorKind::InvalidSpec("\"kind\" must be a string".into())),
-    };
+    let (kind, mut map) = kind_and_fields(spec)?;
     match map.shift_remove("dialect") {
         None => {}
         Some(Value::String(d)) if d == "python" => {}
@@ -113,12 +107,33 @@ pub fn mint_value(spec: Value) -> Result<String> {
     }
 }
 
+/// A spec's kind, and its other fields.
+fn kind_and_fields(spec: Value) -> Result<(String, Map<String, Value>)> {
+    let Value::Object(mut map) = spec else {
+        return err(ErrorKind::InvalidSpec("a spec is a JSON object".into()));
+    };
+    match map.shift_remove("kind") {
+        Some(Value::String(kind)) => Ok((kind, map)),
+        _ => err(ErrorKind::InvalidSpec("\"kind\" must be a string".into())),
+    }
+}
+
 pub(crate) fn parse<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T> {
-    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
-        let path = e.path().to_string();
+    parse_at(Value::Object(map), "")
+}
+
+/// `value` read as a `T`, its errors naming where they are in the spec: `at` (a path such as
+/// `grants[2]`, or empty for the spec itself), then the path within `value`.
+pub(crate) fn parse_at<T: DeserializeOwned>(value: Value, at: &str) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = match e.path().to_string() {
+            inner if inner == "." || inner.is_empty() => at.to_owned(),
+            inner if at.is_empty() => inner,
+            inner => format!("{at}.{inner}"),
+        };
         let inner = spec_error(e.into_inner());
         match path.as_str() {
-            "." | "" => inner,
+            "" => inner,
             _ => ErrorKind::InvalidSpec(format!("{path}: {}", redact(&inner.to_string()))).into(),
         }
     })

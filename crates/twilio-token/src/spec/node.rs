@@ -25,14 +25,28 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{at, parse};
-use crate::access_token::AccessToken;
+use super::{at, parse, parse_at};
 use crate::access_token::grants::Grant;
+use crate::access_token::{AccessToken, node_payload};
 use crate::algorithm::Algorithm;
-use crate::dialect::{self, Dialect, js_truthy};
+use crate::dialect::{self, js_truthy};
 use crate::error::{ErrorKind, Result, err};
 use crate::jwt::Nbf;
 use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability, ValidationToken};
+
+/// Mints a spec in the Node dialect, whether or not it says `"dialect": "node"`: what
+/// [`super::mint_value`] does for such a spec, without the other dialect's code, which a
+/// binding for JavaScript does not need to carry.
+pub fn mint_value(spec: Value) -> Result<String> {
+    let (kind, mut map) = super::kind_and_fields(spec)?;
+    match map.shift_remove("dialect") {
+        None => mint(&kind, map),
+        Some(Value::String(d)) if d == "node" => mint(&kind, map),
+        Some(_) => err(ErrorKind::InvalidSpec(
+            "\"dialect\" is \"node\" here".into(),
+        )),
+    }
+}
 
 /// Mints a Node-dialect spec of `kind`.
 pub(crate) fn mint(kind: &str, map: Map<String, Value>) -> Result<String> {
@@ -52,7 +66,6 @@ fn ttl(ttl: Option<u32>) -> u32 {
     ttl.filter(|t| *t != 0).unwrap_or(3600)
 }
 
-/// A required option, as twilio-node's constructors check it (present and true).
 /// A required member of a constructor's `options` object, with twilio-node's message for it.
 fn required_option(value: &str, name: &str) -> Result<()> {
     required(
@@ -81,7 +94,39 @@ struct AccessSpec {
     algorithm: Option<String>,
     at: Option<i64>,
     #[serde(default)]
-    grants: Vec<Grant>,
+    grants: Vec<Value>,
+}
+
+/// A grant of the spec: a built-in one (`{"video": {...}}`, as in every dialect), or one of
+/// the caller's own classes, `{"custom": {"key": "...", "payload": ...}}`, written as given
+/// (twilio-node's `grants[grant.key] = grant.toPayload()`; an absent payload is left out, as
+/// `JSON.stringify` leaves out `undefined`).
+fn grant_payload(index: usize, grant: Value) -> Result<Option<(String, Value)>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Custom {
+        key: String,
+        /// `null` is a payload; only an absent one is `None`.
+        #[serde(default, deserialize_with = "present")]
+        payload: Option<Value>,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<Value>, D::Error> {
+        Value::deserialize(d).map(Some)
+    }
+    let at = format!("grants[{index}]");
+    match grant {
+        Value::Object(mut map) if map.len() == 1 && map.contains_key("custom") => {
+            let custom = map.remove("custom").expect("present");
+            let Custom { key, payload } = parse_at(custom, &format!("{at}.custom"))?;
+            Ok(payload.map(|payload| (key, payload)))
+        }
+        grant => {
+            let grant: Grant = parse_at(grant, &at)?;
+            Ok(Some((grant.key().into(), node_payload(&grant))))
+        }
+    }
 }
 
 fn access(spec: AccessSpec) -> Result<String> {
@@ -118,10 +163,11 @@ fn access(spec: AccessSpec) -> Result<String> {
     if let Some(region) = spec.region {
         token = token.region(region);
     }
-    for grant in spec.grants {
-        token.add_grant(grant);
+    let mut grants = Vec::with_capacity(spec.grants.len());
+    for (index, grant) in spec.grants.into_iter().enumerate() {
+        grants.extend(grant_payload(index, grant)?);
     }
-    token.to_jwt_as(Dialect::Node, at(spec.at))
+    token.to_node_jwt(at(spec.at), grants)
 }
 
 #[derive(Deserialize)]
