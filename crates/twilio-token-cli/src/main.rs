@@ -109,15 +109,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why `./.env` was not loaded.
+#[derive(Debug)]
+enum DotenvError {
+    /// A line cannot be parsed, near this byte of it.
+    Unparsable(usize),
+    /// The file exists but cannot be read.
+    Unreadable,
+}
+
+impl std::fmt::Display for DotenvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DotenvError::Unparsable(index) => write!(
+                f,
+                "./.env cannot be parsed (near byte {index} of the offending line); check its quoting"
+            ),
+            DotenvError::Unreadable => f.write_str("./.env cannot be read"),
+        }
+    }
+}
+
 /// Loads `./.env` into the environment (variables already set win, as flags win over both).
-fn load_dotenv() -> Result<(), String> {
+fn load_dotenv() -> Result<(), DotenvError> {
     match dotenvy::from_path(".env") {
         Ok(()) => Ok(()),
         Err(e) if e.not_found() => Ok(()),
         // The parse error quotes the offending line, which may hold a secret: say only where.
-        Err(dotenvy::Error::LineParse(_, index)) => Err(format!(
-            "./.env cannot be parsed (near byte {index} of the offending line); check its quoting"
-        )),
-        Err(_) => Err("./.env cannot be read".into()),
+        Err(dotenvy::Error::LineParse(_, index)) => Err(DotenvError::Unparsable(index)),
+        Err(_) => Err(DotenvError::Unreadable),
     }
 }

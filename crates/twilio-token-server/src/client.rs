@@ -107,11 +107,26 @@ impl<S: Sync> FromRequestParts<S> for Scheme {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
 
+/// An item of a trusted proxies list that is neither an address nor a CIDR range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAProxy {
+    /// The item, as written.
+    pub item: String,
+}
+
+impl std::fmt::Display for NotAProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not an address or CIDR range", self.item)
+    }
+}
+
+impl std::error::Error for NotAProxy {}
+
 impl FromStr for TrustedProxies {
-    type Err = String;
+    type Err = NotAProxy;
 
     /// `CIDR[,CIDR...]`; a bare address stands for itself alone.
-    fn from_str(list: &str) -> Result<Self, String> {
+    fn from_str(list: &str) -> Result<Self, NotAProxy> {
         let nets = list
             .split(',')
             .map(str::trim)
@@ -120,7 +135,7 @@ impl FromStr for TrustedProxies {
                 item.parse::<IpNet>()
                     .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
                     .map(|net| net.trunc())
-                    .map_err(|_| format!("{item:?} is not an address or CIDR range"))
+                    .map_err(|_| NotAProxy { item: item.into() })
             })
             .collect::<Result<_, _>>()?;
         Ok(TrustedProxies(nets))
@@ -337,7 +352,11 @@ mod tests {
         assert!(!trusted.contains(ip("127.0.0.2")));
         assert!(trusted.contains(ip("fd12::1")));
         let e = TrustedProxies::from_str("10.0.0.0/8,10.0.0.0/33").unwrap_err();
-        assert!(e.contains("10.0.0.0/33"), "{e}");
+        assert_eq!(e.item, "10.0.0.0/33");
+        assert!(
+            e.to_string().contains("\"10.0.0.0/33\" is not an address"),
+            "{e}"
+        );
         assert!(TrustedProxies::from_str("proxy.internal").is_err());
 
         let key = |text: &str| ClientAddress::from(ip(text)).limit_key().to_string();

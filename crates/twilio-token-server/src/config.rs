@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use twilio_token::access_token::MAX_TTL;
-use twilio_token::region::Region;
+use twilio_token::region::{Region, UnknownRegion};
 use twilio_token::sid;
 
-use crate::exchange::{Issuer, parse_issuers};
-use crate::keys::KeysFile;
+use crate::client::NotAProxy;
+use crate::exchange::{Issuer, IssuersError, parse_issuers};
 pub use crate::keys::Secret;
+use crate::keys::{KeysError, KeysFile};
 use crate::limiter::{Limit, LoginLimits};
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
 
 /// The settings as given (flags, environment, `.env`), before checking.
 #[derive(Debug, Default, Clone)]
@@ -98,13 +99,84 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
 }
 
-/// A setting that is missing or malformed, by name.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ConfigError(pub String);
+/// A setting that is missing or malformed, by name (never quoting a secret).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting is not set: its environment variable.
+    Missing(&'static str),
+    /// Half of the single API key is not set: the variable missing.
+    MissingKey(&'static str),
+    /// `--api-keys` and the single API key are both set.
+    TwoKeySources,
+    /// No API key is configured.
+    NoKeys,
+    /// A SID setting is not a SID of its kind: the setting and the SID's prefix.
+    MalformedSid(&'static str, &'static str),
+    /// `--region` names no Twilio Region.
+    Region(String, UnknownRegion),
+    /// `--bind` is not HOST:PORT.
+    Bind(String),
+    /// `--max-ttl` is 0 or over Twilio's limit.
+    MaxTtl,
+    /// A `--cors-origin` is not an origin.
+    CorsOrigin(String),
+    /// `--max-connections-per-client` is 0.
+    MaxConnections,
+    /// `--drain-seconds` is over an hour.
+    DrainSeconds,
+    /// `--session-ttl` is 0 or over 90 days.
+    SessionTtl,
+    /// `--trusted-proxies` holds something else.
+    TrustedProxies(NotAProxy),
+    /// A file a flag names cannot be read: the flag, the path and why.
+    Unreadable(&'static str, String, std::io::Error),
+    /// The keys file at this path is refused.
+    Keys(String, KeysError),
+    /// The policy file at this path is refused.
+    Policy(String, PolicyError),
+    /// The issuers file at this path is refused.
+    Issuers(String, IssuersError),
+}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ConfigError::Missing(name) => {
+                write!(f, "{name} is not set (flag, environment or ./.env)")
+            }
+            ConfigError::MissingKey(name) => write!(
+                f,
+                "{name} is not set: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET (flag, \
+                 environment or ./.env), or --api-keys FILE"
+            ),
+            ConfigError::TwoKeySources => f.write_str(
+                "--api-keys and TWILIO_API_KEY_SID/TWILIO_API_KEY_SECRET are both set: give the keys one way",
+            ),
+            ConfigError::NoKeys => f.write_str("no API keys are configured"),
+            ConfigError::MalformedSid(name, prefix) => {
+                write!(f, "{name} is malformed: expected {prefix} followed by 32 hex digits")
+            }
+            ConfigError::Region(name, e) => write!(f, "--region (TWILIO_REGION) {name:?}: {e}"),
+            ConfigError::Bind(bind) => {
+                write!(f, "--bind {bind:?} is not HOST:PORT (e.g. 127.0.0.1:5000)")
+            }
+            ConfigError::MaxTtl => write!(f, "--max-ttl must be 1..={MAX_TTL} seconds"),
+            ConfigError::CorsOrigin(o) => write!(
+                f,
+                "--cors-origin {o:?} is not an origin like https://app.example.com (no wildcards, no path)"
+            ),
+            ConfigError::MaxConnections => {
+                f.write_str("--max-connections-per-client must be at least 1")
+            }
+            ConfigError::DrainSeconds => f.write_str("--drain-seconds must be at most 3600"),
+            ConfigError::SessionTtl => f.write_str("--session-ttl must be 1 s to 90 days"),
+            ConfigError::TrustedProxies(e) => write!(f, "--trusted-proxies: {e}"),
+            ConfigError::Unreadable(flag, path, e) => write!(f, "{flag} {path}: {e}"),
+            ConfigError::Keys(path, e) => write!(f, "--api-keys {path}: {e}"),
+            ConfigError::Policy(path, e) => write!(f, "--policy {path}: {e}"),
+            ConfigError::Issuers(path, e) => write!(f, "--issuers {path}: {e}"),
+        }
     }
 }
 
@@ -113,43 +185,24 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Checks every setting.
     pub fn from_settings(s: Settings) -> Result<Config, ConfigError> {
-        let missing =
-            |name: &str| ConfigError(format!("{name} is not set (flag, environment or ./.env)"));
         let account_sid = s
             .account_sid
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| missing("TWILIO_ACCOUNT_SID"))?;
-        sid::validate("sid", &account_sid, "AC").map_err(|_| {
-            ConfigError(
-                "TWILIO_ACCOUNT_SID is malformed: expected AC followed by 32 hex digits".into(),
-            )
-        })?;
+            .ok_or(ConfigError::Missing("TWILIO_ACCOUNT_SID"))?;
+        sid::validate("sid", &account_sid, "AC")
+            .map_err(|_| ConfigError::MalformedSid("TWILIO_ACCOUNT_SID", "AC"))?;
         let single_key = match (s.api_keys.is_some(), s.api_key_sid, s.api_key_secret) {
             (true, None, None) => None,
-            (true, _, _) => {
-                return Err(ConfigError(
-                    "--api-keys and TWILIO_API_KEY_SID/TWILIO_API_KEY_SECRET are both set: give the keys one way".into(),
-                ));
-            }
+            (true, _, _) => return Err(ConfigError::TwoKeySources),
             (false, sid, secret) => {
-                let missing = |name: &str| {
-                    ConfigError(format!(
-                        "{name} is not set: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET \
-                         (flag, environment or ./.env), or --api-keys FILE"
-                    ))
-                };
                 let sid = sid
                     .filter(|v| !v.is_empty())
-                    .ok_or_else(|| missing("TWILIO_API_KEY_SID"))?;
+                    .ok_or(ConfigError::MissingKey("TWILIO_API_KEY_SID"))?;
                 let secret = secret
                     .filter(|v| !v.expose().is_empty())
-                    .ok_or_else(|| missing("TWILIO_API_KEY_SECRET"))?;
-                sid::validate("sid", &sid, "SK").map_err(|_| {
-                    ConfigError(
-                        "TWILIO_API_KEY_SID is malformed: expected SK followed by 32 hex digits"
-                            .into(),
-                    )
-                })?;
+                    .ok_or(ConfigError::MissingKey("TWILIO_API_KEY_SECRET"))?;
+                sid::validate("sid", &sid, "SK")
+                    .map_err(|_| ConfigError::MalformedSid("TWILIO_API_KEY_SID", "SK"))?;
                 Some(KeysFile {
                     signing_key: sid.clone(),
                     keys: vec![(sid, secret)],
@@ -160,19 +213,15 @@ impl Config {
             None => None,
             Some(name) => Some(
                 name.parse()
-                    .map_err(|e| ConfigError(format!("--region (TWILIO_REGION) {name:?}: {e}")))?,
+                    .map_err(|e| ConfigError::Region(name.into(), e))?,
             ),
         };
-        let bind = s.bind.parse().map_err(|_| {
-            ConfigError(format!(
-                "--bind {:?} is not HOST:PORT (e.g. 127.0.0.1:5000)",
-                s.bind
-            ))
-        })?;
+        let bind = s
+            .bind
+            .parse()
+            .map_err(|_| ConfigError::Bind(s.bind.clone()))?;
         if s.max_ttl == 0 || s.max_ttl > MAX_TTL {
-            return Err(ConfigError(format!(
-                "--max-ttl must be 1..={MAX_TTL} seconds"
-            )));
+            return Err(ConfigError::MaxTtl);
         }
         let path = |file: &Option<(String, String)>| file.as_ref().map(|(_, p)| p.clone());
         let sources = Sources {
@@ -187,30 +236,30 @@ impl Config {
             .cors_origins
             .iter()
             .map(|o| {
-                let valid = (o.starts_with("https://") || o.starts_with("http://")) && !o.contains('*') && !o.ends_with('/');
+                let valid = (o.starts_with("https://") || o.starts_with("http://"))
+                    && !o.contains('*')
+                    && !o.ends_with('/');
                 valid
                     .then(|| HeaderValue::from_str(o).ok())
                     .flatten()
-                    .ok_or_else(|| ConfigError(format!("--cors-origin {o:?} is not an origin like https://app.example.com (no wildcards, no path)")))
+                    .ok_or_else(|| ConfigError::CorsOrigin(o.clone()))
             })
             .collect::<Result<_, _>>()?;
         if s.max_connections_per_client == 0 {
-            return Err(ConfigError(
-                "--max-connections-per-client must be at least 1".into(),
-            ));
+            return Err(ConfigError::MaxConnections);
         }
         if s.drain_seconds > 3600 {
-            return Err(ConfigError("--drain-seconds must be at most 3600".into()));
+            return Err(ConfigError::DrainSeconds);
         }
         if s.session_ttl == 0 || s.session_ttl > 90 * 86_400 {
-            return Err(ConfigError("--session-ttl must be 1 s to 90 days".into()));
+            return Err(ConfigError::SessionTtl);
         }
         let trusted_proxies = s
             .trusted_proxies
             .as_deref()
             .unwrap_or_default()
             .parse()
-            .map_err(|e| ConfigError(format!("--trusted-proxies: {e}")))?;
+            .map_err(ConfigError::TrustedProxies)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Config {
             bind,
@@ -272,10 +321,10 @@ impl Sources {
     /// Reads the files again, for a reload. Any error leaves the caller's configuration as it
     /// was.
     pub fn reload(&self) -> Result<Reloadable, ConfigError> {
-        let read = |flag: &str, path: &Option<String>| -> Result<_, ConfigError> {
+        let read = |flag: &'static str, path: &Option<String>| -> Result<_, ConfigError> {
             let Some(path) = path else { return Ok(None) };
             let text = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError(format!("{flag} {path}: {e}")))?;
+                .map_err(|e| ConfigError::Unreadable(flag, path.clone(), e))?;
             Ok(Some((text, path.clone())))
         };
         self.load(
@@ -292,15 +341,17 @@ impl Sources {
         issuers: Option<(String, String)>,
     ) -> Result<Reloadable, ConfigError> {
         let keys = match (api_keys, &self.single_key) {
-            (Some((text, path)), _) => KeysFile::parse(&text)
-                .map_err(|e| ConfigError(format!("--api-keys {path}: {e}")))?,
+            (Some((text, path)), _) => {
+                KeysFile::parse(&text).map_err(|e| ConfigError::Keys(path, e))?
+            }
             (None, Some(key)) => key.clone(),
-            (None, None) => return Err(ConfigError("no API keys are configured".into())),
+            (None, None) => return Err(ConfigError::NoKeys),
         };
         let policy = match policy {
             None => Policy::tutorial(),
-            Some((text, path)) => Policy::from_json(&text, self.max_ttl)
-                .map_err(|e| ConfigError(format!("--policy {path}: {e}")))?,
+            Some((text, path)) => {
+                Policy::from_json(&text, self.max_ttl).map_err(|e| ConfigError::Policy(path, e))?
+            }
         };
         let issuers = match issuers {
             None => Vec::new(),
@@ -329,8 +380,8 @@ pub fn load_issuers(text: &str, path: &str, policy: &Policy) -> Result<Vec<Issue
         .parent()
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
-    let read = |file: &str| std::fs::read(dir.join(file)).map_err(|e| e.to_string());
-    parse_issuers(text, read, policy).map_err(|e| ConfigError(format!("--issuers {path}: {e}")))
+    let read = |file: &str| std::fs::read(dir.join(file));
+    parse_issuers(text, read, policy).map_err(|e| ConfigError::Issuers(path.into(), e))
 }
 
 #[cfg(test)]
@@ -353,7 +404,7 @@ mod tests {
     fn error(change: impl FnOnce(&mut Settings)) -> String {
         let mut s = good();
         change(&mut s);
-        Config::from_settings(s).unwrap_err().0
+        Config::from_settings(s).unwrap_err().to_string()
     }
 
     #[test]

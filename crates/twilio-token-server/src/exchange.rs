@@ -38,6 +38,7 @@
 //! (`typ: at+jwt`), and a lifetime within `max_lifetime`. Each refusal names the check that
 //! failed.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ use serde_json::{Map, Value};
 use twilio_token::jwk::JwkSet;
 use twilio_token::{Algorithm, ErrorKind, Validation, dangerous};
 
-use crate::jwks::{FetchCounter, FetchPolicy, KeyCache, Source};
+use crate::jwks::{self, FetchCounter, FetchPolicy, KeyCache, Source};
 use crate::policy::{Policy, Role};
 
 /// The longest ID token looked at; real ones are 1-2 KiB.
@@ -167,66 +168,190 @@ pub fn default_prefix(issuer: &str) -> String {
     prefix
 }
 
+/// Why an issuers file is refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IssuersError {
+    /// It is not JSON of the file's shape.
+    Json(serde_json::Error),
+    /// It lists no issuer.
+    NoIssuers,
+    /// An issuer's `issuer` is empty.
+    EmptyIssuer,
+    /// What is wrong with one issuer.
+    Issuer {
+        /// The issuer's `issuer`.
+        issuer: String,
+        /// What is wrong with it.
+        problem: IssuerProblem,
+    },
+    /// Two issuers could give their users the same identity: each issuer with the start its
+    /// identities share.
+    Overlap([(String, String); 2]),
+}
+
+/// What is wrong with one issuer of an issuers file.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IssuerProblem {
+    /// Another issuer has its name.
+    ListedTwice,
+    /// `audiences` is empty or holds an empty one.
+    NoAudience,
+    /// An algorithm that takes a shared secret.
+    SharedSecretAlgorithm(String),
+    /// A name that is no asymmetric algorithm's.
+    UnknownAlgorithm(String),
+    /// `algorithms` is empty.
+    NoAlgorithm,
+    /// `jwks_url` is refused.
+    JwksUrl(jwks::Error),
+    /// `jwks_file` cannot be read.
+    JwksFileUnreadable(String, std::io::Error),
+    /// `jwks_file` holds no key set.
+    JwksFile(String, jwks::Error),
+    /// Both or neither of `jwks_url` and `jwks_file`.
+    KeySource,
+    /// A role that is not in the policy.
+    UnknownRole(String),
+    /// Every identity of the role would begin with the prefix, which breaks a product's rule.
+    PrefixBreaksRule {
+        /// `identity_prefix`.
+        prefix: String,
+        /// The role.
+        role: String,
+        /// The rule it breaks.
+        rule: &'static twilio_token::identity::Rule,
+    },
+    /// `identity_template` names no claim.
+    TemplateNamesNoClaim,
+    /// `leeway` is over 300 seconds.
+    Leeway,
+    /// `max_lifetime` is out of its range.
+    MaxLifetime,
+    /// A fetch timing (`jwks_min_interval` or `jwks_timeout`) is out of its range.
+    FetchTiming(&'static str),
+}
+
+impl fmt::Display for IssuersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssuersError::Json(e) => write!(f, "invalid issuers file: {e}"),
+            IssuersError::NoIssuers => f.write_str("invalid issuers file: no issuers"),
+            IssuersError::EmptyIssuer => f.write_str("an issuer's \"issuer\" is empty"),
+            IssuersError::Issuer { issuer, problem } => write!(f, "issuer {issuer:?}: {problem}"),
+            IssuersError::Overlap([(a, a_start), (b, b_start)]) => write!(
+                f,
+                "issuers {a:?} and {b:?} could give their users the same identity (identities \
+                 starting {a_start:?} and {b_start:?}): give them identity_prefix values that \
+                 differ and neither of which begins the other"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for IssuerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssuerProblem::ListedTwice => f.write_str("is listed twice"),
+            IssuerProblem::NoAudience => f.write_str("audiences must name at least one audience"),
+            IssuerProblem::SharedSecretAlgorithm(a) => write!(
+                f,
+                "{a} is a shared-secret algorithm; an identity provider's tokens are verified with public keys"
+            ),
+            IssuerProblem::UnknownAlgorithm(a) => write!(
+                f,
+                "{a:?} is not one of RS256..RS512, PS256..PS512, ES256, ES384, EdDSA"
+            ),
+            IssuerProblem::NoAlgorithm => f.write_str("algorithms is empty"),
+            IssuerProblem::JwksUrl(e) => write!(f, "jwks_url {e}"),
+            IssuerProblem::JwksFileUnreadable(path, e) => write!(f, "jwks_file {path}: {e}"),
+            IssuerProblem::JwksFile(path, e) => write!(f, "jwks_file {path}: {e}"),
+            IssuerProblem::KeySource => f.write_str("give exactly one of jwks_url and jwks_file"),
+            IssuerProblem::UnknownRole(role) => write!(f, "role {role:?} is not in the policy"),
+            IssuerProblem::PrefixBreaksRule { prefix, role, rule } => write!(
+                f,
+                "identity_prefix {prefix:?} cannot start an identity of role {role:?}: {rule}"
+            ),
+            IssuerProblem::TemplateNamesNoClaim => {
+                f.write_str("identity_template names no claim (write it like user_{sub})")
+            }
+            IssuerProblem::Leeway => f.write_str("leeway must be at most 300 seconds"),
+            IssuerProblem::MaxLifetime => {
+                write!(f, "max_lifetime must be 60..={MAX_LIFETIME} seconds")
+            }
+            IssuerProblem::FetchTiming(what) => write!(f, "{what} must be 0.1..=3600 seconds"),
+        }
+    }
+}
+
+impl std::error::Error for IssuersError {}
+
 /// Reads an issuers file. `read` loads a `jwks_file` (relative paths are the caller's
 /// business); every role named must be in `policy`.
 pub fn parse_issuers(
     text: &str,
-    read: impl Fn(&str) -> Result<Vec<u8>, String>,
+    read: impl Fn(&str) -> std::io::Result<Vec<u8>>,
     policy: &Policy,
-) -> Result<Vec<Issuer>, String> {
-    let file: IssuersFile =
-        serde_json::from_str(text).map_err(|e| format!("invalid issuers file: {e}"))?;
+) -> Result<Vec<Issuer>, IssuersError> {
+    let file: IssuersFile = serde_json::from_str(text).map_err(IssuersError::Json)?;
     if file.issuers.is_empty() {
-        return Err("invalid issuers file: no issuers".into());
+        return Err(IssuersError::NoIssuers);
     }
     let mut issuers: Vec<Issuer> = Vec::with_capacity(file.issuers.len());
     for s in file.issuers {
         let name = s.issuer.clone();
-        let bad = |why: String| format!("issuer {name:?}: {why}");
+        let bad = |problem: IssuerProblem| IssuersError::Issuer {
+            issuer: name.clone(),
+            problem,
+        };
         if s.issuer.is_empty() {
-            return Err("an issuer's \"issuer\" is empty".into());
+            return Err(IssuersError::EmptyIssuer);
         }
         if issuers.iter().any(|i| i.name == s.issuer) {
-            return Err(bad("is listed twice".into()));
+            return Err(bad(IssuerProblem::ListedTwice));
         }
         if s.audiences.is_empty() || s.audiences.iter().any(String::is_empty) {
-            return Err(bad("audiences must name at least one audience".into()));
+            return Err(bad(IssuerProblem::NoAudience));
         }
         let algorithms = s
             .algorithms
             .iter()
             .map(|a| match a.parse::<Algorithm>() {
                 Ok(alg) if !alg.is_symmetric() => Ok(alg),
-                Ok(_) => Err(bad(format!("{a} is a shared-secret algorithm; an identity provider's tokens are verified with public keys"))),
-                Err(_) => Err(bad(format!("{a:?} is not one of RS256..RS512, PS256..PS512, ES256, ES384, EdDSA"))),
+                Ok(_) => Err(bad(IssuerProblem::SharedSecretAlgorithm(a.clone()))),
+                Err(_) => Err(bad(IssuerProblem::UnknownAlgorithm(a.clone()))),
             })
             .collect::<Result<Vec<_>, _>>()?;
         if algorithms.is_empty() {
-            return Err(bad("algorithms is empty".into()));
+            return Err(bad(IssuerProblem::NoAlgorithm));
         }
         let source = match (&s.jwks_url, &s.jwks_file) {
-            (Some(url), None) => Source::url(url).map_err(|e| bad(format!("jwks_url {e}")))?,
+            (Some(url), None) => Source::url(url).map_err(|e| bad(IssuerProblem::JwksUrl(e)))?,
             (None, Some(path)) => {
-                let text = read(path).map_err(|e| bad(format!("jwks_file {path}: {e}")))?;
-                Source::file(&text).map_err(|e| bad(format!("jwks_file {path}: {e}")))?
+                let text = read(path)
+                    .map_err(|e| bad(IssuerProblem::JwksFileUnreadable(path.clone(), e)))?;
+                Source::file(&text).map_err(|e| bad(IssuerProblem::JwksFile(path.clone(), e)))?
             }
-            _ => return Err(bad("give exactly one of jwks_url and jwks_file".into())),
+            _ => return Err(bad(IssuerProblem::KeySource)),
         };
         let prefix = s
             .identity_prefix
             .unwrap_or_else(|| default_prefix(&s.issuer));
         for role in std::iter::once(&s.role).chain(s.role_rules.iter().map(|r| &r.role)) {
             if !policy.has_role(role) {
-                return Err(bad(format!("role {role:?} is not in the policy")));
+                return Err(bad(IssuerProblem::UnknownRole(role.clone())));
             }
             // Every identity starts with the prefix: one that breaks a product's rule would
             // make every exchange for the role fail.
             if let Err(crate::policy::Refusal::Identity(rule)) =
                 policy.identity(role, &format!("{prefix}a"))
             {
-                return Err(bad(format!(
-                    "identity_prefix {prefix:?} cannot start an identity of role {role:?}: {rule}"
-                )));
+                return Err(bad(IssuerProblem::PrefixBreaksRule {
+                    prefix,
+                    role: role.clone(),
+                    rule,
+                }));
             }
         }
         let identity = match s.identity_template {
@@ -234,24 +359,18 @@ pub fn parse_issuers(
             Some(template) if template_claims(&template).next().is_some() => {
                 IdentitySource::Template(template)
             }
-            Some(_) => {
-                return Err(bad(
-                    "identity_template names no claim (write it like user_{sub})".into(),
-                ));
-            }
+            Some(_) => return Err(bad(IssuerProblem::TemplateNamesNoClaim)),
         };
         if s.leeway > 300 {
-            return Err(bad("leeway must be at most 300 seconds".into()));
+            return Err(bad(IssuerProblem::Leeway));
         }
         if !(60..=MAX_LIFETIME).contains(&s.max_lifetime) {
-            return Err(bad(format!(
-                "max_lifetime must be 60..={MAX_LIFETIME} seconds"
-            )));
+            return Err(bad(IssuerProblem::MaxLifetime));
         }
-        let seconds = |v: f64, what: &str| {
+        let seconds = |v: f64, what: &'static str| {
             (v.is_finite() && (0.1..=3600.0).contains(&v))
                 .then(|| Duration::from_secs_f64(v))
-                .ok_or_else(|| bad(format!("{what} must be 0.1..=3600 seconds")))
+                .ok_or_else(|| bad(IssuerProblem::FetchTiming(what)))
         };
         let fetch = FetchPolicy {
             min_interval: seconds(s.jwks_min_interval, "jwks_min_interval")?,
@@ -339,18 +458,16 @@ impl Namespaces {
     }
 
     /// Refuses two issuers whose users could be given one identity.
-    fn check_apart(&self) -> Result<(), String> {
+    fn check_apart(&self) -> Result<(), IssuersError> {
         for (i, a) in self.0.iter().enumerate() {
             if let Some(b) = self.0[i + 1..]
                 .iter()
                 .find(|b| b.issuer != a.issuer && a.meets(b))
             {
-                return Err(format!(
-                    "issuers {:?} and {:?} could give their users the same identity (identities \
-                     starting {:?} and {:?}): give them identity_prefix values that differ and \
-                     neither of which begins the other",
-                    a.issuer, b.issuer, a.start, b.start
-                ));
+                return Err(IssuersError::Overlap([
+                    (a.issuer.clone(), a.start.clone()),
+                    (b.issuer.clone(), b.start.clone()),
+                ]));
             }
         }
         Ok(())
@@ -784,7 +901,8 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Vec<Issuer>, String> {
-        parse_issuers(text, |_| Err("no such file".into()), &policy())
+        let missing = |_: &str| Err(std::io::Error::other("no such file"));
+        parse_issuers(text, missing, &policy()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -58,11 +58,67 @@ struct RawKey {
 
 /// Why a keys file was refused (never quoting a secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeysError(pub String);
+#[non_exhaustive]
+pub enum KeysError {
+    /// The text is not JSON: where.
+    NotJson {
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1.
+        column: usize,
+    },
+    /// The JSON is not a keys file's shape: where, and the unknown field, when it looks
+    /// like a field's name rather than a secret.
+    Shape {
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1.
+        column: usize,
+        /// An unknown field's name.
+        unknown_field: Option<String>,
+    },
+    /// An entry that should be an API key SID is not one: which (`keys[2].sid`,
+    /// `signing_key`), never its value.
+    NotASid(String),
+    /// A key's secret is empty.
+    EmptySecret(String),
+    /// A key is listed twice.
+    ListedTwice(String),
+    /// The signing key is not among the keys.
+    UnknownSigningKey(String),
+}
 
 impl std::fmt::Display for KeysError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        const EXPECTED: &str =
+            "expected {\"signing_key\": SID, \"keys\": [{\"sid\": SID, \"secret\": SECRET}, ...]}";
+        match self {
+            KeysError::NotJson { line, column } => {
+                write!(f, "line {line} column {column}: not JSON")
+            }
+            KeysError::Shape {
+                line,
+                column,
+                unknown_field: Some(field),
+            } => write!(
+                f,
+                "line {line} column {column}: unknown field {field:?}: {EXPECTED}"
+            ),
+            KeysError::Shape { line, column, .. } => {
+                write!(f, "line {line} column {column}: {EXPECTED}")
+            }
+            KeysError::NotASid(entry) => {
+                write!(
+                    f,
+                    "{entry} is not an API key SID (SK followed by 32 hex digits)"
+                )
+            }
+            KeysError::EmptySecret(sid) => write!(f, "key {sid} has an empty secret"),
+            KeysError::ListedTwice(sid) => write!(f, "key {sid} is listed twice"),
+            KeysError::UnknownSigningKey(sid) => {
+                write!(f, "signing_key {sid} is not one of the keys")
+            }
+        }
     }
 }
 
@@ -75,47 +131,45 @@ impl KeysFile {
         // serde_json's messages can quote the input, and the input holds secrets: say only
         // where and what kind of mistake.
         let raw: Raw = serde_json::from_str(text).map_err(|e| {
-            let what = match e.classify() {
+            let (line, column) = (e.line(), e.column());
+            match e.classify() {
                 serde_json::error::Category::Data => {
-                    let expected = "expected {\"signing_key\": SID, \"keys\": [{\"sid\": SID, \"secret\": SECRET}, ...]}";
                     // An unknown field is named only when it looks like a field name, not a secret.
                     let message = e.to_string();
-                    let field = message.strip_prefix("unknown field `").and_then(|r| r.split_once('`'));
-                    match field.filter(|(f, _)| f.len() <= 24 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
-                        Some((field, _)) => format!("unknown field {field:?}: {expected}"),
-                        None => expected.to_owned(),
+                    let field = message
+                        .strip_prefix("unknown field `")
+                        .and_then(|r| r.split_once('`'))
+                        .map(|(field, _)| field)
+                        .filter(|f| {
+                            f.len() <= 24 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                        });
+                    KeysError::Shape {
+                        line,
+                        column,
+                        unknown_field: field.map(str::to_owned),
                     }
                 }
-                _ => "not JSON".to_owned(),
-            };
-            KeysError(format!("line {} column {}: {what}", e.line(), e.column()))
+                _ => KeysError::NotJson { line, column },
+            }
         })?;
         let mut keys: Vec<(String, Secret)> = Vec::with_capacity(raw.keys.len());
         // A value is quoted only once it is known to be a SID: a file with `sid` and `secret`
         // swapped, or a secret in `signing_key`, would otherwise print the secret.
-        let not_a_sid = |entry: &str| {
-            KeysError(format!(
-                "{entry} is not an API key SID (SK followed by 32 hex digits)"
-            ))
-        };
         for (i, key) in raw.keys.into_iter().enumerate() {
             sid::validate("sid", &key.sid, "SK")
-                .map_err(|_| not_a_sid(&format!("keys[{i}].sid")))?;
+                .map_err(|_| KeysError::NotASid(format!("keys[{i}].sid")))?;
             if key.secret.is_empty() {
-                return Err(KeysError(format!("key {} has an empty secret", key.sid)));
+                return Err(KeysError::EmptySecret(key.sid));
             }
             if keys.iter().any(|(s, _)| *s == key.sid) {
-                return Err(KeysError(format!("key {} is listed twice", key.sid)));
+                return Err(KeysError::ListedTwice(key.sid));
             }
             keys.push((key.sid, Secret::new(key.secret)));
         }
         sid::validate("signing_key", &raw.signing_key, "SK")
-            .map_err(|_| not_a_sid("signing_key"))?;
+            .map_err(|_| KeysError::NotASid("signing_key".into()))?;
         if !keys.iter().any(|(s, _)| *s == raw.signing_key) {
-            return Err(KeysError(format!(
-                "signing_key {} is not one of the keys",
-                raw.signing_key
-            )));
+            return Err(KeysError::UnknownSigningKey(raw.signing_key));
         }
         Ok(KeysFile {
             signing_key: raw.signing_key,

@@ -145,13 +145,67 @@ impl NbfPolicy {
 
 /// Why a policy file was refused.
 #[derive(Debug)]
-pub struct PolicyError(pub String);
+#[non_exhaustive]
+pub enum PolicyError {
+    /// It is not JSON of a policy's shape.
+    Json(serde_json::Error),
+    /// It has no role.
+    NoRoles,
+    /// A role's `identity_template` holds `{identity}` other than once.
+    IdentityTemplate {
+        /// The role.
+        role: String,
+    },
+    /// A role's ttl is 0 or over the limit.
+    Ttl {
+        /// The role.
+        role: String,
+        /// Its ttl.
+        ttl: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// A role's tokens would live longer than Twilio allows, counted from a backdated nbf.
+    Lifetime {
+        /// The role.
+        role: String,
+        /// Its ttl.
+        ttl: u32,
+        /// How many seconds its nbf is backdated.
+        backdate: i64,
+    },
+}
 
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str("invalid policy: ")?;
+        match self {
+            PolicyError::Json(e) => write!(f, "{e}"),
+            PolicyError::NoRoles => f.write_str("no roles"),
+            PolicyError::IdentityTemplate { role } => write!(
+                f,
+                "role {role:?} has an identity_template without {{identity}} exactly once"
+            ),
+            PolicyError::Ttl { role, ttl, max } => {
+                write!(f, "role {role:?} has ttl {ttl}, outside 1..={max}")
+            }
+            PolicyError::Lifetime {
+                role,
+                ttl,
+                backdate,
+            } => write!(
+                f,
+                "role {role:?} has ttl {ttl} and nbf {backdate}: its tokens would live {} s from \
+                 nbf to exp, more than Twilio's {MAX_TTL} (Twilio error 20157); lower the ttl to \
+                 {} or the nbf",
+                i64::from(*ttl) + backdate,
+                i64::from(MAX_TTL) - backdate
+            ),
+        }
     }
 }
+
+impl std::error::Error for PolicyError {}
 
 impl Policy {
     /// The tutorial's policy: every user gets a video grant for "My Room", and nothing may be
@@ -174,10 +228,9 @@ impl Policy {
 
     /// Reads a policy from JSON, checking every ttl against `max_ttl`.
     pub fn from_json(text: &str, max_ttl: u32) -> Result<Self, PolicyError> {
-        let policy: Policy =
-            serde_json::from_str(text).map_err(|e| PolicyError(format!("invalid policy: {e}")))?;
+        let policy: Policy = serde_json::from_str(text).map_err(PolicyError::Json)?;
         if policy.roles.is_empty() {
-            return Err(PolicyError("invalid policy: no roles".into()));
+            return Err(PolicyError::NoRoles);
         }
         for (name, role) in &policy.roles {
             if role
@@ -185,17 +238,15 @@ impl Policy {
                 .as_ref()
                 .is_some_and(|t| t.matches("{identity}").count() != 1)
             {
-                return Err(PolicyError(format!(
-                    "invalid policy: role {name:?} has an identity_template without {{identity}} \
-                     exactly once"
-                )));
+                return Err(PolicyError::IdentityTemplate { role: name.clone() });
             }
-            if role.ttl == 0 || role.ttl > max_ttl.min(MAX_TTL) {
-                return Err(PolicyError(format!(
-                    "invalid policy: role {name:?} has ttl {}, outside 1..={}",
-                    role.ttl,
-                    max_ttl.min(MAX_TTL)
-                )));
+            let max = max_ttl.min(MAX_TTL);
+            if role.ttl == 0 || role.ttl > max {
+                return Err(PolicyError::Ttl {
+                    role: name.clone(),
+                    ttl: role.ttl,
+                    max,
+                });
             }
             // Twilio counts a backdated nbf in the token's life (error 20157).
             let backdate = match role.nbf {
@@ -203,14 +254,11 @@ impl Policy {
                 NbfPolicy::Now | NbfPolicy::Omit => 0,
             };
             if check_lifetime(-backdate, i64::from(role.ttl)).is_err() {
-                return Err(PolicyError(format!(
-                    "invalid policy: role {name:?} has ttl {} and nbf {backdate}: its tokens would \
-                     live {} s from nbf to exp, more than Twilio's {MAX_TTL} (Twilio error 20157); \
-                     lower the ttl to {} or the nbf",
-                    role.ttl,
-                    i64::from(role.ttl) + backdate,
-                    i64::from(MAX_TTL) - backdate
-                )));
+                return Err(PolicyError::Lifetime {
+                    role: name.clone(),
+                    ttl: role.ttl,
+                    backdate,
+                });
             }
         }
         Ok(policy)
