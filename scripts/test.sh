@@ -5,7 +5,7 @@
 # twilio-node 6 (installed from npm into scripts/node-oracle).
 #
 # The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
-# identities, clients, id_tokens and deny) run twice: on SQLite, then on a throwaway PostgreSQL server that
+# identities, clients, id_tokens, deny and sessions) run twice: on SQLite, then on a throwaway PostgreSQL server that
 # scripts/postgres.sh starts on a loopback port (installing Debian's postgresql where it is
 # missing).
 #
@@ -59,22 +59,23 @@ section "golden fixtures are what twilio-python mints"
 section "cargo test"
 cargo test --locked --workspace
 # Ignored by plain cargo test for what they need, which this script installed: nginx,
-# Chromium and ChromeDriver.
-cargo test --locked -p twilio-token-server --test clients -- --ignored
-cargo test --locked -p twilio-token-cli --test browser -- --ignored
+# Chromium and ChromeDriver. (Every cargo command here names the whole workspace, so that
+# features resolve as they did above and nothing is built twice.)
+cargo test --locked --workspace --test clients --test browser -- --ignored
 
 section "the server's suites again, on PostgreSQL"
 pgdir=$(mktemp -d)
 trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
 postgres=$(bash scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL at $postgres"
-TWILIO_TOKEN_TEST_POSTGRES=$postgres \
-    cargo test --locked -p twilio-token-cli --test server --test abuse --test exchange --test fleet --test production -- --include-ignored
-TWILIO_TOKEN_TEST_POSTGRES=$postgres \
-    cargo test --locked -p twilio-token-server --test rooms --test identities --test clients --test id_tokens --test deny -- --include-ignored
+TWILIO_TOKEN_TEST_POSTGRES=$postgres cargo test --locked --workspace \
+    --test server --test abuse --test exchange --test fleet --test production \
+    --test rooms --test identities --test clients --test id_tokens --test deny --test sessions \
+    -- --include-ignored
 
 section "live cross-check against twilio-python and PyJWT"
-cargo build --locked --quiet -p twilio-token-cli
+# target/debug/twilio-token is the binary cargo test built for the CLI's tests.
+test -x target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck.py target/debug/twilio-token
 "$venv/bin/python" scripts/crosscheck_id_tokens.py target/debug/twilio-token
 

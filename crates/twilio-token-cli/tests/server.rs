@@ -331,7 +331,7 @@ async fn the_policy_decides_grants_and_rooms() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sessions_refresh_until_logout_password_change_or_disable() {
+async fn sessions_refresh_until_logout_and_users_changes_take_effect() {
     let dir = tempfile::tempdir().unwrap();
     add_user(dir.path(), "alice", "correct horse battery", "user");
     let s = Server::start(dir.path(), &[]);
@@ -372,46 +372,29 @@ async fn sessions_refresh_until_logout_password_change_or_disable() {
         StatusCode::UNAUTHORIZED
     );
 
-    // A password change by another process ends every session within a second (a refresh
-    // trusts what it read for at most that long).
-    let cookie = session_cookie(&login_json(&s, "alice", "correct horse battery").await);
-    assert_eq!(
-        refresh(cookie.clone()).await.unwrap().status(),
-        StatusCode::OK
-    );
+    // `users passwd` and `users disable` change what a login accepts at once. (That they end
+    // running sessions within the session cache's freshness is the server crate's `sessions`
+    // test, in process with a short freshness.)
     let out = users(
         dir.path(),
         &["passwd", "alice", "--password-stdin"],
         "new horse battery\n",
     );
     assert!(out.status.success());
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        refresh(cookie).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
     assert_eq!(
         login_json(&s, "alice", "correct horse battery")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
-
-    // So does disabling; and a disabled user cannot log in.
-    let cookie = session_cookie(&login_json(&s, "alice", "new horse battery").await);
     assert_eq!(
-        refresh(cookie.clone()).await.unwrap().status(),
+        login_json(&s, "alice", "new horse battery").await.status(),
         StatusCode::OK
     );
     assert!(
         users(dir.path(), &["disable", "alice"], "")
             .status
             .success()
-    );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        refresh(cookie).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         login_json(&s, "alice", "new horse battery").await.status(),
@@ -650,28 +633,9 @@ fn a_missing_or_malformed_setting_stops_the_server_by_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn slow_clients_are_cut_off_and_cors_is_for_named_origins_only() {
+async fn cors_is_for_named_origins_only() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &["--cors-origin", "https://app.example.com"]);
-    // A client that never finishes its headers is disconnected after the header deadline.
-    let address = s.process.url.strip_prefix("http://").unwrap().to_owned();
-    let cut_off = tokio::task::spawn_blocking(move || {
-        let mut stream = TcpStream::connect(address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
-        stream
-            .write_all(b"POST /token HTTP/1.1\r\nHost: x\r\n")
-            .unwrap();
-        let started = std::time::Instant::now();
-        let mut buf = Vec::new();
-        let _ = stream.read_to_end(&mut buf);
-        started.elapsed()
-    })
-    .await
-    .unwrap();
-    assert!(cut_off < Duration::from_secs(10), "{cut_off:?}");
-
     let c = client();
     let preflight = |origin: &str| {
         c.request(reqwest::Method::OPTIONS, s.url("/token"))
@@ -1055,7 +1019,7 @@ async fn servers_started_together_on_one_database_share_users_sessions_and_the_c
         let response = refresh(s).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{}", s.log());
     }
-    // A logout on one is honoured by the others once their session cache (1 s) lets go.
+    // A logout on one reaches the others (the database tells them).
     let out = client()
         .post(servers[0].url("/logout"))
         .header(COOKIE, &cookie)
@@ -1063,9 +1027,11 @@ async fn servers_started_together_on_one_database_share_users_sessions_and_the_c
         .await
         .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     for s in &servers {
-        assert_eq!(refresh(s).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        common::until(StatusCode::UNAUTHORIZED, || async {
+            refresh(s).await.unwrap().status()
+        })
+        .await;
     }
 }
 
@@ -1248,8 +1214,6 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     let cookie = cookie_of(&login);
 
     common::postgres_script("stop", pg.path());
-    // Past the session cache's second, a refresh must ask the database too.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let refresh = || {
         client()
             .post(s.url("/token"))
@@ -1259,6 +1223,12 @@ async fn the_database_going_away_is_a_503_in_time_and_the_server_recovers() {
     let started = std::time::Instant::now();
     let response = login_json(&s, "alice", "correct horse battery").await;
     unavailable_in_time(response, started.elapsed(), &s).await;
+    // A refresh answered from the session cache is right until the server hears the database
+    // has gone (at once, as its notifications stop) or the cache's second is up.
+    common::until(StatusCode::SERVICE_UNAVAILABLE, || async {
+        refresh().await.unwrap().status()
+    })
+    .await;
     let started = std::time::Instant::now();
     let response = refresh().await.unwrap();
     unavailable_in_time(response, started.elapsed(), &s).await;

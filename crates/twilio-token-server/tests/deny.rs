@@ -5,28 +5,10 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
-use support::{config, serve, store};
+use support::{config, serve, store, until};
 use twilio_token_server::store::{Denials, Users};
-
-/// Asks `ask` until it answers `want`, for at most five seconds.
-async fn until<F: Future<Output = StatusCode>>(want: StatusCode, ask: impl Fn() -> F) {
-    let started = Instant::now();
-    loop {
-        let got = ask().await;
-        if got == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "still {got}, not {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_deny_add_reaches_a_running_server_and_a_remove_lifts_it() {

@@ -214,3 +214,23 @@ pub fn postgres_script(command: &str, dir: &Path) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// Asks `ask` until it answers `want`, for at most five seconds: for what a server does within
+/// a bound, without sleeping the bound out.
+pub async fn until<T: PartialEq + std::fmt::Debug, F: Future<Output = T>>(
+    want: T,
+    mut ask: impl FnMut() -> F,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        let got = ask().await;
+        if got == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "still {got:?}, not {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 use twilio_token_server::config::Secret;
@@ -240,4 +241,24 @@ pub fn client_from(from: &str) -> reqwest::Client {
         .local_address(from.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap()
+}
+
+/// Asks `ask` until it answers `want`, for at most five seconds: for what a server does within
+/// a bound (a cache's freshness, a deadline), without sleeping the bound out.
+pub async fn until<T: PartialEq + std::fmt::Debug, F: Future<Output = T>>(
+    want: T,
+    mut ask: impl FnMut() -> F,
+) {
+    let started = Instant::now();
+    loop {
+        let got = ask().await;
+        if got == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still {got:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -12,7 +12,7 @@ JSON objects with no member named twice (the reference keeps the last) and no nu
 double's range (the reference reads ``1e999`` as infinity), ``exp``, ``nbf`` and ``iat`` must be
 JSON numbers (the reference also takes numeric strings), and tokens over 16 KiB are refused
 before they are read. As with the reference, ``alg: none`` never verifies, a ``crit`` header is
-refused and a PEM or SSH key is never an HMAC secret. ``alg: none`` never verifies, as with the reference.
+refused and a PEM or SSH key is never an HMAC secret.
 """
 
 import time
