@@ -37,10 +37,9 @@ use twilio_token::{
 /// Nesting deeper than this is left to `json.dumps` (which finds circular references).
 pub const MAX_DEPTH: usize = 128;
 
-/// The marker of a value the writer leaves to Python.
-const UNSUPPORTED: &str = "left to json.dumps";
-
-/// A Python value, serialised as `json.dumps` would.
+/// A Python value, serialised as `json.dumps` would. It fails on a value it leaves to
+/// `json.dumps` (which then writes it, or raises the reference's own error): writing to memory
+/// cannot fail otherwise, so any failure means "ask Python".
 struct Json<'a, 'py> {
     value: &'a Bound<'py, PyAny>,
     sort_keys: bool,
@@ -60,7 +59,7 @@ impl Json<'_, '_> {
 impl Serialize for Json<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let value = self.value;
-        let unsupported = || S::Error::custom(UNSUPPORTED);
+        let unsupported = || S::Error::custom("left to json.dumps");
         if self.depth > MAX_DEPTH {
             return Err(unsupported());
         }
@@ -160,7 +159,7 @@ fn dumps(value: &Bound<'_, PyAny>, sort_keys: bool) -> PyResult<Vec<u8>> {
     };
     match json.serialize(&mut serializer) {
         Ok(()) => Ok(out),
-        Err(e) if e.to_string() == UNSUPPORTED => {
+        Err(_) => {
             let py = value.py();
             let kwargs = PyDict::new(py);
             kwargs.set_item(intern!(py, "separators"), (",", ":"))?;
@@ -170,7 +169,6 @@ fn dumps(value: &Bound<'_, PyAny>, sort_keys: bool) -> PyResult<Vec<u8>> {
                 .call_method("dumps", (value,), Some(&kwargs))?;
             Ok(text.extract::<String>()?.into_bytes())
         }
-        Err(e) => Err(PyValueError::new_err(e.to_string())),
     }
 }
 
@@ -338,95 +336,6 @@ fn encode(
     sign(py, &header_json, &payload_json, alg, &key)
 }
 
-/// The built-in grant classes, by their place in [`GRANT_CLASSES`].
-static GRANT_TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
-const GRANT_CLASSES: [&str; 6] = [
-    "VideoGrant",
-    "VoiceGrant",
-    "ChatGrant",
-    "SyncGrant",
-    "TaskRouterGrant",
-    "PlaybackGrant",
-];
-
-/// `(key, payload)` of a grant of a built-in class, as its `key` and `to_payload()` make them;
-/// `None` for any other class (a subclass may override either).
-fn builtin_grant<'py>(
-    grant: &Bound<'py, PyAny>,
-) -> PyResult<Option<(&'static str, Bound<'py, PyAny>)>> {
-    let py = grant.py();
-    let types = GRANT_TYPES.get_or_try_init(py, || -> PyResult<_> {
-        let module = py.import("twilio_token.jwt.access_token.grants")?;
-        GRANT_CLASSES
-            .iter()
-            .map(|name| Ok(module.getattr(*name)?.cast_into::<PyType>()?.unbind()))
-            .collect()
-    })?;
-    let class = grant.get_type();
-    let Some(kind) = types.iter().position(|t| class.is(t.bind(py))) else {
-        return Ok(None);
-    };
-    let payload = PyDict::new(py);
-    // Each field that is set (truthy), in the reference's order.
-    let fields = |names: &[&str]| -> PyResult<()> {
-        for name in names {
-            let name = PyString::intern(py, name);
-            let value = grant.getattr(&name)?;
-            if value.is_truthy()? {
-                payload.set_item(name, value)?;
-            }
-        }
-        Ok(())
-    };
-    let key = match kind {
-        0 => {
-            fields(&["room"])?;
-            "video"
-        }
-        1 => {
-            if grant
-                .getattr(intern!(py, "incoming_allow"))?
-                .is(PyBool::new(py, true))
-            {
-                let incoming = PyDict::new(py);
-                incoming.set_item(intern!(py, "allow"), true)?;
-                payload.set_item(intern!(py, "incoming"), incoming)?;
-            }
-            let application = grant.getattr(intern!(py, "outgoing_application_sid"))?;
-            if application.is_truthy()? {
-                let outgoing = PyDict::new(py);
-                outgoing.set_item(intern!(py, "application_sid"), application)?;
-                let params = grant.getattr(intern!(py, "outgoing_application_params"))?;
-                if params.is_truthy()? {
-                    outgoing.set_item(intern!(py, "params"), params)?;
-                }
-                payload.set_item(intern!(py, "outgoing"), outgoing)?;
-            }
-            fields(&["push_credential_sid", "endpoint_id"])?;
-            "voice"
-        }
-        2 => {
-            fields(&[
-                "service_sid",
-                "endpoint_id",
-                "deployment_role_sid",
-                "push_credential_sid",
-            ])?;
-            "chat"
-        }
-        3 => {
-            fields(&["service_sid", "endpoint_id"])?;
-            "data_sync"
-        }
-        4 => {
-            fields(&["workspace_sid", "worker_sid", "role"])?;
-            "task_router"
-        }
-        _ => return Ok(Some(("player", grant.getattr(intern!(py, "grant"))?))),
-    };
-    Ok(Some((key, payload.into_any())))
-}
-
 /// `int(time.time())`, with `time.time` looked up at each call (as a test's `mock.patch` of
 /// it expects).
 fn now_int<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -467,15 +376,14 @@ fn write_members(members: &[(&str, &Bound<'_, PyAny>)]) -> PyResult<Option<Vec<u
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
     match Members(members).serialize(&mut serializer) {
         Ok(()) => Ok(Some(out)),
-        Err(e) if e.to_string() == UNSUPPORTED => Ok(None),
-        Err(e) => Err(value_error(e)),
+        Err(_) => Ok(None),
     }
 }
 
 /// `AccessToken.to_jwt(ttl)` for a token of the built-in class, step for step as the reference
-/// runs it (the same attributes read, `time.time()` called at the same points, a grant of another
-/// class asked for its `key` and `to_payload()`), with the JSON written here instead of built as
-/// dicts by the interpreter.
+/// runs it (the same attributes read, `time.time()` called at the same points, each grant asked
+/// for its `to_payload()` and `key`), with the JSON written here instead of built as dicts by
+/// the interpreter.
 #[pyfunction]
 #[pyo3(signature = (token, ttl=None))]
 fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
@@ -495,15 +403,12 @@ fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyR
     let jti_time = now_int(py)?;
     let key_sid = token.getattr(intern!(py, "signing_key_sid"))?;
     let grants = PyDict::new(py);
+    // `grants[grant.key] = grant.to_payload()`: the value first, as Python evaluates it. Each
+    // grant's layout is its class's, so a subclass's hooks are honoured.
     for grant in token.getattr(intern!(py, "grants"))?.try_iter()? {
         let grant = grant?;
-        match builtin_grant(&grant)? {
-            Some((key, payload)) => grants.set_item(key, payload)?,
-            None => grants.set_item(
-                grant.getattr(intern!(py, "key"))?,
-                grant.call_method0(intern!(py, "to_payload"))?,
-            )?,
-        }
+        let payload = grant.call_method0(intern!(py, "to_payload"))?;
+        grants.set_item(grant.getattr(intern!(py, "key"))?, payload)?;
     }
     let identity = token.getattr(intern!(py, "identity"))?;
     if identity.is_truthy()? {
