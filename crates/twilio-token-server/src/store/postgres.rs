@@ -276,19 +276,19 @@ impl Changes for PgStore {
                 };
                 // What changed while no one listened: the deny list is read again (and no
                 // session was cached).
-                let mut changes = vec![Event::Listening, Event::Denied(Vec::new())];
+                let mut changes = vec![Change::Event(Event::Listening), Change::DenyList];
                 // try_recv: None or an error means the connection was lost, and notifications
                 // with it, so the sessions are untrusted until a new listener is up.
                 'listening: loop {
                     for event in std::mem::take(&mut changes) {
                         let event = match event {
-                            Event::Denied(_) => match store.denied().await {
+                            Change::DenyList => match store.denied().await {
                                 Ok(list) => Event::Denied(list),
                                 // Unread, the change would be missed: listen anew, which
                                 // reads the list again.
                                 Err(_) => break 'listening,
                             },
-                            event => event,
+                            Change::Event(event) => event,
                         };
                         if events.send(event).await.is_err() {
                             return;
@@ -422,13 +422,22 @@ async fn notify(connection: &mut sqlx::PgConnection, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The events a notification's payload stands for (`Denied` still to be read).
-fn parse(payload: &str) -> Vec<Event> {
+/// What a notification says changed.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    /// An event, as it is.
+    Event(Event),
+    /// The deny list changed: it is read, then sent as [`Event::Denied`].
+    DenyList,
+}
+
+/// The changes a notification's payload stands for.
+fn parse(payload: &str) -> Vec<Change> {
     if payload == DENIED {
-        return vec![Event::Denied(Vec::new())];
+        return vec![Change::DenyList];
     }
     if let Some(name) = payload.strip_prefix("user:") {
-        return vec![Event::UserSessionsEnded(name.to_owned())];
+        return vec![Change::Event(Event::UserSessionsEnded(name.to_owned()))];
     }
     if let Some(hex) = payload.strip_prefix("session:") {
         let mut id_hash = [0u8; 32];
@@ -440,28 +449,28 @@ fn parse(payload: &str) -> Vec<Event> {
                     .is_ok()
             });
         if decoded {
-            return vec![Event::SessionEnded(id_hash)];
+            return vec![Change::Event(Event::SessionEnded(id_hash))];
         }
     }
     // Unreadable: forget every cached session rather than keep what it may have ended.
-    vec![Event::Deaf, Event::Listening]
+    vec![Change::Event(Event::Deaf), Change::Event(Event::Listening)]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Event, parse};
+    use super::{Change, Event, parse};
 
     #[test]
     fn notifications_are_read_as_events() {
-        assert_eq!(parse("denied"), [Event::Denied(Vec::new())]);
+        assert_eq!(parse("denied"), [Change::DenyList]);
         assert_eq!(
             parse("user:alice"),
-            [Event::UserSessionsEnded("alice".into())]
+            [Change::Event(Event::UserSessionsEnded("alice".into()))]
         );
         let hex = "ab".repeat(32);
         assert_eq!(
             parse(&format!("session:{hex}")),
-            [Event::SessionEnded([0xab; 32])]
+            [Change::Event(Event::SessionEnded([0xab; 32]))]
         );
         let wide = format!("session:{}", "é".repeat(32));
         for unreadable in [
@@ -473,7 +482,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(unreadable),
-                [Event::Deaf, Event::Listening],
+                [Change::Event(Event::Deaf), Change::Event(Event::Listening)],
                 "{unreadable}"
             );
         }
