@@ -5,9 +5,9 @@
 # twilio-node 6 (installed from npm into scripts/node-oracle).
 #
 # The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
-# identities, clients, id_tokens, deny and sessions) run twice: on SQLite, then on a throwaway PostgreSQL server that
-# scripts/postgres.sh starts on a loopback port (installing Debian's postgresql where it is
-# missing).
+# identities, clients, id_tokens, deny, sessions, http and origins) run twice: on SQLite, then
+# on a throwaway PostgreSQL server that scripts/postgres.sh starts on a loopback port
+# (installing Debian's postgresql where it is missing).
 #
 # Then schemathesis against the live server (scripts/api_fuzz.sh), the dependency checks (cargo
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
@@ -71,6 +71,7 @@ echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres cargo test --locked --workspace \
     --test server --test abuse --test exchange --test fleet --test production \
     --test rooms --test identities --test clients --test id_tokens --test deny --test sessions \
+    --test http --test origins \
     -- --include-ignored
 
 section "live cross-check against twilio-python and PyJWT"

@@ -1,6 +1,7 @@
 //! The HTTP contract of `POST /token` and `POST /logout`, in process: the router is sent each
-//! request with `oneshot`, as the listener would hand it over. (What needs a process, such as
-//! signals, restarts, the listener's limits and the browser, is in the CLI crate's tests.)
+//! request with `oneshot`, as the listener would hand it over. (The listener's limits are the
+//! `connections` tests; what needs a process, such as signals, restarts and the browser, is in
+//! the CLI crate's tests.)
 
 mod support;
 
