@@ -13,7 +13,7 @@
 //! The lingering close is nginx's: a connection the server ends while the client may still be
 //! sending (a 413 for a body too large, a 431 for a head too large) is shut for writing, and
 //! what the client still sends is read and thrown away, up to [`LINGER_BYTES`] or
-//! [`LINGER_TIME`], before the socket is closed. Closing a socket with unread data makes the
+//! [`Limits::linger`], before the socket is closed. Closing a socket with unread data makes the
 //! kernel send a reset, which destroys the answer in the client's buffers before a client that
 //! writes its whole body first (most HTTP libraries) has read it. hyper closes its end of the
 //! connection itself, so the listener keeps a second handle on each socket for this.
@@ -41,6 +41,8 @@ use crate::client::{ClientAddress, TrustedProxies};
 pub struct Limits {
     /// Longest a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// Longest a closing connection is read from (the lingering close) before it is closed.
+    pub linger: Duration,
     /// Largest request head (request line and headers), in bytes; larger ones get a 431.
     pub max_header_bytes: usize,
     /// Connections one client address may hold open at once; more are closed on arrival.
@@ -55,6 +57,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_timeout: Duration::from_secs(5),
+            linger: Duration::from_secs(3),
             max_header_bytes: 32 * 1024,
             per_client: 256,
             total: 16_384,
@@ -100,8 +103,6 @@ impl Drop for ClientSlot {
 /// How long in-flight requests get to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// The longest a closing connection is read from before it is closed.
-pub const LINGER_TIME: Duration = Duration::from_secs(3);
 /// The most a closing connection reads before it is closed.
 pub const LINGER_BYTES: usize = 4 << 20;
 
@@ -162,10 +163,11 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
-        let (trusted, per_client, max) = (
+        let (trusted, per_client, max, linger_for) = (
             Arc::clone(&limits.trusted_proxies),
             Arc::clone(&per_client),
             limits.per_client,
+            limits.linger,
         );
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
@@ -198,7 +200,7 @@ pub async fn serve(
             let ended = connection.await;
             // A client that timed out sending its head is slow, not sending a body: no linger.
             if !ended.is_err_and(|e| e.is_timeout()) {
-                lingering_close(linger).await;
+                lingering_close(linger, linger_for).await;
             }
             drop((slot, permit));
         });
@@ -223,8 +225,8 @@ fn with_second_handle(stream: TcpStream) -> Option<(TcpStream, std::net::TcpStre
 }
 
 /// Shuts `stream` for writing, then reads and discards what the client still sends until it
-/// closes its end, or [`LINGER_BYTES`] or [`LINGER_TIME`] is reached.
-async fn lingering_close(stream: std::net::TcpStream) {
+/// closes its end, or [`LINGER_BYTES`] or `longest` is reached.
+async fn lingering_close(stream: std::net::TcpStream, longest: Duration) {
     // The peer may already be gone; then there is nothing to wait for.
     if stream.shutdown(std::net::Shutdown::Write).is_err() {
         return;
@@ -232,7 +234,7 @@ async fn lingering_close(stream: std::net::TcpStream) {
     let Ok(mut stream) = TcpStream::from_std(stream) else {
         return;
     };
-    let deadline = tokio::time::Instant::now() + LINGER_TIME;
+    let deadline = tokio::time::Instant::now() + longest;
     let mut discarded = 0;
     let mut buf = vec![0u8; 16 * 1024];
     while discarded < LINGER_BYTES {
