@@ -577,8 +577,8 @@ fn mint<S>(
         return Err(refused(identity, PolicyRefusal::IdentityMismatch));
     }
     let mut token = AccessToken::with_key(
-        state.account_sid.clone(),
-        live.signing_key_sid.clone(),
+        &*state.account_sid,
+        &*live.signing_key_sid,
         live.key.clone(),
     )
     .identity(identity);

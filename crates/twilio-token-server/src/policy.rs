@@ -25,7 +25,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer};
 use twilio_token::access_token::{MAX_TTL, check_lifetime};
@@ -52,7 +51,7 @@ pub const MAX_BACKDATE: u32 = 300;
 #[serde(deny_unknown_fields)]
 pub struct Role {
     #[serde(deserialize_with = "grants")]
-    grants: Arc<Vec<Grant>>,
+    grants: Vec<Grant>,
     /// Patterns (`*` matches any run of characters) of the rooms a client may ask for.
     #[serde(default)]
     rooms: Vec<String>,
@@ -212,7 +211,7 @@ impl Policy {
     /// asked for.
     pub fn tutorial() -> Self {
         let role = Role {
-            grants: Arc::new(vec![VideoGrant::room("My Room").into()]),
+            grants: vec![VideoGrant::room("My Room").into()],
             rooms: Vec::new(),
             ttl: default_ttl(),
             region: None,
@@ -335,10 +334,10 @@ impl Role {
             }
             None => None,
         };
-        let mut token = token.grants_from(self.grants.clone());
-        // An asked-for room replaces the template's video grant, in its place.
-        if let Some(asked) = asked {
-            token.add_grant(asked);
+        let mut token = token;
+        for grant in self.grants.iter().cloned().chain(asked.map(Grant::from)) {
+            // An asked-for room replaces the template's video grant, in its place.
+            token.add_grant(grant);
         }
         if let Some(region) = self.region {
             token = token.region(region.as_str());
@@ -407,7 +406,7 @@ impl std::fmt::Display for Refusal {
 
 /// A role's grants, as `mint --spec` writes them. One written in the token's layout (as
 /// `decode` prints it) is refused with the spec's name for what was meant.
-fn grants<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Vec<Grant>>, D::Error> {
+fn grants<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Grant>, D::Error> {
     let written = Vec::<serde_json::Value>::deserialize(d)?;
     let grants = written.iter().map(|grant| {
         Grant::deserialize(grant).map_err(|e| match token_layout_hint(grant) {
@@ -415,7 +414,7 @@ fn grants<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Vec<Grant>>, D::Error> 
             None => serde::de::Error::custom(e),
         })
     });
-    grants.collect::<Result<Vec<_>, _>>().map(Arc::new)
+    grants.collect()
 }
 
 /// What a grant written in the token's layout meant, in the spec's words. Both layouts are

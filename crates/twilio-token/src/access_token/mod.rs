@@ -12,7 +12,6 @@ use crate::jws;
 use crate::jwt::{self, Body, Lifetime, Nbf, Payload};
 use crate::key::EncodingKey;
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -57,29 +56,24 @@ const CONTENT_TYPE: &str = "twilio-fpa;v=1";
 /// # let _ = token;
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
-///
-/// A server minting every token from configuration shares the strings and grant templates
-/// instead of copying them: the SIDs are `Arc<str>`, and [`grants_from`](Self::grants_from)
-/// takes an `Arc` of grants.
 #[derive(Debug, Clone)]
 pub struct AccessToken {
-    account_sid: Arc<str>,
-    signing_key_sid: Arc<str>,
+    account_sid: String,
+    signing_key_sid: String,
     key: EncodingKey,
     identity: Option<String>,
     region: Option<String>,
     life: Lifetime,
-    /// One grant of each kind at most, in the order first added; copied only when a token
-    /// adds to a shared template.
-    grants: Arc<Vec<Grant>>,
+    /// One grant of each kind at most, in the order first added.
+    grants: Vec<Grant>,
     algorithm: Algorithm,
 }
 
 impl AccessToken {
     /// A token for `account_sid`, signed with the API key `signing_key_sid` and its secret.
     pub fn new(
-        account_sid: impl Into<Arc<str>>,
-        signing_key_sid: impl Into<Arc<str>>,
+        account_sid: impl Into<String>,
+        signing_key_sid: impl Into<String>,
         secret: impl AsRef<[u8]>,
     ) -> Self {
         Self::with_key(
@@ -91,8 +85,8 @@ impl AccessToken {
 
     /// Like [`new`](Self::new) with a key made once and reused, for a server minting many tokens.
     pub fn with_key(
-        account_sid: impl Into<Arc<str>>,
-        signing_key_sid: impl Into<Arc<str>>,
+        account_sid: impl Into<String>,
+        signing_key_sid: impl Into<String>,
         key: EncodingKey,
     ) -> Self {
         AccessToken {
@@ -102,7 +96,7 @@ impl AccessToken {
             identity: None,
             region: None,
             life: Lifetime::default(),
-            grants: no_grants(),
+            grants: Vec::new(),
             algorithm: Algorithm::HS256,
         }
     }
@@ -139,33 +133,9 @@ impl AccessToken {
     /// as the reference's dict comprehension does.
     pub fn add_grant(&mut self, grant: impl Into<Grant>) -> &mut Self {
         let grant = grant.into();
-        let grants = Arc::make_mut(&mut self.grants);
-        match grants.iter_mut().find(|g| g.key() == grant.key()) {
+        match self.grants.iter_mut().find(|g| g.key() == grant.key()) {
             Some(slot) => *slot = grant,
-            None => grants.push(grant),
-        }
-        self
-    }
-
-    /// Replaces the grants with a shared template, as if each were added in turn: a server
-    /// configures its templates once and every token shares them.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use twilio_token::{AccessToken, grants::{Grant, VideoGrant}};
-    /// let template: Arc<Vec<Grant>> = Arc::new(vec![VideoGrant::room("lobby").into()]);
-    /// let token = AccessToken::new("ACxxxxx", "SKxxxxx", "secret").grants_from(template.clone());
-    /// assert_eq!(token.grants(), &template[..]);
-    /// ```
-    pub fn grants_from(mut self, template: Arc<Vec<Grant>>) -> Self {
-        let distinct = |(i, g): (usize, &Grant)| template[..i].iter().all(|h| h.key() != g.key());
-        if template.iter().enumerate().all(distinct) {
-            self.grants = template;
-        } else {
-            self.grants = no_grants();
-            for grant in template.iter() {
-                self.add_grant(grant.clone());
-            }
+            None => self.grants.push(grant),
         }
         self
     }
@@ -273,8 +243,8 @@ impl AccessToken {
         }
         payload.insert("iat".into(), now.into());
         payload.insert("exp".into(), exp.into());
-        payload.insert("iss".into(), self.signing_key_sid.as_ref().into());
-        payload.insert("sub".into(), self.account_sid.as_ref().into());
+        payload.insert("iss".into(), self.signing_key_sid.as_str().into());
+        payload.insert("sub".into(), self.account_sid.as_str().into());
         let mut header = Map::new();
         header.insert("alg".into(), self.algorithm.as_str().into());
         header.insert("typ".into(), "JWT".into());
@@ -310,11 +280,6 @@ pub(crate) fn node_payload(grant: &Grant) -> Value {
             payload
         }
     }
-}
-
-fn no_grants() -> Arc<Vec<Grant>> {
-    static EMPTY: std::sync::LazyLock<Arc<Vec<Grant>>> = std::sync::LazyLock::new(Arc::default);
-    Arc::clone(&EMPTY)
 }
 
 /// The claims of an access token before the registered ones.
