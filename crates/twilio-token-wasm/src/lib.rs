@@ -5,7 +5,10 @@
 //! Built for `wasm32-unknown-unknown` by `packages/twilio-token/build.mjs`; compiles natively
 //! too, where the functions can be tested.
 
+use std::cell::RefCell;
+
 use serde_json::{Value, json};
+use twilio_token::algorithm::Family;
 use twilio_token::region::Region;
 use twilio_token::{Algorithm, Claims, DecodingKey, Validation, dangerous, explain};
 use wasm_bindgen::prelude::*;
@@ -58,14 +61,39 @@ fn verify(token: &str, key: &str, algorithms: &str) -> Result<String, String> {
     if algorithms.iter().any(|a| a.family() != first.family()) {
         return Err("the algorithms must all take one kind of key".into());
     }
-    let key = DecodingKey::for_algorithm(*first, key.as_bytes()).map_err(|e| fail(&e))?;
+    let key = decoding_key(*first, key).map_err(|e| fail(&e))?;
     let validation = Validation::default().algorithms(&algorithms).at(host_now());
     let data = twilio_token::decode::<Claims>(token, &key, &validation).map_err(|e| fail(&e))?;
-    Ok(format!(
-        r#"{{"header":{},"payload":{}}}"#,
-        data.header.json(),
-        Value::Object(data.claims)
-    ))
+    let header = data.header.json();
+    let mut out = Vec::with_capacity(token.len() + 32);
+    out.extend_from_slice(br#"{"header":"#);
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(br#","payload":"#);
+    serde_json::to_writer(&mut out, &data.claims).map_err(|e| fail(&e))?;
+    out.push(b'}');
+    String::from_utf8(out).map_err(|e| fail(&e))
+}
+
+thread_local! {
+    /// The key verified with last: a server verifies with one secret or one public key, and
+    /// making a key hashes the secret or parses the PEM.
+    static LAST_KEY: RefCell<Option<(Family, String, DecodingKey)>> = const { RefCell::new(None) };
+}
+
+/// The key for `algorithm` made of `text`, the last one made if it was the same.
+fn decoding_key(algorithm: Algorithm, text: &str) -> twilio_token::Result<DecodingKey> {
+    LAST_KEY.with_borrow_mut(|last| {
+        let family = algorithm.family();
+        if let Some((f, t, key)) = last
+            && *f == family
+            && t == text
+        {
+            return Ok(key.clone());
+        }
+        let key = DecodingKey::for_algorithm(algorithm, text.as_bytes())?;
+        *last = Some((family, text.to_owned(), key.clone()));
+        Ok(key)
+    })
 }
 
 /// Refuses a name that is not a Twilio Region's (`twilio_token::region::Region`: us1, ie1, au1,
@@ -123,6 +151,10 @@ mod tests {
         assert_eq!(read["header"]["cty"], "twilio-fpa;v=1");
         assert_eq!(read["payload"]["grants"]["identity"], "42");
         assert!(verify(&token, "wrong", r#"["HS256"]"#).is_err());
+        // The key kept from the last call is the last key's, never the one before.
+        assert!(verify(&token, "s3cret", r#"["HS384", "HS256"]"#).is_ok());
+        assert!(verify(&token, "s3cret", r#"["RS256"]"#).is_err());
+        assert!(verify(&token, "s3cret", r#"["HS256"]"#).is_ok());
         assert!(verify(&token, "s3cret", r#"["HS256", "RS256"]"#).is_err());
     }
 

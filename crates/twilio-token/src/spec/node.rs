@@ -23,6 +23,7 @@
 //! grants of every dialect. The client's scopes keep their order and may repeat.
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{at, parse, parse_at};
@@ -51,14 +52,25 @@ pub fn mint_value(spec: Value) -> Result<String> {
 /// Mints a Node-dialect spec of `kind`.
 pub(crate) fn mint(kind: &str, map: Map<String, Value>) -> Result<String> {
     match kind {
-        "access" => access(parse(map)?),
-        "client" => client(parse(map)?),
-        "taskrouter" => taskrouter(parse(map)?),
-        "validation" => validation(parse(map)?),
+        "access" => read_then(map, access),
+        "client" => read_then(map, client),
+        "taskrouter" => read_then(map, taskrouter),
+        "validation" => read_then(map, validation),
         _ => err(ErrorKind::InvalidSpec(
             "in the node dialect, kind is access, client, taskrouter or validation".into(),
         )),
     }
+}
+
+/// `mint` of the spec `map` reads. Each kind stays a function of its own: a WebAssembly
+/// runtime compiles a function when it is first called, so a process that mints one kind
+/// compiles only that kind's code.
+#[inline(never)]
+fn read_then<T: DeserializeOwned>(
+    map: Map<String, Value>,
+    mint: fn(T) -> Result<String>,
+) -> Result<String> {
+    mint(parse(map)?)
 }
 
 /// twilio-node's `ttl || 3600`.
