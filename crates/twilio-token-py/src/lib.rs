@@ -488,8 +488,7 @@ fn access_token(token: &Bound<'_, PyAny>, ttl: Option<&Bound<'_, PyAny>>) -> PyR
 /// `Jwt.from_jwt(token, key)` of `cls`, as the reference runs it: `cls.ALGORITHM` decodes,
 /// the clock is the `datetime` of `twilio_token.jwt` (PyJWT's, read where PyJWT reads it), any
 /// failure is `JwtDecodeError` (its message the exception's `message` or text, the exception its
-/// context), and the result is `cls._from_jwt(headers, payload, key)`: the base's hook, a plain
-/// `Jwt` holding the decoded token, is built here.
+/// context), and the result is `cls._from_jwt(headers, payload, key)`.
 #[pyfunction]
 fn from_jwt<'py>(
     cls: &Bound<'py, PyType>,
@@ -524,48 +523,8 @@ fn from_jwt<'py>(
         }
         Err(e) => return Err(e),
     };
-    static BASE_HOOK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let base_hook = BASE_HOOK.get_or_try_init(py, || -> PyResult<_> {
-        let hook = module
-            .getattr(intern!(py, "Jwt"))?
-            .getattr(intern!(py, "_from_jwt"))?;
-        Ok(hook.getattr(intern!(py, "__func__"))?.unbind())
-    })?;
-    let hook = cls.getattr(intern!(py, "_from_jwt"))?;
-    if !hook
-        .getattr(intern!(py, "__func__"))
-        .is_ok_and(|f| f.is(base_hook.bind(py)))
-    {
-        return hook.call1((headers, payload, key));
-    }
-    // What `Jwt(secret_key=key, issuer=..., ...)` and the two assignments after it leave in the
-    // new object's `__dict__`, in the same order.
-    let class = module.getattr(intern!(py, "Jwt"))?;
-    let jwt = class.call_method1(intern!(py, "__new__"), (&class,))?;
-    let get = |name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
-        Ok(payload
-            .get_item(name)?
-            .unwrap_or_else(|| py.None().into_bound(py)))
-    };
-    let mut algorithm = headers
-        .get_item(intern!(py, "alg"))?
-        .unwrap_or_else(|| py.None().into_bound(py));
-    if !algorithm.is_truthy()? {
-        algorithm = class.getattr(intern!(py, "ALGORITHM"))?;
-    }
-    let fields = jwt
-        .getattr(intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()?;
-    fields.set_item(intern!(py, "secret_key"), key)?;
-    fields.set_item(intern!(py, "issuer"), get(intern!(py, "iss"))?)?;
-    fields.set_item(intern!(py, "subject"), get(intern!(py, "sub"))?)?;
-    fields.set_item(intern!(py, "algorithm"), algorithm)?;
-    fields.set_item(intern!(py, "nbf"), get(intern!(py, "nbf"))?)?;
-    fields.set_item(intern!(py, "ttl"), 3600)?;
-    fields.set_item(intern!(py, "valid_until"), get(intern!(py, "exp"))?)?;
-    fields.set_item(intern!(py, "_Jwt__decoded_payload"), payload)?;
-    fields.set_item(intern!(py, "_Jwt__decoded_headers"), headers)?;
-    Ok(jwt)
+    cls.getattr(intern!(py, "_from_jwt"))?
+        .call1((headers, payload, key))
 }
 
 /// The module `twilio_token.jwt`, imported once.
