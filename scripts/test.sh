@@ -71,7 +71,7 @@ echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres cargo test --locked --workspace \
     --test server --test abuse --test exchange --test fleet --test production \
     --test rooms --test identities --test clients --test id_tokens --test deny --test sessions \
-    --test guesses --test key_sets \
+    --test guesses --test key_sets --test roles \
     --test http --test origins \
     -- --include-ignored
 
