@@ -497,10 +497,7 @@ async fn logs_have_no_colour_in_a_file_and_json_lines_on_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_database_files_are_private_and_a_readable_one_is_refused() {
     use std::os::unix::fs::PermissionsExt;
-    if common::postgres().is_some() {
-        // This is the SQLite file's test: PostgreSQL keeps its own files.
-        return;
-    }
+    common::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let mode = |suffix: &str| {
         let file = dir.path().join(format!("users.db{suffix}"));
@@ -568,9 +565,7 @@ async fn the_database_files_are_private_and_a_readable_one_is_refused() {
 #[test]
 fn side_files_made_before_a_new_database_are_refused() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    if common::postgres().is_some() {
-        return; // the SQLite file's test
-    }
+    common::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let wal = dir.path().join("users.db-wal");
     std::fs::write(&wal, b"").unwrap();

@@ -35,10 +35,21 @@ pub fn require_postgres() {
     );
 }
 
+thread_local! {
+    /// Set by a test of SQLite's own files, for the thread that runs it.
+    static SQLITE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// For a test of SQLite's own files: from now on, the calling test's [`database`] is a SQLite
+/// file on the PostgreSQL pass too, so that the test runs its assertions on both passes.
+pub fn sqlite_only() {
+    SQLITE_ONLY.set(true);
+}
+
 /// The test database of `dir`: a SQLite file in it or, on PostgreSQL, a database of its own
 /// (created on first use, named after `dir`).
 pub fn database(dir: &Path) -> String {
-    let Some(server) = postgres() else {
+    let Some(server) = postgres().filter(|_| !SQLITE_ONLY.get()) else {
         return format!("sqlite://{}", dir.join("users.db").display());
     };
     use std::hash::{Hash, Hasher};
