@@ -319,8 +319,10 @@ async fn a_reload_swaps_the_policy_and_a_broken_one_changes_nothing() {
     assert_eq!(room(&token), "Two");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn identities_keep_each_products_rules_at_creation_and_at_minting() {
+/// `users add` keeps each product's identity rules (what a login is then minted, and a user
+/// added before a stricter policy, are the server crate's `identities` tests).
+#[test]
+fn users_add_keeps_each_products_identity_rules() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     write(
@@ -388,34 +390,6 @@ async fn identities_keep_each_products_rules_at_creation_and_at_minting() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Users added before a stricter policy are refused at minting, naming the rule.
-    add_user(dir, "dave@example.com", "correct horse battery", "user");
-    let mut stricter: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("policy.json")).unwrap()).unwrap();
-    stricter["roles"]["user"]["grants"] = json!([{"video": {}}, {"voice": {}}]);
-    write(dir, "policy.json", &stricter);
-    let server = serve(dir, &["--policy", "policy.json"], &[]);
-    let response = login(&server, "dave@example.com", "correct horse battery").await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(
-        response.headers().get(SET_COOKIE).is_none(),
-        "no session for a refused user"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("Twilio Voice identity"),
-        "{body}"
-    );
-    // The template's result is the identity, and is what the rules checked.
-    let (token, body) = token_of(login(&server, "carol_1", "correct horse battery").await).await;
-    assert_eq!(body["identity"], "agent_carol_1");
-    assert_eq!(
-        dangerous::decode_unverified(&token).unwrap().claims["grants"]["identity"],
-        "agent_carol_1"
-    );
 }
 
 #[test]

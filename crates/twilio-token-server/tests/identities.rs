@@ -1,7 +1,8 @@
 //! Issue #23: different people are never minted the same Twilio identity. Each identity
 //! provider's users get identities in a namespace of their own, apart from every other
 //! provider's and from the password users'; a password user whose identity lies in a
-//! provider's namespace gets no token. In process, on the store under test.
+//! provider's namespace gets no token, nor does one whose identity breaks a rule of a product
+//! its role's grants are for. In process, on the store under test.
 
 mod support;
 
@@ -183,4 +184,29 @@ async fn names_that_display_as_another_get_no_token_on_any_path() {
     }
     // The same names without the disguise are fine.
     assert_eq!(identity(&login(&app, "alice").await), "alice");
+}
+
+#[tokio::test]
+async fn an_identity_the_roles_grants_forbid_gets_no_token_and_no_session() {
+    // A user added before the policy gave the role a voice grant: an e-mail address is no
+    // Voice identity, so the login is refused at minting, naming the rule.
+    let policy = r#"{"roles": {"user": {"grants": [{"video": {}}, {"voice": {}}]}}}"#;
+    let config = support::config(|s| s.policy = Some((policy.into(), "policy.json".into())));
+    let store = support::store().await;
+    let hash = passwords::hash(PASSWORD);
+    store
+        .add_user("dave@example.com", &hash, "user")
+        .await
+        .unwrap();
+    store.add_user("dave", &hash, "user").await.unwrap();
+    let state = Arc::new(app::AppState::new(&config, store).await.unwrap());
+    let app = app::router(state, &config);
+
+    let refused = login(&app, "dave@example.com").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.json);
+    assert!(!refused.headers.contains_key(header::SET_COOKIE));
+    assert!(refused.json.get("token").is_none());
+    let message = refused.json["message"].as_str().unwrap();
+    assert!(message.contains("Twilio Voice identity"), "{message}");
+    assert_eq!(identity(&login(&app, "dave").await), "dave");
 }
