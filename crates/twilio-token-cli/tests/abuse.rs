@@ -6,15 +6,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use common::SECRET;
+use common::{SECRET, raw};
 
 const PASSWORD: &str = "stuffing resistant password";
 
@@ -33,23 +31,6 @@ fn start(dir: &Path, extra: &[&str]) -> common::Server {
 
 fn address(server: &common::Server) -> SocketAddr {
     server.url.strip_prefix("http://").unwrap().parse().unwrap()
-}
-
-/// A raw request on a new connection: the status code of the answer (0 if the server closed
-/// the connection without one).
-fn raw(address: SocketAddr, request: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let _ = stream.write_all(request);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer)
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::{fixture, fixture_key, jwks};
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,14 +21,6 @@ use twilio_token::{Algorithm, EncodingKey, Jwt, Nbf};
 
 const ISSUER: &str = "https://idp.test";
 const AUDIENCE: &str = "twilio-app";
-
-fn keys_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../twilio-token/tests/fixtures/keys")
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(keys_dir().join(name)).unwrap()
-}
 
 /// An identity provider's JWKS endpoint on a loopback port: it serves one JWK Set, cacheable
 /// for five minutes, and counts its requests.
@@ -71,34 +64,6 @@ fn answer(mut stream: TcpStream, jwks: &str, requests: &AtomicUsize) {
     );
 }
 
-/// A JWK Set of the fixture keys `names`, each under the kid `names[i].1`.
-fn jwks(names: &[(&str, &str)]) -> String {
-    let all: Value = serde_json::from_slice(&fixture("jwks.json")).unwrap();
-    let keys: Vec<Value> = names
-        .iter()
-        .map(|(name, kid)| {
-            let mut key = all["keys"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|k| k["kid"] == *name)
-                .unwrap()
-                .clone();
-            key["kid"] = (*kid).into();
-            key
-        })
-        .collect();
-    json!({ "keys": keys }).to_string()
-}
-
-fn signing_key(name: &str) -> EncodingKey {
-    let pem = fixture(&format!("{name}.pem"));
-    EncodingKey::from_rsa_pem(&pem)
-        .or_else(|_| EncodingKey::from_ec_pem(&pem))
-        .or_else(|_| EncodingKey::from_ed_pem(&pem))
-        .unwrap()
-}
-
 fn now() -> i64 {
     twilio_token::now()
 }
@@ -112,7 +77,7 @@ fn id_token(key: &str, alg: Algorithm, kid: &str, change: impl FnOnce(Jwt) -> Jw
         .claim("aud", AUDIENCE)
         .claim("iat", now())
         .ttl(600);
-    change(jwt).encode(&signing_key(key)).unwrap()
+    change(jwt).encode(&fixture_key(key)).unwrap()
 }
 
 struct Setup {

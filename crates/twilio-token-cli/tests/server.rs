@@ -15,7 +15,9 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
 
-use common::{ACCOUNT, KEY, SECRET, add_user, bin, database, spawn_users, users, verify};
+use common::{
+    ACCOUNT, KEY, SECRET, add_user, bin, database, session_cookie, spawn_users, users, verify,
+};
 
 struct Server {
     process: common::Server,
@@ -84,20 +86,6 @@ fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
-}
-
-fn session_cookie(response: &reqwest::Response) -> String {
-    let set = response.headers()[SET_COOKIE].to_str().unwrap();
-    for attribute in [
-        "HttpOnly",
-        "SameSite=Strict",
-        "Secure",
-        "Max-Age=",
-        "__Host-",
-    ] {
-        assert!(set.contains(attribute), "{set}");
-    }
-    set.split(';').next().unwrap().to_owned()
 }
 
 async fn login_json(s: &Server, user: &str, password: &str) -> reqwest::Response {

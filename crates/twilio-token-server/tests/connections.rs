@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use support::{client_from, config, serve, store, until};
+use support::{client_from, config, raw, serve, store, until};
 
 /// A server allowing `per_client` connections per address, `header_deadline` for headers
 /// and `linger` for a lingering close.
@@ -139,23 +139,6 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_at_the_deadline() {
     let idle = TcpStream::connect(server.address).unwrap();
     until(true, || std::future::ready(closed(&idle))).await;
     server.stop().await;
-}
-
-/// A raw request on a new connection: the status code of the answer (0 if the server closed
-/// the connection without one).
-fn raw(to: SocketAddr, request: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(to).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let _ = stream.write_all(request);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer)
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Writes the whole of `request` before reading anything (as most HTTP libraries do), then

@@ -6,9 +6,9 @@
 mod support;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
-use serde_json::{Map, Value, json};
-use support::{ACCOUNT, SECRET, config, serve, store};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER};
+use serde_json::{Value, json};
+use support::{ACCOUNT, config, serve, session_cookie, store, verify};
 use twilio_token_server::store::Users;
 use twilio_token_server::{Config, passwords};
 
@@ -50,33 +50,6 @@ impl Running {
         let answer = self.client.get(url).send().await.unwrap();
         answer.text().await.unwrap()
     }
-}
-
-/// The claims of an access token the server minted, verified with the test secret.
-fn verify(token: &str) -> Map<String, Value> {
-    twilio_token::decode::<twilio_token::Claims>(
-        token,
-        &twilio_token::DecodingKey::from_secret(SECRET.as_bytes()),
-        &twilio_token::Validation::default(),
-    )
-    .unwrap()
-    .claims
-}
-
-/// The session cookie an answer sets, as a `Cookie` header value, once its attributes are
-/// checked.
-fn session_cookie(response: &reqwest::Response) -> String {
-    let set = response.headers()[SET_COOKIE].to_str().unwrap();
-    for attribute in [
-        "HttpOnly",
-        "SameSite=Strict",
-        "Secure",
-        "Max-Age=",
-        "__Host-",
-    ] {
-        assert!(set.contains(attribute), "{set}");
-    }
-    set.split(';').next().unwrap().to_owned()
 }
 
 #[tokio::test]

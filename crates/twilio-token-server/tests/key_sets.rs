@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use twilio_token::{Algorithm, EncodingKey, Jwt};
+use support::jwks;
+use twilio_token::{Algorithm, Jwt};
 
 const ISSUER: &str = "https://idp.test";
 const AUDIENCE: &str = "twilio-app";
@@ -91,33 +92,8 @@ impl Provider {
     }
 }
 
-/// A JWK Set of the fixture keys `names`, each under the kid `names[i].1`.
-fn jwks(names: &[(&str, &str)]) -> String {
-    let all: Value = serde_json::from_slice(&support::fixture("jwks.json")).unwrap();
-    let keys: Vec<Value> = names
-        .iter()
-        .map(|(name, kid)| {
-            let mut key = all["keys"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|k| k["kid"] == *name)
-                .unwrap()
-                .clone();
-            key["kid"] = (*kid).into();
-            key
-        })
-        .collect();
-    json!({ "keys": keys }).to_string()
-}
-
 /// An ID token of the fixture key `key`, under `kid`.
 fn id_token(key: &str, alg: Algorithm, kid: &str) -> String {
-    let pem = support::fixture(&format!("{key}.pem"));
-    let key = EncodingKey::from_rsa_pem(&pem)
-        .or_else(|_| EncodingKey::from_ec_pem(&pem))
-        .or_else(|_| EncodingKey::from_ed_pem(&pem))
-        .unwrap();
     Jwt::new(ISSUER)
         .algorithm(alg)
         .header("kid", kid)
@@ -125,7 +101,7 @@ fn id_token(key: &str, alg: Algorithm, kid: &str) -> String {
         .claim("aud", AUDIENCE)
         .claim("iat", twilio_token::now())
         .ttl(600)
-        .encode(&key)
+        .encode(&support::fixture_key(key))
         .unwrap()
 }
 

@@ -7,6 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+#[path = "../../../twilio-token-server/tests/support/shared.rs"]
+mod shared;
+// Each test file uses the part it needs.
+#[allow(unused_imports)]
+pub use shared::{fixture, fixture_key, jwks, raw, session_cookie, verify};
+
 /// The test account, API key and secret every server under test signs with.
 pub const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 pub const KEY: &str = "SK0123456789abcdef0123456789abcdef";
@@ -159,17 +165,6 @@ pub fn serve_command(dir: &Path) -> Command {
         .env("TWILIO_API_KEY_SID", KEY)
         .env("TWILIO_API_KEY_SECRET", SECRET);
     command
-}
-
-/// The claims of an access token a server under test minted, verified with the test secret.
-pub fn verify(token: &str) -> serde_json::Map<String, serde_json::Value> {
-    twilio_token::decode::<twilio_token::Claims>(
-        token,
-        &twilio_token::DecodingKey::from_secret(SECRET.as_bytes()),
-        &twilio_token::Validation::default(),
-    )
-    .unwrap()
-    .claims
 }
 
 /// A running `twilio-token serve`, killed when dropped.

@@ -16,6 +16,11 @@ use twilio_token_server::config::Secret;
 use twilio_token_server::store::OpenOptions;
 use twilio_token_server::{Config, Settings, Store};
 
+mod shared;
+// Each test file uses the part it needs.
+#[allow(unused_imports)]
+pub use shared::{fixture, fixture_key, jwks, raw, session_cookie, verify};
+
 pub const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 pub const KEY: &str = "SK0123456789abcdef0123456789abcdef";
 pub const SECRET: &str = "a test secret";
@@ -151,15 +156,6 @@ pub fn post(
     request
         .body(axum::body::Body::from(body.to_owned()))
         .unwrap()
-}
-
-/// A file of the library's test keys.
-pub fn fixture(name: &str) -> Vec<u8> {
-    let keys = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../twilio-token/tests/fixtures/keys"
-    );
-    std::fs::read(format!("{keys}/{name}")).unwrap()
 }
 
 /// Writes `issuers` as `issuers.json` in `dir`, beside `idp.pem` (the public half of the key
