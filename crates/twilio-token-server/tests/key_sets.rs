@@ -133,7 +133,7 @@ async fn serve(issuer: Option<Value>, dir: &std::path::Path) -> Running {
     });
     let server = support::serve(config, support::store().await).await;
     Running {
-        url: format!("http://{}/token", server.address),
+        url: format!("http://{}", server.address),
         server,
     }
 }
@@ -142,7 +142,7 @@ impl Running {
     /// `POST /token` with `Authorization: Bearer token`: the status, `Retry-After` and the JSON.
     async fn exchange(&self, token: &str) -> (StatusCode, Option<String>, Value) {
         let response = reqwest::Client::new()
-            .post(&self.url)
+            .post(format!("{}/token", self.url))
             .bearer_auth(token)
             .json(&json!({}))
             .send()
@@ -165,8 +165,12 @@ impl Running {
     }
 
     async fn metrics(&self) -> String {
-        let url = self.url.replace("/token", "/metrics");
-        reqwest::get(url).await.unwrap().text().await.unwrap()
+        reqwest::get(format!("{}/metrics", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 }
 
