@@ -12,6 +12,7 @@ use crate::limiter::{Attempts, Limit};
 
 pub mod error;
 
+mod migrations;
 mod postgres;
 mod sqlite;
 

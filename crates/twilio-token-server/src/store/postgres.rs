@@ -9,7 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, 
 use sqlx::{Connection, PgPool, Row};
 
 use super::{
-    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, now,
+    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, migrations,
+    now,
 };
 use crate::events::{self, Event};
 use crate::limiter::{Attempts, Limit};
@@ -60,7 +61,10 @@ impl PgStore {
             // A database that is gone is an answer in time (a 503), not a hang.
             .acquire_timeout(Duration::from_secs(2))
             .connect_lazy_with(options);
-        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        let mut migrator = migrations::POSTGRES
+            .migrator()
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         // An older server in a rolling deploy meets migrations it does not know: they only add.
         migrator.set_ignore_missing(true);
         migrator

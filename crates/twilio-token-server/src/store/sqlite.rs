@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, now,
+    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, migrations,
+    now,
 };
 use crate::events::{self, Event};
 use crate::limiter::{DEFAULT_CAPACITY, Limiter};
@@ -62,7 +63,10 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite")
+        migrations::SQLITE
+            .migrator()
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
