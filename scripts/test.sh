@@ -30,6 +30,8 @@
 # from npm, and cargo-deny and cargo-fuzz from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A clean clone's build gains nothing from incremental caches.
+[ -z "${CI:-}" ] || export CARGO_INCREMENTAL=0
 # Each section says when it starts, so that a slow one shows in the log.
 section() { echo "== $* (at $((SECONDS / 60))m$((SECONDS % 60))s)"; }
 
