@@ -229,8 +229,17 @@ impl Drop for Browser {
             let request = format!(
                 "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );
+            // Chromedriver answers once Chromium is closed, and keeps the connection open
+            // after: read up to the end of the answer's head, not to the end of the stream.
             if std::io::Write::write_all(&mut stream, request.as_bytes()).is_ok() {
-                let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+                let mut answer = Vec::new();
+                let mut chunk = [0u8; 512];
+                while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match std::io::Read::read(&mut stream, &mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&chunk[..n]),
+                    }
+                }
             }
         }
         let _ = self.driver.kill();
