@@ -14,8 +14,9 @@ use crate::client::NotAProxy;
 use crate::exchange::{Issuer, IssuersError, parse_issuers};
 pub use crate::keys::Secret;
 use crate::keys::{KeysError, KeysFile};
-use crate::limiter::{Limit, LoginLimits};
+use crate::limiter::LoginLimits;
 use crate::policy::{Policy, PolicyError};
+use crate::store::Limit;
 
 /// The settings as given (flags, environment, `.env`), before checking.
 #[derive(Debug, Default, Clone)]

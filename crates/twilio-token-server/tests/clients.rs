@@ -13,7 +13,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use twilio_token_server::limiter::Limit;
+use twilio_token_server::store::Limit;
 use twilio_token_server::store::Users;
 use twilio_token_server::{Config, passwords};
 

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use twilio_token_server::limiter::{Attempts, DEFAULT_CAPACITY, Limit};
-use twilio_token_server::store::{OpenOptions, Users};
+use twilio_token_server::store::attempts::DEFAULT_CAPACITY;
+use twilio_token_server::store::{Attempts, Limit, OpenOptions, Users};
 use twilio_token_server::{Store, passwords};
 
 const PASSWORD: &str = "correct horse";

@@ -8,8 +8,8 @@
 use std::future::Future;
 
 use crate::events;
-use crate::limiter::{Attempts, Limit};
 
+pub mod attempts;
 pub mod error;
 
 mod migrations;
@@ -34,6 +34,7 @@ pub struct User {
     pub disabled: bool,
 }
 
+pub use attempts::{Attempts, Limit};
 pub use error::{Result, StoreError};
 
 /// Users: names, password hashes, roles. Changing a user's password, disabling it or removing it
@@ -151,7 +152,7 @@ impl Default for OpenOptions {
         OpenOptions {
             allow_readable: false,
             wait: std::time::Duration::from_secs(15),
-            login_keys: crate::limiter::DEFAULT_CAPACITY,
+            login_keys: attempts::DEFAULT_CAPACITY,
         }
     }
 }

@@ -9,11 +9,10 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, 
 use sqlx::{Connection, PgPool, Row};
 
 use super::{
-    Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, migrations,
-    now,
+    Attempts, Changes, Database, Denials, Limit, Result, Sessions, StoreError, User, UserStore,
+    Users, migrations, now,
 };
 use crate::events::{self, Event};
-use crate::limiter::{Attempts, Limit};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]

@@ -9,12 +9,12 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::attempts::{DEFAULT_CAPACITY, Limiter};
 use super::{
     Changes, Database, Denials, Result, Sessions, StoreError, User, UserStore, Users, migrations,
     now,
 };
 use crate::events::{self, Event};
-use crate::limiter::{DEFAULT_CAPACITY, Limiter};
 
 /// How often a server on SQLite reads the deny list: a `deny add` reaches it within this time
 /// (and the time a read takes).
