@@ -22,13 +22,7 @@ pub fn mint(spec: &str) -> Result<String, JsError> {
 }
 
 fn mint_spec(spec: &str) -> Result<String, String> {
-    let mut spec: Value = serde_json::from_str(spec).map_err(|e| e.to_string())?;
-    if let Value::Object(map) = &mut spec
-        && !map.contains_key("at")
-    {
-        map.insert("at".into(), host_now().into());
-    }
-    twilio_token::spec::node::mint_value(spec).map_err(|e| e.to_string())
+    twilio_token::spec::node::mint_str(spec, host_now()).map_err(|e| e.to_string())
 }
 
 /// The lowercase hex SHA-256 of `text`'s UTF-8 bytes (for the request canonicalizer of

@@ -277,17 +277,50 @@ fn a_jwt_spec_refuses_what_the_reference_cannot_mint() {
     assert!(e.contains("key"), "an empty secret signs nothing: {e}");
 }
 
-/// `spec::node::mint_value` mints what `spec::mint_value` mints for a Node-dialect spec, with
-/// or without its `"dialect"`, and refuses another dialect.
+/// `spec::node::mint_str` mints what `spec::mint` mints for a Node-dialect spec, with or
+/// without its `"dialect"`, and refuses another dialect. An access spec that begins with
+/// `kind` and `dialect` (as the npm package writes it) is read another way: the tokens and the
+/// errors are the same as in any other order.
 #[test]
 fn the_node_door_mints_the_node_dialect_alone() {
     let mut spec = serde_json::json!({"kind": "access", "dialect": "node", "account_sid": "AC1",
-        "signing_key_sid": "SK1", "secret": "s", "identity": 42, "at": AT, "region": "ie1"});
-    let token = spec::mint_value(spec.clone()).unwrap();
-    assert_eq!(spec::node::mint_value(spec.clone()).unwrap(), token);
+        "signing_key_sid": "SK1", "secret": "s", "identity": 42, "region": "ie1",
+        "grants": [{"video": {"room": "r"}}, {"custom": {"key": "k", "payload": [1]}}]});
+    let mint_str = |spec: &serde_json::Value| spec::node::mint_str(&spec.to_string(), AT);
+    let at = |spec: &serde_json::Value| {
+        let mut spec = spec.clone();
+        spec["at"] = AT.into();
+        spec.to_string()
+    };
+    let token = spec::mint(&at(&spec)).unwrap();
+    assert_eq!(mint_str(&spec).unwrap(), token);
+    // The same spec with its members in another order.
+    let mut reordered = serde_json::Map::new();
+    for (k, v) in spec.as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let reordered = serde_json::Value::Object(reordered);
+    assert_eq!(mint_str(&reordered).unwrap(), token);
+    // Its own "at" wins over the clock given.
+    assert_eq!(spec::node::mint_str(&at(&spec), AT + 60).unwrap(), token);
+    for (field, value) in [
+        ("secret", serde_json::json!(7)),
+        ("grants", serde_json::json!([{"video": {"room": 1}}])),
+        ("grants", serde_json::json!([{"sip": {}}])),
+        ("identity", serde_json::json!(null)),
+        ("colour", serde_json::json!("blue")),
+        ("ttl", serde_json::json!(-1)),
+    ] {
+        let (mut first, mut last) = (spec.clone(), reordered.clone());
+        first[field] = value.clone();
+        last[field] = value;
+        let e = mint_str(&first).unwrap_err().to_string();
+        assert_eq!(e, mint_str(&last).unwrap_err().to_string(), "{field}");
+        assert!(!e.contains("line"), "{e}");
+    }
     spec.as_object_mut().unwrap().remove("dialect");
-    assert_eq!(spec::node::mint_value(spec.clone()).unwrap(), token);
+    assert_eq!(mint_str(&spec).unwrap(), token);
     spec["dialect"] = "python".into();
-    let e = spec::node::mint_value(spec).unwrap_err();
+    let e = mint_str(&spec).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InvalidSpec(_)), "{e:?}");
 }
