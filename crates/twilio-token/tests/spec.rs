@@ -301,8 +301,13 @@ fn the_node_door_mints_the_node_dialect_alone() {
     }
     let reordered = serde_json::Value::Object(reordered);
     assert_eq!(mint_str(&reordered).unwrap(), token);
-    // Its own "at" wins over the clock given.
+    // Its own "at" wins over the clock given; a null one is absent, on both roads.
     assert_eq!(spec::node::mint_str(&at(&spec), AT + 60).unwrap(), token);
+    for spec in [&spec, &reordered] {
+        let mut null_at = spec.clone();
+        null_at["at"] = serde_json::Value::Null;
+        assert_eq!(mint_str(&null_at).unwrap(), token);
+    }
     for (field, value) in [
         ("secret", serde_json::json!(7)),
         ("grants", serde_json::json!([{"video": {"room": 1}}])),

@@ -37,8 +37,9 @@ use crate::jwt::Nbf;
 use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability, ValidationToken};
 
 /// Mints a spec in the Node dialect given as JSON text, whether or not it says `"dialect":
-/// "node"`, at `now` when it has no `"at"`: what [`super::mint`] does for such a spec, without
-/// the other dialect's code, which a binding for JavaScript does not need to carry.
+/// "node"`, at `now` when its `"at"` is absent or null: what [`super::mint`] does for such a
+/// spec, without the other dialect's code, which a binding for JavaScript does not need to
+/// carry.
 ///
 /// ```
 /// let token = twilio_token::spec::node::mint_str(r#"{"kind": "access", "dialect": "node",
@@ -58,7 +59,9 @@ pub fn mint_str(spec: &str, now: i64) -> Result<String> {
     let Value::Object(mut map) = serde_json::from_str(spec).map_err(super::spec_error)? else {
         return err(ErrorKind::InvalidSpec("a spec is a JSON object".into()));
     };
-    map.entry("at").or_insert(now.into());
+    if map.get("at").is_none_or(Value::is_null) {
+        map.insert("at".into(), now.into());
+    }
     let (kind, mut map) = super::kind_and_fields(Value::Object(map))?;
     match map.shift_remove("dialect") {
         None => mint(&kind, map),
