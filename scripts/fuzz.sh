@@ -2,8 +2,8 @@
 # Runs every fuzz target (cargo-fuzz, libFuzzer with AddressSanitizer) for SECONDS each
 # (default 600), one per core at a time, starting from the seed corpora in fuzz/corpus/ with the
 # dictionaries in fuzz/dict/. New inputs collect in target/fuzz-corpus/ (not committed); a crash
-# stops its target, leaves its input in fuzz/artifacts/<target>/, and fails the script. Once fixed, a crash's input
-# moves to fuzz/regressions/<target>/, which `cargo test` replays
+# stops its target, leaves its input in fuzz/artifacts/<target>/, and fails the script. Once
+# fixed, a crash's input moves to fuzz/regressions/<target>/, which `cargo test` replays
 # (crates/twilio-token/tests/fuzz_regressions.rs).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
