@@ -215,6 +215,7 @@ const golden = [
   access({ grants: [{ video: { room: "a" } }, { chat: { service_sid: "IS1" } }, { video: { room: "b" } }] }),
   access({ grants: [{ video: { room: "a" } }, { custom: { key: "my_grant", payload: { b: 1, 2: "x", a: [1.5, "é", null], 1: { z: 1e21 } } } }, { custom: { key: "video", payload: { room: "given" } } }] }),
   access({ grants: [{ custom: { key: "text", payload: "a\u2028b" } }, { custom: { key: "none" } }, { custom: { key: "null", payload: null } }, { custom: { key: "0", payload: [] } }] }),
+  access({ grants: [{ custom: { key: "later" } }, { video: { room: "a" } }, { custom: { key: "later", payload: 1 } }, { custom: { key: "identity" } }] }),
   client({}),
   client({ ttl: 0 }),
   client({ scopes: [{ incoming: "alice bob&co=é" }] }),

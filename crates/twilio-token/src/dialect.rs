@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
+use serde_json::Value;
 use serde_json::ser::Formatter;
-use serde_json::{Map, Value};
 
 /// Whose layout and JSON a token is written in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -245,11 +245,18 @@ impl Formatter for NodeFormatter {
     }
 
     fn write_i64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: i64) -> io::Result<()> {
-        self.write_f64(writer, value as f64)
+        // A double holds every integer up to 2⁵³ exactly, and JavaScript writes it in digits.
+        match value.unsigned_abs() <= 1 << 53 {
+            true => writer.write_all(itoa::Buffer::new().format(value).as_bytes()),
+            false => self.write_f64(writer, value as f64),
+        }
     }
 
     fn write_u64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: u64) -> io::Result<()> {
-        self.write_f64(writer, value as f64)
+        match i64::try_from(value) {
+            Ok(value) => self.write_i64(writer, value),
+            Err(_) => self.write_f64(writer, value as f64),
+        }
     }
 }
 
@@ -347,23 +354,18 @@ pub(crate) fn qs_escape(text: &str) -> String {
     out
 }
 
-/// Orders every object in `value` as a JavaScript object keeps its keys: the integer-like ones
+/// A map's entries in the order a JavaScript object keeps its keys: the integer-like ones
 /// (array indices) first, ascending, then the others as they came.
-pub(crate) fn js_order(value: &mut Value) {
-    match value {
-        Value::Array(items) => items.iter_mut().for_each(js_order),
-        Value::Object(map) => {
-            map.values_mut().for_each(js_order);
-            // Most objects have no integer-like key, and keep their order as they are.
-            if map.keys().any(|k| array_index(k).is_some()) {
-                let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-                // A stable sort: the other keys keep their order.
-                entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
-                *map = entries.into_iter().collect::<Map<String, Value>>();
-            }
-        }
-        _ => {}
+pub(crate) fn js_entries<'a, V>(
+    entries: impl IntoIterator<Item = (&'a str, V)>,
+) -> Vec<(&'a str, V)> {
+    let mut entries: Vec<(&str, V)> = entries.into_iter().collect();
+    // Most objects have no integer-like key, and keep their order as they are; the sort is
+    // stable, so the other keys keep theirs.
+    if entries.iter().any(|(k, _)| array_index(k).is_some()) {
+        entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
     }
+    entries
 }
 
 /// The array index a key names: a canonical decimal integer below 2³² − 1.
@@ -375,9 +377,27 @@ fn array_index(key: &str) -> Option<u32> {
     (index != u32::MAX && index.to_string() == key).then_some(index)
 }
 
-/// Serialises `value` the way `JSON.stringify` does, objects in JavaScript's key order.
-pub(crate) fn write_node(out: &mut Vec<u8>, mut value: Value) {
-    js_order(&mut value);
+/// `value` as `JSON.stringify` writes it (with [`write_node`]): every object in JavaScript's
+/// key order.
+pub(crate) struct JsOrdered<'a>(pub &'a Value);
+
+impl Serialize for JsOrdered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Array(items) => s.collect_seq(items.iter().map(JsOrdered)),
+            Value::Object(map) => s.collect_map(
+                js_entries(map.iter().map(|(k, v)| (k.as_str(), v)))
+                    .into_iter()
+                    .map(|(k, v)| (k, JsOrdered(v))),
+            ),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// Serialises `value` the way `JSON.stringify` does (objects given as [`Value`]s go through
+/// [`JsOrdered`]).
+pub(crate) fn write_node<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let mut ser = serde_json::Serializer::with_formatter(out, NodeFormatter);
     value
         .serialize(&mut ser)
@@ -386,15 +406,15 @@ pub(crate) fn write_node(out: &mut Vec<u8>, mut value: Value) {
 
 /// Signs `header` and `payload` as twilio-node's jsonwebtoken does: each written by
 /// `JSON.stringify`.
-pub(crate) fn sign_node(
-    header: Map<String, Value>,
-    payload: Map<String, Value>,
+pub(crate) fn sign_node<H: Serialize + ?Sized, P: Serialize + ?Sized>(
+    header: &H,
+    payload: &P,
     alg: crate::Algorithm,
     key: &crate::EncodingKey,
 ) -> crate::Result<String> {
     let (mut header_json, mut payload_json) = (Vec::with_capacity(96), Vec::with_capacity(512));
-    write_node(&mut header_json, Value::Object(header));
-    write_node(&mut payload_json, Value::Object(payload));
+    write_node(&mut header_json, header);
+    write_node(&mut payload_json, payload);
     crate::jws::sign(&header_json, &payload_json, alg, key)
 }
 
@@ -487,7 +507,7 @@ mod tests {
 
     fn stringify(v: &Value) -> String {
         let mut out = Vec::new();
-        write_node(&mut out, v.clone());
+        write_node(&mut out, &JsOrdered(v));
         String::from_utf8(out).unwrap()
     }
 

@@ -102,14 +102,10 @@ fn app_params(value: &Value) -> Result<String> {
                 "Cannot convert undefined or null to object".into(),
             ));
         }
-        Value::Object(map) => {
-            let mut ordered = Value::Object(map.clone());
-            dialect::js_order(&mut ordered);
-            let Value::Object(map) = ordered else {
-                unreachable!("an object stays one")
-            };
-            map.iter().map(|(k, v)| (k.clone(), js_string(v))).collect()
-        }
+        Value::Object(map) => dialect::js_entries(map.iter().map(|(k, v)| (k.as_str(), v)))
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), js_string(v)))
+            .collect(),
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -175,11 +171,26 @@ impl ClientCapability {
         payload.insert("iss".into(), self.account_sid.clone().into());
         payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
         payload.insert("iat".into(), now.into());
-        dialect::sign_node(plain_header(), payload, Algorithm::HS256, &self.key)
+        sign(&plain_header(), payload, Algorithm::HS256, &self.key)
     }
 }
 
 /// jsonwebtoken's header when it is given none.
+/// Signs a header and a payload built as maps, written as `JSON.stringify` writes them.
+fn sign(
+    header: &Map<String, Value>,
+    payload: Map<String, Value>,
+    alg: Algorithm,
+    key: &EncodingKey,
+) -> Result<String> {
+    dialect::sign_node(
+        header,
+        &dialect::JsOrdered(&Value::Object(payload)),
+        alg,
+        key,
+    )
+}
+
 fn plain_header() -> Map<String, Value> {
     let mut header = Map::new();
     header.insert("alg".into(), "HS256".into());
@@ -308,7 +319,7 @@ impl TaskRouterCapability {
             payload.insert("taskqueue_sid".into(), self.channel_id.clone().into());
         }
         payload.insert("iat".into(), now.into());
-        dialect::sign_node(plain_header(), payload, Algorithm::HS256, &self.key)
+        sign(&plain_header(), payload, Algorithm::HS256, &self.key)
     }
 }
 
@@ -369,6 +380,6 @@ impl ValidationToken {
         payload.insert("rqh".into(), rqh.into());
         payload.insert("iat".into(), now.into());
         payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
-        dialect::sign_node(header, payload, self.algorithm, &self.key)
+        sign(&header, payload, self.algorithm, &self.key)
     }
 }

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use grants::{Grant, GrantsClaim};
 
@@ -162,10 +162,7 @@ impl AccessToken {
     /// escaping and numbers).
     pub fn to_jwt_as(&self, dialect: Dialect, now: i64) -> Result<String> {
         if dialect == Dialect::Node {
-            let grants = self
-                .grants
-                .iter()
-                .map(|g| (g.key().into(), node_payload(g)));
+            let grants = self.grants.iter().map(|g| (g.key(), NodeGrant::Builtin(g)));
             return self.to_node_jwt(now, grants);
         }
         self.checked_exp(now)?;
@@ -216,70 +213,134 @@ impl AccessToken {
         self.region.as_deref().filter(|r| !r.is_empty())
     }
 
-    /// twilio-node's `AccessToken.toJwt` at `now` with these grant payloads, by key in the
-    /// order added (the token's own grants are not read): its grants object (identity first,
-    /// then each payload; a key given twice keeps its first place and its last payload, as a
-    /// JavaScript object does), then what jsonwebtoken adds. The Node spec passes grants of
+    /// twilio-node's `AccessToken.toJwt` at `now` with these grants, by key in the order
+    /// added (the token's own grants are not read): its grants object (identity first, then
+    /// each grant's payload; a key given twice keeps its first place and its last payload, as
+    /// a JavaScript object does), then what jsonwebtoken adds. The Node spec passes grants of
     /// the caller's own classes this way.
-    pub(crate) fn to_node_jwt(
+    pub(crate) fn to_node_jwt<'g>(
         &self,
         now: i64,
-        given: impl IntoIterator<Item = (String, Value)>,
+        given: impl IntoIterator<Item = (&'g str, NodeGrant<'g>)>,
     ) -> Result<String> {
         let exp = self.checked_exp(now)?;
-        let mut grants = Map::new();
+        let mut grants: Vec<(&str, NodeGrant)> = Vec::with_capacity(self.grants.len() + 2);
         if let Some(identity) = &self.identity {
-            grants.insert("identity".into(), Value::String(identity.clone()));
+            grants.push(("identity", NodeGrant::Identity(identity)));
         }
-        grants.extend(given);
-        let mut payload = Map::new();
-        payload.insert(
-            "jti".into(),
-            format!("{}-{now}", self.signing_key_sid).into(),
-        );
-        payload.insert("grants".into(), Value::Object(grants));
-        if let Nbf::At(nbf) = self.life.nbf {
-            payload.insert("nbf".into(), nbf.into());
+        for (key, grant) in given {
+            match grants.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = grant,
+                None => grants.push((key, grant)),
+            }
         }
-        payload.insert("iat".into(), now.into());
-        payload.insert("exp".into(), exp.into());
-        payload.insert("iss".into(), self.signing_key_sid.as_str().into());
-        payload.insert("sub".into(), self.account_sid.as_str().into());
-        let mut header = Map::new();
-        header.insert("alg".into(), self.algorithm.as_str().into());
-        header.insert("typ".into(), "JWT".into());
-        header.insert("cty".into(), CONTENT_TYPE.into());
-        if let Some(region) = self.twr() {
-            header.insert("twr".into(), region.into());
-        }
-        dialect::sign_node(header, payload, self.algorithm, &self.key)
+        let payload = NodePayload {
+            jti: Jti(&self.signing_key_sid, now),
+            grants: NodeGrants(dialect::js_entries(grants)),
+            nbf: match self.life.nbf {
+                Nbf::At(nbf) => Some(nbf),
+                _ => None,
+            },
+            iat: now,
+            exp,
+            iss: &self.signing_key_sid,
+            sub: &self.account_sid,
+        };
+        let header = NodeHeader {
+            alg: self.algorithm.as_str(),
+            typ: "JWT",
+            cty: CONTENT_TYPE,
+            twr: self.twr(),
+        };
+        dialect::sign_node(&header, &payload, self.algorithm, &self.key)
     }
 }
 
-/// A built-in grant's payload as twilio-node writes it, which tests each field's truth as
-/// JavaScript does.
-pub(crate) fn node_payload(grant: &Grant) -> Value {
-    match grant {
-        Grant::Playback(playback) => playback
-            .grant
-            .clone()
-            .filter(dialect::js_truthy)
-            .unwrap_or_else(|| Value::Object(Map::new())),
-        grant => {
-            // Grants hold JSON and strings alone: nothing here can fail to serialise.
-            let mut payload = serde_json::to_value(grant).expect("a grant serialises to JSON");
-            // `{}` and `[]` are false to Python and true to JavaScript.
-            if let (Grant::Voice(voice), Some(outgoing)) = (grant, payload.get_mut("outgoing"))
-                && let Some(params) = voice
-                    .outgoing_application_params
-                    .as_ref()
-                    .filter(|p| dialect::js_truthy(p))
-            {
-                outgoing["params"] = params.clone();
+/// What twilio-node writes under a key of an access token's grants.
+#[derive(Clone, Copy)]
+pub(crate) enum NodeGrant<'a> {
+    Identity(&'a str),
+    /// A built-in grant, each field tested for truth as JavaScript tests it.
+    Builtin(&'a Grant),
+    /// What a grant of the caller's own returned, as given; `None` (`undefined`) is left out
+    /// but keeps the key's place.
+    Given(Option<&'a Value>),
+}
+
+impl NodeGrant<'_> {
+    fn is_undefined(&self) -> bool {
+        matches!(self, NodeGrant::Given(None))
+    }
+}
+
+impl Serialize for NodeGrant<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            NodeGrant::Identity(identity) => identity.serialize(s),
+            // The grants with JSON in them: `{}` and `[]` are false to Python and true to
+            // JavaScript, and the JSON's objects keep JavaScript's key order.
+            NodeGrant::Builtin(Grant::Playback(playback)) => {
+                let grant = playback.grant.as_ref().filter(|g| dialect::js_truthy(g));
+                match grant {
+                    Some(grant) => dialect::JsOrdered(grant).serialize(s),
+                    None => s.serialize_map(Some(0))?.end(),
+                }
             }
-            payload
+            NodeGrant::Builtin(Grant::Voice(voice)) => {
+                let mut payload = serde_json::to_value(voice).map_err(serde::ser::Error::custom)?;
+                if let Some(outgoing) = payload.get_mut("outgoing")
+                    && let Some(params) = voice
+                        .outgoing_application_params
+                        .as_ref()
+                        .filter(|p| dialect::js_truthy(p))
+                {
+                    outgoing["params"] = params.clone();
+                }
+                dialect::JsOrdered(&payload).serialize(s)
+            }
+            // The others hold strings alone, which JavaScript writes as they are written here.
+            NodeGrant::Builtin(grant) => grant.serialize(s),
+            NodeGrant::Given(payload) => payload.map(dialect::JsOrdered).serialize(s),
         }
     }
+}
+
+/// An access token's payload as twilio-node writes it.
+#[derive(Serialize)]
+struct NodePayload<'a> {
+    jti: Jti<'a>,
+    grants: NodeGrants<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
+    iat: i64,
+    exp: i64,
+    iss: &'a str,
+    sub: &'a str,
+}
+
+/// The grants object, its keys in JavaScript's order.
+struct NodeGrants<'a>(Vec<(&'a str, NodeGrant<'a>)>);
+
+impl Serialize for NodeGrants<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        // `JSON.stringify` leaves out what is `undefined`.
+        s.collect_map(
+            self.0
+                .iter()
+                .filter(|(_, g)| !g.is_undefined())
+                .map(|(k, g)| (k, g)),
+        )
+    }
+}
+
+/// An access token's header as jsonwebtoken writes it for twilio-node.
+#[derive(Serialize)]
+struct NodeHeader<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    cty: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    twr: Option<&'a str>,
 }
 
 /// The claims of an access token before the registered ones.

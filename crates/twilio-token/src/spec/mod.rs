@@ -118,22 +118,14 @@ fn kind_and_fields(spec: Value) -> Result<(String, Map<String, Value>)> {
     }
 }
 
+/// The spec's fields read as a `T`, its errors naming where they are in the spec (a path such
+/// as `grants[2].video`).
 pub(crate) fn parse<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T> {
-    parse_at(Value::Object(map), "")
-}
-
-/// `value` read as a `T`, its errors naming where they are in the spec: `at` (a path such as
-/// `grants[2]`, or empty for the spec itself), then the path within `value`.
-pub(crate) fn parse_at<T: DeserializeOwned>(value: Value, at: &str) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = match e.path().to_string() {
-            inner if inner == "." || inner.is_empty() => at.to_owned(),
-            inner if at.is_empty() => inner,
-            inner => format!("{at}.{inner}"),
-        };
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
         let inner = spec_error(e.into_inner());
         match path.as_str() {
-            "" => inner,
+            "" | "." => inner,
             _ => ErrorKind::InvalidSpec(format!("{path}: {}", redact(&inner.to_string()))).into(),
         }
     })

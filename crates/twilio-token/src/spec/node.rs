@@ -22,18 +22,21 @@
 //! twilio-node writes it); its `nbf` is written only when given, and its grants are the spec's
 //! grants of every dialect. The client's scopes keep their order and may repeat.
 
+use std::cell::RefCell;
+
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::{at, parse, parse_at};
+use super::{at, parse};
 use crate::access_token::grants::Grant;
-use crate::access_token::{AccessToken, node_payload};
+use crate::access_token::{AccessToken, NodeGrant};
 use crate::algorithm::Algorithm;
 use crate::dialect::{self, js_truthy};
 use crate::error::{ErrorKind, Result, err};
 use crate::jwt::Nbf;
+use crate::key::EncodingKey;
 use crate::node::{ClientCapability, Policy, Scope, TaskRouterCapability, ValidationToken};
 
 /// Mints a spec in the Node dialect given as JSON text, whether or not it says `"dialect":
@@ -158,37 +161,97 @@ struct AccessSpec {
     algorithm: Option<String>,
     at: Option<i64>,
     #[serde(default)]
-    grants: Vec<Value>,
+    grants: Vec<SpecGrant>,
 }
 
 /// A grant of the spec: a built-in one (`{"video": {...}}`, as in every dialect), or one of
 /// the caller's own classes, `{"custom": {"key": "...", "payload": ...}}`, written as given
 /// (twilio-node's `grants[grant.key] = grant.toPayload()`; an absent payload is left out, as
 /// `JSON.stringify` leaves out `undefined`).
-fn grant_payload(index: usize, grant: Value) -> Result<Option<(String, Value)>> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Custom {
-        key: String,
-        /// `null` is a payload; only an absent one is `None`.
-        #[serde(default, deserialize_with = "present")]
-        payload: Option<Value>,
-    }
-    fn present<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<Option<Value>, D::Error> {
-        Value::deserialize(d).map(Some)
-    }
-    let at = format!("grants[{index}]");
-    match grant {
-        Value::Object(mut map) if map.len() == 1 && map.contains_key("custom") => {
-            let custom = map.remove("custom").expect("present");
-            let Custom { key, payload } = parse_at(custom, &format!("{at}.custom"))?;
-            Ok(payload.map(|payload| (key, payload)))
+enum SpecGrant {
+    Builtin(Grant),
+    Custom(Custom),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Custom {
+    key: String,
+    /// `null` is a payload; only an absent one is `None`.
+    #[serde(default, deserialize_with = "present")]
+    payload: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for SpecGrant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct OneKind;
+        impl<'de> Visitor<'de> for OneKind {
+            type Value = SpecGrant;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a grant: an object of one member named for its kind")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<SpecGrant, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(de::Error::invalid_length(0, &self));
+                };
+                let grant = match kind.as_str() {
+                    "custom" => SpecGrant::Custom(map.next_value()?),
+                    _ => {
+                        SpecGrant::Builtin(Grant::deserialize(MapAccessDeserializer::new(Named {
+                            kind: Some(kind),
+                            map: &mut map,
+                        }))?)
+                    }
+                };
+                match map.next_key::<de::IgnoredAny>()? {
+                    Some(_) => Err(de::Error::invalid_length(2, &self)),
+                    None => Ok(grant),
+                }
+            }
         }
-        grant => {
-            let grant: Grant = parse_at(grant, &at)?;
-            Ok(Some((grant.key().into(), node_payload(&grant))))
+        d.deserialize_map(OneKind)
+    }
+}
+
+/// A grant's map with its kind already read: the kind, then its value from the map, so that
+/// [`Grant`]'s own reading names and reads the kinds.
+struct Named<'m, A> {
+    kind: Option<String>,
+    map: &'m mut A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Named<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        self.kind
+            .take()
+            .map(|kind| seed.deserialize(kind.into_deserializer()))
+            .transpose()
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> std::result::Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+impl SpecGrant {
+    /// The grant's key in the token, and what is written under it.
+    fn node(&self) -> (&str, NodeGrant<'_>) {
+        match self {
+            SpecGrant::Builtin(grant) => (grant.key(), NodeGrant::Builtin(grant)),
+            SpecGrant::Custom(custom) => (&custom.key, NodeGrant::Given(custom.payload.as_ref())),
         }
     }
 }
@@ -212,7 +275,8 @@ fn access(spec: AccessSpec) -> Result<String> {
             ));
         }
     };
-    let mut token = AccessToken::new(spec.account_sid, spec.signing_key_sid, spec.secret)
+    let key = hmac_key(&spec.secret);
+    let mut token = AccessToken::with_key(spec.account_sid, spec.signing_key_sid, key)
         .ttl(ttl(spec.ttl))
         .nbf(spec.nbf.map_or(Nbf::Omit, Nbf::At))
         .algorithm(algorithm);
@@ -227,11 +291,24 @@ fn access(spec: AccessSpec) -> Result<String> {
     if let Some(region) = spec.region {
         token = token.region(region);
     }
-    let mut grants = Vec::with_capacity(spec.grants.len());
-    for (index, grant) in spec.grants.into_iter().enumerate() {
-        grants.extend(grant_payload(index, grant)?);
+    token.to_node_jwt(at(spec.at), spec.grants.iter().map(SpecGrant::node))
+}
+
+/// The HMAC key of `secret`: the one made last on this thread when the secret is the same. A
+/// binding mints with one API key secret, and a key kept also keeps the hash state of the
+/// beginning its tokens share.
+fn hmac_key(secret: &str) -> EncodingKey {
+    thread_local! {
+        static LAST: RefCell<Option<(Box<str>, EncodingKey)>> = const { RefCell::new(None) };
     }
-    token.to_node_jwt(at(spec.at), grants)
+    LAST.with_borrow_mut(|last| match last {
+        Some((kept, key)) if **kept == *secret => key.clone(),
+        _ => {
+            let key = EncodingKey::from_secret(secret.as_bytes());
+            *last = Some((secret.into(), key.clone()));
+            key
+        }
+    })
 }
 
 #[derive(Deserialize)]
