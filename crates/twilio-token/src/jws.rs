@@ -264,6 +264,29 @@ pub fn decode<C: DeserializeOwned>(
     Ok(TokenData { header, claims })
 }
 
+/// Like [`decode`], with the claims left as the JSON the token carries once every check has
+/// passed: for a binding that hands them on as text (a JavaScript host parses JSON itself).
+///
+/// ```
+/// use twilio_token::{jws::decode_json, AccessToken, DecodingKey, Validation};
+/// let token = AccessToken::new("AC1", "SK1", "s3cret").identity("alice").to_jwt()?;
+/// let (header, json) = decode_json(&token, &DecodingKey::from_secret(b"s3cret"), &Validation::default())?;
+/// assert_eq!(header.cty.as_deref(), Some("twilio-fpa;v=1"));
+/// assert!(json.starts_with(br#"{"jti":"SK1-"#));
+/// # Ok::<(), twilio_token::Error>(())
+/// ```
+pub fn decode_json(
+    token: &str,
+    key: &impl KeySource,
+    validation: &Validation,
+) -> Result<(Header, Vec<u8>)> {
+    let (header, parts) = verify(token, key, validation)?;
+    let payload = strict::base64url(parts.payload)?;
+    let times = strict::scan_object(&payload).map_err(claims_error)?;
+    check_claims(&times, &payload, validation)?;
+    Ok((header, payload))
+}
+
 /// Verifies a compact JWS whose payload need not be a JWT's claims (RFC 7515 rather than RFC
 /// 7519): the format, header, algorithm and signature checks of [`decode`], then the payload's
 /// bytes. No claim is read, so no time is checked.

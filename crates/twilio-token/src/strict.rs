@@ -102,7 +102,6 @@ pub(crate) fn base64url(segment: &str) -> crate::Result<Vec<u8>> {
 }
 
 /// Checks a JSON object strictly without building anything.
-#[cfg(test)]
 pub(crate) fn scan_object(bytes: &[u8]) -> Result<Times, Error> {
     from_slice::<de::IgnoredAny>(bytes).map(|(_, times)| times)
 }

@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use twilio_token::jws::decode_json;
 use twilio_token::{
     AccessToken, Algorithm, Claims, DecodingKey, ErrorKind, Validation, decode, grants::VideoGrant,
 };
@@ -24,13 +25,27 @@ fn hs256(header: &str, payload: &str) -> String {
     forge(header, payload, ring::hmac::HMAC_SHA256)
 }
 
+/// `decode`'s answer, which `decode_json` must share: the same error, or the same claims as
+/// the JSON the token carries.
 fn check(token: &str) -> Result<twilio_token::TokenData, ErrorKind> {
-    decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(SECRET),
-        &Validation::default().at(NOW),
-    )
-    .map_err(|e| e.kind().clone())
+    let (key, validation) = (
+        DecodingKey::from_secret(SECRET),
+        Validation::default().at(NOW),
+    );
+    let decoded = decode::<Claims>(token, &key, &validation).map_err(|e| e.kind().clone());
+    let json = decode_json(token, &key, &validation).map_err(|e| e.kind().clone());
+    match (&decoded, &json) {
+        (Ok(data), Ok((header, bytes))) => {
+            assert_eq!(header, &data.header);
+            assert_eq!(
+                serde_json::from_slice::<Claims>(bytes).unwrap(),
+                data.claims
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("decode and decode_json disagree on {token}"),
+    }
+    decoded
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
