@@ -175,7 +175,6 @@ impl ClientCapability {
     }
 }
 
-/// jsonwebtoken's header when it is given none.
 /// Signs a header and a payload built as maps, written as `JSON.stringify` writes them.
 fn sign(
     header: &Map<String, Value>,
@@ -191,6 +190,7 @@ fn sign(
     )
 }
 
+/// jsonwebtoken's header when it is given none.
 fn plain_header() -> Map<String, Value> {
     let mut header = Map::new();
     header.insert("alg".into(), "HS256".into());
