@@ -127,18 +127,9 @@ impl LoginLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::attempts::tests::limit;
     use crate::store::attempts::{DEFAULT_CAPACITY, Limiter};
     use std::net::IpAddr;
-    use std::time::Duration;
-
-    const MINUTE: Duration = Duration::from_secs(60);
-
-    fn limit(failures: usize) -> Limit {
-        Limit {
-            failures,
-            window: MINUTE,
-        }
-    }
 
     fn limits(per_user: usize, per_address: usize) -> LoginLimits {
         LoginLimits {

@@ -190,12 +190,13 @@ impl Attempts for Limiter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const MINUTE: Duration = Duration::from_secs(60);
 
-    fn limit(failures: usize) -> Limit {
+    /// `failures` a minute (the login limits' tests use it too).
+    pub(crate) fn limit(failures: usize) -> Limit {
         Limit {
             failures,
             window: MINUTE,
