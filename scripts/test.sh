@@ -4,10 +4,10 @@
 # cross-checks of the binary against twilio-python and PyJWT, and of its Node dialect against
 # twilio-node 6 (installed from npm into scripts/node-oracle).
 #
-# The server's suites (server, abuse, exchange, fleet, production, and the in-process rooms,
-# identities, clients, id_tokens, deny, sessions, http and origins) run twice: on SQLite, then
-# on a throwaway PostgreSQL server that scripts/postgres.sh starts on a loopback port
-# (installing Debian's postgresql where it is missing).
+# The server's suites (the CLI crate's server, abuse, exchange, fleet and production, and the
+# server crate's in-process suite) run twice: on SQLite, then on a throwaway PostgreSQL server
+# that scripts/postgres.sh starts on a loopback port (installing Debian's postgresql where it is
+# missing).
 #
 # Then schemathesis against the live server (scripts/api_fuzz.sh), the dependency checks (cargo
 # deny: RustSec advisories, licences, duplicate versions, sources) and every fuzz target for a
@@ -63,7 +63,7 @@ cargo test --locked --workspace
 # Ignored by plain cargo test for what they need, which this script installed: nginx,
 # Chromium and ChromeDriver. (Every cargo command here names the whole workspace, so that
 # features resolve as they did above and nothing is built twice.)
-cargo test --locked --workspace --test clients --test browser -- --ignored
+cargo test --locked --workspace --test suite --test browser -- --ignored
 
 section "the server's suites again, on PostgreSQL"
 pgdir=$(mktemp -d)
@@ -71,10 +71,7 @@ trap 'bash scripts/postgres.sh stop "$pgdir" 2>/dev/null; rm -rf "$pgdir"' EXIT
 postgres=$(bash scripts/postgres.sh start "$pgdir")
 echo "PostgreSQL at $postgres"
 TWILIO_TOKEN_TEST_POSTGRES=$postgres cargo test --locked --workspace \
-    --test server --test abuse --test exchange --test fleet --test production \
-    --test rooms --test identities --test clients --test id_tokens --test deny --test sessions \
-    --test guesses --test key_sets --test roles \
-    --test http --test origins \
+    --test server --test abuse --test exchange --test fleet --test production --test suite \
     -- --include-ignored
 
 section "live cross-check against twilio-python and PyJWT"

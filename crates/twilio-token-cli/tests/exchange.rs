@@ -99,7 +99,7 @@ impl Setup {
             ("jwks_min_interval", json!(0.3)),
             ("jwks_timeout", json!(0.5)),
             // One issuer, its users the password users' own people: the shared namespace,
-            // as the operator may say explicitly (crates/twilio-token-server/tests/identities.rs
+            // as the operator may say explicitly (crates/twilio-token-server/tests/suite/identities.rs
             // holds the default namespaces).
             ("identity_prefix", json!("")),
             (

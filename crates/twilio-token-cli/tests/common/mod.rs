@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-#[path = "../../../twilio-token-server/tests/support/shared.rs"]
+#[path = "../../../twilio-token-server/tests/suite/support/shared.rs"]
 mod shared;
 // Each test file uses the part it needs.
 #[allow(unused_imports)]

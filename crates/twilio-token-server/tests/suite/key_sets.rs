@@ -3,7 +3,7 @@
 //! slow), or a key file, or no issuer at all. (Every algorithm and every failed check is the
 //! CLI crate's `exchange` tests, which also read the binary's log.)
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! `connections` tests; what needs a process, such as signals, restarts and the browser, is in
 //! the CLI crate's tests.)
 
-mod support;
+use crate::support;
 
 use support::{Answer, send};
 

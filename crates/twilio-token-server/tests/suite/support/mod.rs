@@ -5,9 +5,6 @@
 //! `TWILIO_TOKEN_TEST_POSTGRES` names a PostgreSQL server (scripts/test.sh starts one and runs
 //! these suites a second time with it), a new database on that server.
 
-// Each test file uses the part it needs.
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! and nobody else is locked out by it. On both backends: on PostgreSQL the counts are the
 //! database's.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::json;

@@ -4,7 +4,7 @@
 //! provider's namespace gets no token, nor does one whose identity breaks a rule of a product
 //! its role's grants are for. In process, on the store under test.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::sync::Arc;

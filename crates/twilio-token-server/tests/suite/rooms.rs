@@ -4,7 +4,7 @@
 //! under test (SQLite, or PostgreSQL with `TWILIO_TOKEN_TEST_POSTGRES`); each answer's token is
 //! decoded and its grants checked.
 
-mod support;
+use crate::support;
 
 use support::{Answer, post, send};
 

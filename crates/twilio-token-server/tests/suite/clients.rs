@@ -4,7 +4,7 @@
 //! server runs in process ([`twilio_token_server::run`]) on a loopback port, on the store under
 //! test.
 
-mod support;
+use crate::support;
 
 use support::client_from;
 

@@ -3,7 +3,7 @@
 //! server runs in process ([`twilio_token_server::run`]); the list changes through another
 //! handle on its database, as `twilio-token deny` changes it.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};

@@ -3,7 +3,7 @@
 //! sign in or out (the server's own origin, a named CORS origin, a trusted proxy's forwarded
 //! host and clients that are not browsers may).
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;

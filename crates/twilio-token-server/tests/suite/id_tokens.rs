@@ -4,7 +4,7 @@
 //! alone in `Authorization`, and its user's display name as `user_identity`. In process, on
 //! the store under test.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

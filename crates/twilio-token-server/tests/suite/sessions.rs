@@ -4,7 +4,7 @@
 //! ([`twilio_token_server::run`]) with a short freshness, so nothing waits out the default
 //! second.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! body's sender is read from for the linger time only. These servers set the deadline and
 //! the linger time short, so that no test waits out the defaults.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

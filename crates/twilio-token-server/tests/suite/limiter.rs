@@ -4,7 +4,7 @@
 //! compared as ratios. (The SQLite store's limiter alone: on PostgreSQL the counts are the
 //! database's.)
 
-mod support;
+use crate::support;
 
 use support::client_from;
 

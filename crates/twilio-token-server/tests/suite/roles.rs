@@ -3,7 +3,7 @@
 //! with the answer's `expires_at` the token's `exp`. (A Region or `nbf` the server refuses at
 //! start is the CLI crate's `production` tests: an exit code and a message.)
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

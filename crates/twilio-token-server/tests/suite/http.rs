@@ -3,7 +3,7 @@
 //! every error's status and body, the policy's grants and rooms, and the failed-login limit.
 //! (The binary's own part, its logs and flags, is in the CLI crate's tests.)
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, RETRY_AFTER};
