@@ -1,10 +1,12 @@
 // The JavaScript package beside twilio-node 6 in one run (Node, this machine): cold start (a
-// fresh process loads the package and mints one token), mint (the tutorial's token), and
-// verify (our AccessToken.fromJwt beside jsonwebtoken.verify, which twilio-node cannot do
-// itself). Needs `npm run build` in packages/twilio-token and scripts/node-oracle installed.
+// fresh process loads the package and mints one token), mint (the tutorial's token), verify
+// (our AccessToken.fromJwt beside jsonwebtoken.verify, which twilio-node cannot do itself), and
+// a validation token. Needs `npm run build` in packages/twilio-token and scripts/node-oracle
+// installed.
 //
 //   node scripts/bench_js.mjs
 import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import { createRequire } from "node:module";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -65,6 +67,15 @@ const mintOurs = perCall(mintWith(jwt), 20000);
 const token = mintWith(jwt)();
 const verifyTwilio = perCall(() => jsonwebtoken.verify(token, "s3cret", { algorithms: ["HS256"] }), 2000);
 const verifyOurs = perCall(() => jwt.AccessToken.fromJwt(token, "s3cret"), 20000);
+// A validation token of one request, signed with a 2048-bit RSA key.
+const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+const request = { url: "https://api.twilio.com/2010-04-01/Accounts/AC1/Calls.json", method: "POST", headers: { Authorization: "Basic abc" }, data: "To=%2B15551234567" };
+const validateWith = (api) => {
+  const t = new api.ValidationToken({ accountSid: AC, credentialSid: "CR" + "c".repeat(32), signingKey: SK, privateKey });
+  return () => t.fromHttpRequest(request);
+};
+const validationTwilio = perCall(validateWith(twilio), 200);
+const validationOurs = perCall(validateWith(jwt), 200);
 
 const row = (what, theirs, ours, unit) =>
   `| ${what} | ${theirs.toFixed(unit === "ms" ? 1 : 2)} ${unit} | ${ours.toFixed(unit === "ms" ? 1 : 2)} ${unit} | ${(theirs / ours).toFixed(1)}× |`;
@@ -74,3 +85,4 @@ console.log(row("cold start: load the package and mint one token, in a fresh pro
 console.log(row("cold start: the whole fresh process, Node's start-up included", coldTwilio.wall, coldOurs.wall, "ms"));
 console.log(row("mint: `toJwt()` of the tutorial's token", mintTwilio, mintOurs, "µs"));
 console.log(row("verify: `jsonwebtoken.verify` / `AccessToken.fromJwt`", verifyTwilio, verifyOurs, "µs"));
+console.log(row("validation token: `fromHttpRequest` (RS256, 2048-bit key)", validationTwilio, validationOurs, "µs"));

@@ -418,6 +418,18 @@ pub(crate) fn sign_node<H: Serialize + ?Sized, P: Serialize + ?Sized>(
     crate::jws::sign(&header_json, &payload_json, alg, key)
 }
 
+/// What [`sign_node`] signs: the JWS Signing Input of `header` and `payload`, each written by
+/// `JSON.stringify`.
+pub(crate) fn node_signing_input<H: Serialize + ?Sized, P: Serialize + ?Sized>(
+    header: &H,
+    payload: &P,
+) -> String {
+    let (mut header_json, mut payload_json) = (Vec::with_capacity(96), Vec::with_capacity(512));
+    write_node(&mut header_json, header);
+    write_node(&mut payload_json, payload);
+    crate::jws::signing_input(&header_json, &payload_json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

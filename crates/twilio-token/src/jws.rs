@@ -36,6 +36,16 @@ pub fn sign(
     Ok(token)
 }
 
+/// The JWS Signing Input (RFC 7515, section 5.1) of the already serialised header and payload:
+/// base64url of each, joined by a dot. What [`sign`] signs, for a caller that signs elsewhere.
+pub(crate) fn signing_input(header_json: &[u8], payload_json: &[u8]) -> String {
+    let mut input = String::with_capacity((header_json.len() + payload_json.len()) * 4 / 3 + 4);
+    encode_into(header_json, &mut input);
+    input.push('.');
+    encode_into(payload_json, &mut input);
+    input
+}
+
 /// Like [`sign`], for a header already in base64url.
 pub(crate) fn sign_with_encoded_header(
     header_b64: &str,

@@ -368,6 +368,18 @@ impl ValidationToken {
     /// Mints the token for a request whose hashes are `hrh` and `rqh`, as if the clock read
     /// `now`.
     pub fn to_jwt_at(&self, hrh: &str, rqh: &str, now: i64) -> Result<String> {
+        let (header, payload) = self.claims(hrh, rqh, now);
+        sign(&header, payload, self.algorithm, &self.key)
+    }
+
+    /// What [`to_jwt_at`](Self::to_jwt_at) signs: the token's `header.payload`.
+    pub(crate) fn signing_input_at(&self, hrh: &str, rqh: &str, now: i64) -> String {
+        let (header, payload) = self.claims(hrh, rqh, now);
+        dialect::node_signing_input(&header, &dialect::JsOrdered(&Value::Object(payload)))
+    }
+
+    /// The token's header and payload.
+    fn claims(&self, hrh: &str, rqh: &str, now: i64) -> (Map<String, Value>, Map<String, Value>) {
         let mut header = Map::new();
         header.insert("alg".into(), self.algorithm.as_str().into());
         header.insert("typ".into(), "JWT".into());
@@ -380,6 +392,6 @@ impl ValidationToken {
         payload.insert("rqh".into(), rqh.into());
         payload.insert("iat".into(), now.into());
         payload.insert("exp".into(), (now + i64::from(self.ttl)).into());
-        sign(&header, payload, self.algorithm, &self.key)
+        (header, payload)
     }
 }

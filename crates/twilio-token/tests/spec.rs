@@ -329,3 +329,45 @@ fn the_node_door_mints_the_node_dialect_alone() {
     let e = mint_str(&spec).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InvalidSpec(_)), "{e:?}");
 }
+
+/// A validation token's signing input is what `spec::node::mint_str` signs, for PS256 too, and
+/// its errors are `mint_str`'s: a bad key, a field missing, another kind.
+#[test]
+fn a_validation_tokens_signing_input_is_what_the_node_door_signs() {
+    let pem = include_str!("fixtures/keys/rsa_a.pem");
+    for algorithm in ["RS256", "PS256"] {
+        let spec = serde_json::json!({"kind": "validation", "dialect": "node", "account_sid": "AC1",
+            "credential_sid": "CR1", "signing_key": "SK1", "private_key": pem,
+            "algorithm": algorithm, "hrh": "authorization;host", "rqh": "ab", "ttl": 60});
+        let input = spec::node::validation_signing_input(&spec.to_string(), AT).unwrap();
+        let token = spec::node::mint_str(&spec.to_string(), AT).unwrap();
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        assert_eq!(input, signed, "{algorithm}");
+        assert!(!signature.is_empty());
+        assert_eq!(claims(&token)["exp"], AT + 60);
+    }
+    let error = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut spec = serde_json::json!({"kind": "validation", "account_sid": "AC1",
+            "credential_sid": "CR1", "signing_key": "SK1", "private_key": pem,
+            "hrh": "host", "rqh": "ab"});
+        change(&mut spec);
+        let unsigned = spec::node::validation_signing_input(&spec.to_string(), AT);
+        let minted = spec::node::mint_str(&spec.to_string(), AT);
+        (
+            unsigned.unwrap_err().to_string(),
+            minted.map_err(|e| e.to_string()),
+        )
+    };
+    for change in [
+        &|s: &mut serde_json::Value| s["private_key"] = "nope".into(),
+        &|s: &mut serde_json::Value| s["signing_key"] = "".into(),
+        &|s: &mut serde_json::Value| s["algorithm"] = "HS256".into(),
+    ] as [&dyn Fn(&mut serde_json::Value); 3]
+    {
+        let (unsigned, minted) = error(change);
+        assert_eq!(Err(unsigned), minted);
+    }
+    let (unsigned, minted) = error(&|s| s["kind"] = "client".into());
+    assert!(unsigned.contains("only a validation token"), "{unsigned}");
+    assert!(minted.is_err());
+}

@@ -643,6 +643,27 @@ describe("ValidationToken", () => {
     assert.throws(() => bad.fromHttpRequest(request), new Error("Error generating JWT token Error: invalid key: not a PEM document"));
   });
 
+  test("with node:crypto, the core lays the token out and the host signs it", () => {
+    const native = fakeNative();
+    native.validationSigningInput = (specJson) => {
+      native.calls.mint.push(specJson);
+      return "eyJoZWFkZXIiOjF9.eyJwYXlsb2FkIjoxfQ";
+    };
+    const jwt = createJwt(native, () => crypto);
+    const publicKey = crypto.createPublicKey(privateKey);
+    for (const [algorithm, padding] of [["RS256", crypto.constants.RSA_PKCS1_PADDING], ["PS256", crypto.constants.RSA_PKCS1_PSS_PADDING]]) {
+      const token = new jwt.ValidationToken({ ...opts, algorithm }).fromHttpRequest(request);
+      const [input, signature] = [token.slice(0, token.lastIndexOf(".")), token.slice(token.lastIndexOf(".") + 1)];
+      assert.equal(input, "eyJoZWFkZXIiOjF9.eyJwYXlsb2FkIjoxfQ");
+      assert.equal(native.lastSpec().algorithm, algorithm);
+      const key = { key: publicKey, padding, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST };
+      assert.ok(crypto.verify("sha256", Buffer.from(input), key, Buffer.from(signature, "base64url")), algorithm);
+    }
+    native.validationSigningInput = () => { throw new Error("invalid key: not a PEM document"); };
+    const bad = new jwt.ValidationToken({ ...opts, privateKey: "invalid-key" });
+    assert.throws(() => bad.fromHttpRequest(request), new Error("Error generating JWT token Error: invalid key: not a PEM document"));
+  });
+
   test("the canonicalizer is twilio-node's", withTwilio, () => {
     const { jwt } = setup();
     const ours = new jwt.ValidationToken(opts);

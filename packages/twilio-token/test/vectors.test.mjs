@@ -11,6 +11,7 @@ import { mint } from "../dist/wasm/twilio_token_wasm.js";
 const fixtures = new URL("../../../crates/twilio-token/tests/fixtures/", import.meta.url);
 const golden = JSON.parse(readFileSync(new URL("node_golden.json", fixtures), "utf8"));
 const rsaKey = readFileSync(new URL("keys/rsa_a.pem", fixtures), "utf8");
+const rsaPublicKey = readFileSync(new URL("keys/rsa_a.pub.pem", fixtures), "utf8");
 const AC = "AC" + "a".repeat(32);
 const SK = "SK" + "b".repeat(32);
 
@@ -86,4 +87,17 @@ test("a validation token signs the request", () => {
   assert.deepEqual(header, { alg: "RS256", typ: "JWT", kid: "CR1", cty: "twilio-pkrv;v=1" });
   assert.equal(payload.hrh, "authorization;host");
   assert.match(payload.rqh, /^[0-9a-f]{64}$/);
+});
+
+test("a validation token signed by the runtime is the core's: the same bytes (RS256), verified (PS256)", () => {
+  const request = { url: "https://api.twilio.com/2010-04-01/Accounts.json", method: "POST", headers: { Authorization: "Basic abc" }, data: "a=é" };
+  for (const algorithm of ["RS256", "PS256"]) {
+    const jwt = new ValidationToken({ accountSid: AC, credentialSid: "CR1", signingKey: SK, privateKey: rsaKey, algorithm }).fromHttpRequest(request);
+    const payload = JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const spec = { kind: "validation", dialect: "node", account_sid: AC, credential_sid: "CR1", signing_key: SK, private_key: rsaKey, algorithm, hrh: payload.hrh, rqh: payload.rqh, ttl: 300, at: payload.iat };
+    const core = mint(JSON.stringify(spec));
+    if (algorithm === "RS256") assert.equal(jwt, core);
+    else assert.equal(jwt.split(".").slice(0, 2).join("."), core.split(".").slice(0, 2).join("."));
+    assert.deepEqual(twilio.jwt.decode(jwt, rsaPublicKey, { algorithms: [algorithm] }).payload, payload);
+  }
 });
