@@ -412,9 +412,7 @@ pub(crate) fn sign_node<H: Serialize + ?Sized, P: Serialize + ?Sized>(
     alg: crate::Algorithm,
     key: &crate::EncodingKey,
 ) -> crate::Result<String> {
-    let (mut header_json, mut payload_json) = (Vec::with_capacity(96), Vec::with_capacity(512));
-    write_node(&mut header_json, header);
-    write_node(&mut payload_json, payload);
+    let (header_json, payload_json) = node_json(header, payload);
     crate::jws::sign(&header_json, &payload_json, alg, key)
 }
 
@@ -424,10 +422,19 @@ pub(crate) fn node_signing_input<H: Serialize + ?Sized, P: Serialize + ?Sized>(
     header: &H,
     payload: &P,
 ) -> String {
+    let (header_json, payload_json) = node_json(header, payload);
+    crate::jws::signing_input(&header_json, &payload_json)
+}
+
+/// A token's header and payload, each written by `JSON.stringify`.
+fn node_json<H: Serialize + ?Sized, P: Serialize + ?Sized>(
+    header: &H,
+    payload: &P,
+) -> (Vec<u8>, Vec<u8>) {
     let (mut header_json, mut payload_json) = (Vec::with_capacity(96), Vec::with_capacity(512));
     write_node(&mut header_json, header);
     write_node(&mut payload_json, payload);
-    crate::jws::signing_input(&header_json, &payload_json)
+    (header_json, payload_json)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub fn mint_str(spec: &str, now: i64) -> Result<String> {
 /// compile this.
 #[inline(never)]
 fn mint_any(spec: &str, now: i64) -> Result<String> {
-    let (kind, map) = kind_and_fields(spec, now)?;
+    let (kind, map) = read_spec(spec, now)?;
     mint(&kind, map)
 }
 
@@ -87,7 +87,7 @@ fn mint_any(spec: &str, now: i64) -> Result<String> {
 /// # Ok::<(), twilio_token::Error>(())
 /// ```
 pub fn validation_signing_input(spec: &str, now: i64) -> Result<String> {
-    let (kind, map) = kind_and_fields(spec, now)?;
+    let (kind, map) = read_spec(spec, now)?;
     if kind != "validation" {
         return err(ErrorKind::InvalidSpec(
             "only a validation token's spec is signed elsewhere".into(),
@@ -97,8 +97,9 @@ pub fn validation_signing_input(spec: &str, now: i64) -> Result<String> {
     Ok(validation_token(&spec)?.signing_input_at(&spec.hrh, &spec.rqh, at(spec.at)))
 }
 
-/// A spec's kind and its other fields, `"at"` set to `now` where absent or null.
-fn kind_and_fields(spec: &str, now: i64) -> Result<(String, Map<String, Value>)> {
+/// A spec's text read into its kind and its other fields: `"at"` set to `now` where absent or
+/// null, and `"dialect"`, if given, checked to be `"node"` and taken out.
+fn read_spec(spec: &str, now: i64) -> Result<(String, Map<String, Value>)> {
     let Value::Object(mut map) = serde_json::from_str(spec).map_err(super::spec_error)? else {
         return err(ErrorKind::InvalidSpec("a spec is a JSON object".into()));
     };
