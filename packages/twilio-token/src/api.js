@@ -12,7 +12,8 @@
 // runtimes, so hashing goes through `native.sha256Hex`, URLs through the global `URL`, and
 // Node's `querystring.escape` is ported below. Where the runtime has `node:crypto` (Node, Deno,
 // Bun), its entry hands it over, and a validation token's RSA signature is the host's: the core
-// lays the token out, and OpenSSL signs it an order of magnitude faster than WebAssembly can.
+// lays the token out, and OpenSSL signs it an order of magnitude faster than WebAssembly can,
+// with the key read and checked as twilio-node's jsonwebtoken reads and checks it.
 
 const ACCESS_ALGORITHMS = ["HS256", "HS384", "HS512"];
 const VALIDATION_ALGORITHMS = ["RS256", "PS256"];
@@ -116,6 +117,54 @@ function keyText(key) {
   }
   if (key instanceof Uint8Array) return new TextDecoder().decode(key);
   return toText(key);
+}
+
+// The key types jsonwebtoken 9 signs with, and the algorithms each may sign.
+const KEY_ALGORITHMS = {
+  ec: ["ES256", "ES384", "ES512"],
+  rsa: ["RS256", "PS256", "RS384", "PS384", "RS512", "PS512"],
+  "rsa-pss": ["PS256", "PS384", "PS512"],
+};
+
+// The checks jsonwebtoken 9 makes of a private key before it signs (its sign.js and
+// lib/validateAsymmetricKey.js), so that a key twilio-node refuses fails with twilio-node's
+// message: node:crypto reads the key as jsonwebtoken does. Returns the KeyObject that signs.
+// `algorithm` is RS256 or PS256 (both SHA-256).
+function signingKeyObject(crypto, key, algorithm) {
+  if (!(key instanceof crypto.KeyObject)) {
+    try {
+      key = crypto.createPrivateKey(key);
+    } catch {
+      try {
+        key = crypto.createSecretKey(typeof key === "string" ? new TextEncoder().encode(key) : key);
+      } catch {
+        throw new Error("secretOrPrivateKey is not valid key material");
+      }
+    }
+  }
+  if (key.type !== "private") {
+    throw new Error(`secretOrPrivateKey must be an asymmetric key when using ${algorithm}`);
+  }
+  const details = key.asymmetricKeyDetails || {};
+  if (details.modulusLength < 2048) {
+    throw new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${algorithm}`);
+  }
+  const type = key.asymmetricKeyType;
+  const allowed = KEY_ALGORITHMS[type];
+  if (!allowed) throw new Error(`Unknown key type "${type}".`);
+  if (!allowed.includes(algorithm)) {
+    throw new Error(`"alg" parameter for "${type}" key type must be one of: ${allowed.join(", ")}.`);
+  }
+  if (type === "rsa-pss") {
+    const { hashAlgorithm, mgf1HashAlgorithm, saltLength } = details;
+    if (hashAlgorithm !== "sha256" || mgf1HashAlgorithm !== hashAlgorithm) {
+      throw new Error(`Invalid key for this operation, its RSA-PSS parameters do not meet the requirements of "alg" ${algorithm}.`);
+    }
+    if (saltLength !== undefined && saltLength > 32) {
+      throw new Error(`Invalid key for this operation, its RSA-PSS parameter saltLength does not meet the requirements of "alg" ${algorithm}.`);
+    }
+  }
+  return key;
 }
 
 // --- AccessToken grants (twilio-node's AccessToken namespace) --------------------------------
@@ -558,16 +607,16 @@ export function createJwt(native, loadCrypto) {
   const mint = (spec) => native.mint(JSON.stringify(spec));
   // A validation token: signed by the core, or laid out by the core and signed by the host,
   // with the key it made last (a server signs with one credential; parsing its PEM costs more
-  // than the signature).
-  let crypto, lastPem, lastKey;
+  // than the signature). The host checks the key first, as twilio-node does.
+  let crypto, lastPem, lastAlgorithm, lastKey;
   const mintValidation = loadCrypto
-    ? (spec) => {
-        const input = native.validationSigningInput(JSON.stringify(spec));
+    ? (spec, privateKey) => {
         crypto ??= loadCrypto();
-        if (spec.private_key !== lastPem) {
-          lastKey = crypto.createPrivateKey(spec.private_key);
-          lastPem = spec.private_key;
+        if (spec.private_key !== lastPem || spec.algorithm !== lastAlgorithm) {
+          lastKey = signingKeyObject(crypto, privateKey, spec.algorithm);
+          [lastPem, lastAlgorithm] = [spec.private_key, spec.algorithm];
         }
+        const input = native.validationSigningInput(JSON.stringify(spec));
         const key = spec.algorithm === "PS256"
           ? { key: lastKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST }
           : lastKey;
@@ -939,7 +988,7 @@ export function createJwt(native, loadCrypto) {
           rqh: canonicalizer.create(),
           ttl: this.ttl,
           at: now(),
-        });
+        }, this._privateKey);
       } catch (err) {
         // twilio-node's wording: callers match on it.
         throw new Error("Error generating JWT token " + err);

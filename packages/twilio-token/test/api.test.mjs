@@ -659,9 +659,42 @@ describe("ValidationToken", () => {
       const key = { key: publicKey, padding, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST };
       assert.ok(crypto.verify("sha256", Buffer.from(input), key, Buffer.from(signature, "base64url")), algorithm);
     }
-    native.validationSigningInput = () => { throw new Error("invalid key: not a PEM document"); };
-    const bad = new jwt.ValidationToken({ ...opts, privateKey: "invalid-key" });
-    assert.throws(() => bad.fromHttpRequest(request), new Error("Error generating JWT token Error: invalid key: not a PEM document"));
+    native.validationSigningInput = () => { throw new Error("spec: ttl: invalid value"); };
+    assert.throws(() => new jwt.ValidationToken(opts).fromHttpRequest(request), new Error("Error generating JWT token Error: spec: ttl: invalid value"));
+  });
+
+  test("with node:crypto, a key twilio-node refuses fails with its message", withTwilio, () => {
+    const native = fakeNative();
+    native.validationSigningInput = () => "eyJhIjoxfQ.eyJiIjoxfQ";
+    const jwt = createJwt(native, () => crypto);
+    const pkcs8 = (key) => key.export({ type: "pkcs8", format: "pem" });
+    const keys = {
+      "not a key": "invalid-key",
+      "an empty PEM": "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n",
+      "a public key": crypto.createPublicKey(privateKey).export({ type: "spki", format: "pem" }),
+      "a public KeyObject": crypto.createPublicKey(privateKey),
+      "a secret KeyObject": crypto.createSecretKey(Buffer.from("s3cret")),
+      "a number": 12345,
+      "a P-256 key": pkcs8(crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
+      "an Ed25519 key": pkcs8(crypto.generateKeyPairSync("ed25519").privateKey),
+      "a 1024-bit RSA key": pkcs8(crypto.generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey),
+      "an RSA-PSS key without parameters": pkcs8(crypto.generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).privateKey),
+      "an RSA-PSS key for SHA-512": pkcs8(crypto.generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha512", mgf1HashAlgorithm: "sha512" }).privateKey),
+    };
+    for (const algorithm of ["RS256", "PS256"]) {
+      for (const [what, key] of Object.entries(keys)) {
+        const options = { ...opts, privateKey: key, algorithm };
+        let want;
+        assert.throws(() => new twilio.jwt.ValidationToken(options).fromHttpRequest(request), (e) => { want = e; return true; });
+        assert.throws(() => new jwt.ValidationToken(options).fromHttpRequest(request), { message: want.message }, `${algorithm}, ${what}`);
+      }
+    }
+    // A key it takes, as text, Buffer or KeyObject, is the one that signs.
+    for (const key of [privateKey, Buffer.from(privateKey), crypto.createPrivateKey(privateKey)]) {
+      const token = new jwt.ValidationToken({ ...opts, privateKey: key }).fromHttpRequest(request);
+      const signature = Buffer.from(token.slice(token.lastIndexOf(".") + 1), "base64url");
+      assert.ok(crypto.verify("sha256", Buffer.from("eyJhIjoxfQ.eyJiIjoxfQ"), crypto.createPublicKey(privateKey), signature));
+    }
   });
 
   test("the canonicalizer is twilio-node's", withTwilio, () => {

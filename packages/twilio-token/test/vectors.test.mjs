@@ -65,6 +65,18 @@ test("twilio-node's errors", () => {
   const token = new AccessToken(AC, SK, "s", { identity: "a" });
   assert.throws(() => token.toJwt("HS999"), { message: "Algorithm not supported. Allowed values are HS256, HS384, HS512" });
   assert.throws(() => new ClientCapability(), { message: 'Required parameter "options" missing.' });
+  // A key is read as twilio-node's jsonwebtoken reads it, with the runtime's node:crypto.
+  const request = { url: "https://api.twilio.com/2010-04-01/Accounts.json", method: "get" };
+  const withKey = (privateKey) => new ValidationToken({ accountSid: AC, credentialSid: "CR1", signingKey: SK, privateKey });
+  assert.throws(() => withKey("not a key").fromHttpRequest(request), {
+    message: "Error generating JWT token Error: secretOrPrivateKey must be an asymmetric key when using RS256",
+  });
+  assert.throws(() => withKey(rsaPublicKey).fromHttpRequest(request), {
+    message: "Error generating JWT token Error: secretOrPrivateKey must be an asymmetric key when using RS256",
+  });
+  assert.throws(() => withKey(readFileSync(new URL("keys/ec_p256.pem", fixtures), "utf8")).fromHttpRequest(request), {
+    message: 'Error generating JWT token Error: "alg" parameter for "ec" key type must be one of: ES256, ES384, ES512.',
+  });
 });
 
 test("capability tokens", () => {

@@ -6,8 +6,7 @@
 #
 # TWILIO_NODE_CHECKOUT is a clone of twilio-node at a 6.x tag (its spec/ is not on npm, and the
 # test machines reach no git host, so scripts/test.sh cannot run this). Expected: every test
-# passes but "should throw error in adding Twilio-Client-Validation header", which expects
-# jsonwebtoken's own message for a key that is not a PEM. Needs `npm run build` first.
+# passes. Needs `npm run build` first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 checkout=${1:?usage: run.sh TWILIO_NODE_CHECKOUT}
