@@ -6,6 +6,11 @@
 # as Next.js bundles an edge route, code generation off); its type declarations checked by tsc;
 # and `npm pack` within 300 KB packed, 1 MB unpacked. The runtimes come from the npm registry,
 # into target/js-runtimes.
+#
+# Last, twilio-node's own jwt specs run unmodified against the package
+# (packages/twilio-token/test/twilio-node/run.sh). They are not on npm: they are cloned at the
+# tag 6.0.2 from $TWILIO_NODE_GIT (GitHub's twilio-node by default; a local clone will do) into
+# target/twilio-node-6.0.2, and where that cannot be reached the step says NOT RUN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 package=packages/twilio-token
@@ -45,3 +50,17 @@ const [pack] = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 console.log(`npm pack: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked, ${pack.entryCount} files`);
 if (pack.size > 300000 || pack.unpackedSize > 1000000) { console.error("over 300 KB packed or 1 MB unpacked"); process.exit(1); }
 ' "$work/pack.json"
+
+echo "== twilio-node's own jwt specs, at 6.0.2"
+specs=target/twilio-node-6.0.2
+origin=${TWILIO_NODE_GIT:-https://github.com/twilio/twilio-node.git}
+if [ ! -d "$specs/spec/unit/jwt" ]; then
+    rm -rf "$specs"
+    GIT_TERMINAL_PROMPT=0 timeout 120 git -c advice.detachedHead=false clone --quiet --depth 1 \
+        --branch 6.0.2 "$origin" "$specs" || rm -rf "$specs"
+fi
+if [ -d "$specs/spec/unit/jwt" ]; then
+    bash "$package/test/twilio-node/run.sh" "$specs"
+else
+    echo "NOT RUN: twilio-node could not be cloned from $origin; set TWILIO_NODE_GIT to a clone of it"
+fi

@@ -4,9 +4,8 @@
 #
 #   bash packages/twilio-token/test/twilio-node/run.sh TWILIO_NODE_CHECKOUT
 #
-# TWILIO_NODE_CHECKOUT is a clone of twilio-node at a 6.x tag (its spec/ is not on npm, and the
-# test machines reach no git host, so scripts/test.sh cannot run this). Expected: every test
-# passes. Needs `npm run build` first.
+# TWILIO_NODE_CHECKOUT is a clone of twilio-node at a 6.x tag (its spec/ is not on npm);
+# scripts/js_test.sh makes one. Expected: every test passes. Needs `npm run build` first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 checkout=${1:?usage: run.sh TWILIO_NODE_CHECKOUT}
