@@ -119,6 +119,18 @@ function keyText(key) {
   return toText(key);
 }
 
+// An HMAC secret as the core takes it: text. twilio-node (jsonwebtoken) also signs with a
+// Buffer's bytes, which are the same secret when they are UTF-8 text, as API key secrets and
+// auth tokens are.
+function secretText(secret) {
+  if (!(secret instanceof Uint8Array)) return secret;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(secret);
+  } catch {
+    throw new Error("a secret given as bytes must be UTF-8 text");
+  }
+}
+
 // The key types jsonwebtoken 9 signs with, and the algorithms each may sign.
 const KEY_ALGORITHMS = {
   ec: ["ES256", "ES384", "ES512"],
@@ -329,18 +341,26 @@ const GRANT_SPECS = [
   [PlaybackGrant, "player", "playback", (g) => ({ grant: truthy(g.grant) })],
 ];
 
+// The fields of the grants' specs that hold JSON values rather than text.
+const VALUE_FIELDS = new Set(["incoming_allow", "outgoing_application_params", "grant"]);
+
 // A grant as a spec: a built-in one, as built, by its fields, so that the core writes its
-// payload; any other (a class of the caller's own, or one whose key or toPayload was changed)
-// by its key and what its toPayload returns, which the core writes as given, as twilio-node
-// does.
+// payload; any other (a class of the caller's own, one whose key or toPayload was changed, or
+// one holding something other than text where twilio-node documents text, such as a room
+// given as a number) by its key and what its toPayload returns, which the core writes as
+// given, as twilio-node does.
 function grantSpec(grant) {
-  for (const [Class, key, kind, fields] of GRANT_SPECS) {
+  for (const [Class, key, kind, fieldsOf] of GRANT_SPECS) {
     if (
       grant instanceof Class &&
       grant.key === key &&
       grant.toPayload === Class.prototype.toPayload
     ) {
-      return { [kind]: fields(grant) };
+      const fields = fieldsOf(grant);
+      const text = ([name, value]) =>
+        value === undefined || typeof value === "string" || VALUE_FIELDS.has(name);
+      if (Object.entries(fields).every(text)) return { [kind]: fields };
+      break;
     }
   }
   return { custom: { key: String(grant.key), payload: grant.toPayload() } };
@@ -673,7 +693,7 @@ export function createJwt(native, loadCrypto) {
         dialect: "node",
         account_sid: this.accountSid,
         signing_key_sid: this.keySid,
-        secret: this.secret,
+        secret: secretText(this.secret),
         // A string or an integer is written (as a string) by the core; other values are not.
         identity: this.identity,
         ttl: ttlOf(this.ttl),
@@ -747,7 +767,7 @@ export function createJwt(native, loadCrypto) {
         kind: "client",
         dialect: "node",
         account_sid: this.accountSid,
-        auth_token: this.authToken,
+        auth_token: secretText(this.authToken),
         ttl: ttlOf(this.ttl),
         at: now(),
         scopes,
@@ -795,7 +815,7 @@ export function createJwt(native, loadCrypto) {
         kind: "taskrouter",
         dialect: "node",
         account_sid: this.accountSid,
-        auth_token: this.authToken,
+        auth_token: secretText(this.authToken),
         workspace_sid: this.workspaceSid,
         channel_id: this.channelId,
         // Left out when undefined, written as given otherwise (null included), as

@@ -69,6 +69,17 @@ test("access tokens", () => {
     ["PlaybackGrant", {}],
     ["VideoGrant", { room: "b" }],
   ]));
+  // twilio-node writes what it is given where it documents text.
+  same("grant fields that are not text", access({ identity: "a" }, [
+    ["VideoGrant", { room: 42 }],
+    ["ChatGrant", { serviceSid: "IS1", endpointId: { device: 7 } }],
+    ["VoiceGrant", { outgoingApplicationSid: ["AP1"], incomingAllow: true }],
+    ["SyncGrant", { serviceSid: true }],
+    ["TaskRouterGrant", { workspaceSid: "WS1", role: 1.5 }],
+  ]));
+  same("a secret as bytes", (jwt) => new jwt.AccessToken(AC, SK, Buffer.from("s3crét"), { identity: "a" }).toJwt());
+  same("an auth token as bytes", (jwt) => new jwt.ClientCapability({ accountSid: AC, authToken: Buffer.from("t0ken") }).toJwt());
+  assert.throws(() => new ours.AccessToken(AC, SK, Buffer.from([0xff]), { identity: "a" }).toJwt(), { message: "a secret given as bytes must be UTF-8 text" });
 });
 
 test("client capability tokens", () => {
