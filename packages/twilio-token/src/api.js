@@ -119,16 +119,27 @@ function keyText(key) {
   return toText(key);
 }
 
-// An HMAC secret as the core takes it: text. twilio-node (jsonwebtoken) also signs with a
-// Buffer's bytes, which are the same secret when they are UTF-8 text, as API key secrets and
-// auth tokens are.
-function secretText(secret) {
-  if (!(secret instanceof Uint8Array)) return secret;
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(secret);
-  } catch {
-    throw new Error("a secret given as bytes must be UTF-8 text");
+// A private key in PEM, which jsonwebtoken refuses as an HMAC secret.
+const PRIVATE_KEY_PEM = /-----BEGIN (?:RSA |EC |DSA )?PRIVATE KEY-----/;
+
+// An HMAC secret as the core takes it, text, refused as jsonwebtoken 9 refuses it (with its
+// messages) when twilio-node signs. Like jsonwebtoken it also takes bytes (a Buffer, a secret
+// KeyObject), the same secret when they are UTF-8 text, as API key secrets and auth tokens are.
+function hmacSecret(secret, algorithm) {
+  if (!secret) throw new Error("secretOrPrivateKey must have a value");
+  if (secret.type === "secret" && typeof secret.export === "function") secret = secret.export();
+  if (secret instanceof Uint8Array) {
+    try {
+      secret = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(secret);
+    } catch {
+      throw new Error("a secret given as bytes must be UTF-8 text");
+    }
   }
+  if (typeof secret !== "string") throw new Error("secretOrPrivateKey is not valid key material");
+  if (PRIVATE_KEY_PEM.test(secret)) {
+    throw new Error(`secretOrPrivateKey must be a symmetric key when using ${algorithm}`);
+  }
+  return secret;
 }
 
 // The key types jsonwebtoken 9 signs with, and the algorithms each may sign.
@@ -693,7 +704,7 @@ export function createJwt(native, loadCrypto) {
         dialect: "node",
         account_sid: this.accountSid,
         signing_key_sid: this.keySid,
-        secret: secretText(this.secret),
+        secret: hmacSecret(this.secret, algorithm),
         // A string or an integer is written (as a string) by the core; other values are not.
         identity: this.identity,
         ttl: ttlOf(this.ttl),
@@ -767,7 +778,7 @@ export function createJwt(native, loadCrypto) {
         kind: "client",
         dialect: "node",
         account_sid: this.accountSid,
-        auth_token: secretText(this.authToken),
+        auth_token: hmacSecret(this.authToken, "HS256"),
         ttl: ttlOf(this.ttl),
         at: now(),
         scopes,
@@ -815,7 +826,7 @@ export function createJwt(native, loadCrypto) {
         kind: "taskrouter",
         dialect: "node",
         account_sid: this.accountSid,
-        auth_token: secretText(this.authToken),
+        auth_token: hmacSecret(this.authToken, "HS256"),
         workspace_sid: this.workspaceSid,
         channel_id: this.channelId,
         // Left out when undefined, written as given otherwise (null included), as

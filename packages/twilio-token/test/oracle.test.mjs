@@ -79,7 +79,35 @@ test("access tokens", () => {
   ]));
   same("a secret as bytes", (jwt) => new jwt.AccessToken(AC, SK, Buffer.from("s3crét"), { identity: "a" }).toJwt());
   same("an auth token as bytes", (jwt) => new jwt.ClientCapability({ accountSid: AC, authToken: Buffer.from("t0ken") }).toJwt());
+  same("a secret KeyObject", (jwt) => new jwt.AccessToken(AC, SK, crypto.createSecretKey(Buffer.from("s3cret")), { identity: "a" }).toJwt());
   assert.throws(() => new ours.AccessToken(AC, SK, Buffer.from([0xff]), { identity: "a" }).toJwt(), { message: "a secret given as bytes must be UTF-8 text" });
+});
+
+test("a secret jsonwebtoken refuses is refused with its message", () => {
+  const pem = (type, options, format = "pkcs8") => crypto.generateKeyPairSync(type, options).privateKey.export({ type: format, format: "pem" });
+  const privateKeys = [pem("rsa", { modulusLength: 2048 }), pem("rsa", { modulusLength: 2048 }, "pkcs1"), pem("ec", { namedCurve: "P-256" }, "sec1")];
+  const secrets = [...privateKeys, 12345, { a: 1 }, true];
+  const emptied = (jwt) => {
+    const token = new jwt.AccessToken(AC, SK, "s", { identity: "a" });
+    token.secret = "";
+    return token.toJwt();
+  };
+  assert.throws(() => emptied(twilio.jwt), { message: "secretOrPrivateKey must have a value" });
+  assert.throws(() => emptied(ours), { message: "secretOrPrivateKey must have a value" });
+  const signers = {
+    "an access token": (secret, alg) => (jwt) => new jwt.AccessToken(AC, SK, secret, { identity: "a" }).toJwt(alg),
+    "a capability token": (secret) => (jwt) => new jwt.ClientCapability({ accountSid: AC, authToken: secret }).toJwt(),
+    "a TaskRouter token": (secret) => (jwt) => new jwt.taskrouter.TaskRouterCapability({ accountSid: AC, authToken: secret, workspaceSid: "WS1", channelId: "WK1" }).toJwt(),
+  };
+  for (const [what, sign] of Object.entries(signers)) {
+    for (const secret of secrets) {
+      for (const alg of ["HS256", "HS512"]) {
+        let want;
+        assert.throws(() => frozen(1700000000, sign(secret, alg).bind(null, twilio.jwt)), (e) => { want = e.message; return true; });
+        assert.throws(() => frozen(1700000000, sign(secret, alg).bind(null, ours)), { message: want }, `${what}, ${alg}`);
+      }
+    }
+  }
 });
 
 test("client capability tokens", () => {
