@@ -19,8 +19,10 @@
 # the Python drop-in's pytest suite runs against that wheel, installed into the virtual
 # environment. scripts/js_test.sh builds the JavaScript package from source (installing the
 # WebAssembly toolchain it lacks) and runs its suite on Node, Deno, Bun, workerd and
-# edge-runtime, installed from npm. scripts/deploy_test.sh builds the container image and runs
-# it, and boots the systemd unit, on a Docker engine it starts.
+# edge-runtime, installed from npm, then twilio-node's own jwt specs where twilio-node's
+# repository can be cloned ($TWILIO_NODE_GIT; NOT RUN where it cannot). scripts/deploy_test.sh
+# builds the container image and runs it, and boots the systemd unit, on a Docker engine it
+# starts.
 #
 # Installs what it needs: a Python virtual environment (.venv, or $VENV) with the pinned
 # twilio-python, PyJWT, cryptography, schemathesis and pytest from PyPI, Debian's Chromium and
