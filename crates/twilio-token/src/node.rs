@@ -349,14 +349,33 @@ impl ValidationToken {
         if !matches!(algorithm, Algorithm::RS256 | Algorithm::PS256) {
             return err(ErrorKind::AlgorithmNotAllowed(algorithm.as_str().into()));
         }
-        Ok(ValidationToken {
+        let key = EncodingKey::from_rsa_pem(private_key_pem)?;
+        Ok(Self::with_key(
+            account_sid,
+            credential_sid,
+            signing_key,
+            key,
+            algorithm,
+        ))
+    }
+
+    /// [`new`](Self::new) with the RSA key already made, for a spec reader that keeps it;
+    /// `algorithm` is RS256 or PS256.
+    pub(crate) fn with_key(
+        account_sid: impl Into<String>,
+        credential_sid: impl Into<String>,
+        signing_key: impl Into<String>,
+        key: EncodingKey,
+        algorithm: Algorithm,
+    ) -> Self {
+        ValidationToken {
             account_sid: account_sid.into(),
             credential_sid: credential_sid.into(),
             signing_key: signing_key.into(),
-            key: EncodingKey::from_rsa_pem(private_key_pem)?,
+            key,
             algorithm,
             ttl: 300,
-        })
+        }
     }
 
     /// Seconds the token lives.

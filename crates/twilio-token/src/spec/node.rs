@@ -316,7 +316,7 @@ fn access(spec: AccessSpec) -> Result<String> {
             ));
         }
     };
-    let key = hmac_key(&spec.secret);
+    let key = hmac_key(&spec.secret)?;
     let mut token = AccessToken::with_key(spec.account_sid, spec.signing_key_sid, key)
         .ttl(ttl(spec.ttl))
         .nbf(spec.nbf.map_or(Nbf::Omit, Nbf::At))
@@ -338,16 +338,40 @@ fn access(spec: AccessSpec) -> Result<String> {
 /// The HMAC key of `secret`: the one made last on this thread when the secret is the same. A
 /// binding mints with one API key secret, and a key kept also keeps the hash state of the
 /// beginning its tokens share.
-fn hmac_key(secret: &str) -> EncodingKey {
+fn hmac_key(secret: &str) -> Result<EncodingKey> {
     thread_local! {
-        static LAST: RefCell<Option<(Box<str>, EncodingKey)>> = const { RefCell::new(None) };
+        static LAST: LastKey = const { RefCell::new(None) };
     }
-    LAST.with_borrow_mut(|last| match last {
-        Some((kept, key)) if **kept == *secret => key.clone(),
+    kept(&LAST, secret, |secret| {
+        Ok(EncodingKey::from_secret(secret.as_bytes()))
+    })
+}
+
+/// The RSA key of a validation token's PEM, the one made last on this thread when the PEM is
+/// the same: a binding signs with one credential, and reading its PEM costs more than the
+/// signature (and all of a token whose signature the host makes).
+fn rsa_key(pem: &str) -> Result<EncodingKey> {
+    thread_local! {
+        static LAST: LastKey = const { RefCell::new(None) };
+    }
+    kept(&LAST, pem, |pem| EncodingKey::from_rsa_pem(pem.as_bytes()))
+}
+
+/// The text a key was made of, and the key.
+type LastKey = RefCell<Option<(Box<str>, EncodingKey)>>;
+
+/// The key `make` makes of `text`, or the one `last` kept if it was made of the same text.
+fn kept(
+    last: &'static std::thread::LocalKey<LastKey>,
+    text: &str,
+    make: impl FnOnce(&str) -> Result<EncodingKey>,
+) -> Result<EncodingKey> {
+    last.with_borrow_mut(|last| match last {
+        Some((kept, key)) if **kept == *text => Ok(key.clone()),
         _ => {
-            let key = EncodingKey::from_secret(secret.as_bytes());
-            *last = Some((secret.into(), key.clone()));
-            key
+            let key = make(text)?;
+            *last = Some((text.into(), key.clone()));
+            Ok(key)
         }
     })
 }
@@ -502,19 +526,41 @@ fn validation_token(spec: &ValidationSpec) -> Result<ValidationToken> {
             ));
         }
     };
-    Ok(ValidationToken::new(
+    Ok(ValidationToken::with_key(
         spec.account_sid.as_str(),
         spec.credential_sid.as_str(),
         spec.signing_key.as_str(),
-        spec.private_key.as_bytes(),
+        rsa_key(&spec.private_key)?,
         algorithm,
-    )?
+    )
     .ttl(spec.ttl.unwrap_or(300)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::read_access;
+    use super::{mint_str, read_access};
+    use crate::{Algorithm, DecodingKey, Validation, jws};
+
+    /// The RSA key kept is the last PEM's, never the one before.
+    #[test]
+    fn a_validation_token_is_signed_with_its_own_pem() {
+        let keys = ["a", "b", "a", "a", "b"].map(|name| {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys/rsa_");
+            let read = |suffix: &str| std::fs::read_to_string(format!("{dir}{name}{suffix}"));
+            (read(".pem").unwrap(), read(".pub.pem").unwrap())
+        });
+        for (private, public) in &keys {
+            let spec = serde_json::json!({"kind": "validation", "dialect": "node",
+                "account_sid": "AC1", "credential_sid": "CR1", "signing_key": "SK1",
+                "private_key": private, "hrh": "host", "rqh": "00", "at": 1_700_000_000});
+            let token = mint_str(&spec.to_string(), 0).unwrap();
+            let key = DecodingKey::from_rsa_pem(public.as_bytes()).unwrap();
+            let validation = Validation::default()
+                .algorithms(&[Algorithm::RS256])
+                .at(1_700_000_000);
+            assert!(jws::decode_json(&token, &key, &validation).is_ok());
+        }
+    }
 
     /// The npm package's access specs take the straight road; others do not (tests/spec.rs
     /// checks that both roads mint the same).
