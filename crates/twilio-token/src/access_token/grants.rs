@@ -240,17 +240,31 @@ impl Serialize for PlaybackGrant {
 #[non_exhaustive]
 pub enum Grant {
     /// See [`VideoGrant`].
+    #[serde(deserialize_with = "one_kind")]
     Video(VideoGrant),
     /// See [`ChatGrant`].
+    #[serde(deserialize_with = "one_kind")]
     Chat(ChatGrant),
     /// See [`VoiceGrant`].
+    #[serde(deserialize_with = "one_kind")]
     Voice(VoiceGrant),
     /// See [`SyncGrant`].
+    #[serde(deserialize_with = "one_kind")]
     Sync(SyncGrant),
     /// See [`TaskRouterGrant`].
+    #[serde(deserialize_with = "one_kind")]
     TaskRouter(TaskRouterGrant),
     /// See [`PlaybackGrant`].
+    #[serde(deserialize_with = "one_kind")]
     Playback(PlaybackGrant),
+}
+
+/// Reads one kind's fields, never inlined into [`Grant`]'s reading of all six: a WebAssembly
+/// runtime compiles a function when it is first called, so a grant compiles the reader of
+/// its own kind alone.
+#[inline(never)]
+fn one_kind<'de, D: serde::Deserializer<'de>, G: Deserialize<'de>>(d: D) -> Result<G, D::Error> {
+    G::deserialize(d)
 }
 
 impl Grant {
