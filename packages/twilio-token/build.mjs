@@ -71,34 +71,57 @@ const bindgen = wasmBindgen();
 rmSync(dist, { recursive: true, force: true });
 const strip = ["--remove-name-section", "--remove-producers-section"];
 run(bindgen, ["--target", "web", ...strip, "--out-dir", join(dist, "wasm"), wasm]);
-run(bindgen, ["--target", "nodejs", ...strip, "--out-dir", join(dist, "cjs"), wasm]);
+const nodeGlue = join(targetDir, "nodejs-glue");
+run(bindgen, ["--target", "nodejs", ...strip, "--out-dir", nodeGlue, wasm]);
 
-// One copy of the module: the CommonJS glue reads the ES glue's.
-const cjsGlue = join(dist, "cjs", "twilio_token_wasm.js");
-let cjs = readFileSync(cjsGlue, "utf8");
-const wasmPath = "`${__dirname}/twilio_token_wasm_bg.wasm`";
-if (!cjs.includes(wasmPath)) throw new Error("the CommonJS glue no longer names its .wasm as expected");
-cjs = cjs.replace(wasmPath, "`${__dirname}/../wasm/twilio_token_wasm_bg.wasm`");
-writeFileSync(cjsGlue, cjs);
-rmSync(join(dist, "cjs", "twilio_token_wasm_bg.wasm"));
-// The package is ES modules; this folder is CommonJS.
-writeFileSync(join(dist, "cjs", "package.json"), '{"type": "commonjs"}\n');
+// Edits to wasm-bindgen's glue, each of a text it must find.
+function edit(text, from, to, what) {
+  if (!text.includes(from)) throw new Error(`wasm-bindgen's glue no longer has ${what} as expected`);
+  return text.replace(from, to);
+}
+// A string goes to the module through TextEncoder.encodeInto, which writes ASCII text in one
+// native call, where the glue copies it a character at a time first.
+const perCharacter = `    let offset = 0;
+
+    for (; offset < len; offset++) {
+        const code = arg.charCodeAt(offset);
+        if (code > 0x7F) break;
+        mem[ptr + offset] = code;
+    }
+`;
+const whole = `    // ASCII text is written whole here; any other again from its start below, in up to
+    // 3 bytes a UTF-16 unit.
+    const { read, written } = cachedTextEncoder.encodeInto(arg, mem.subarray(ptr, ptr + len));
+    let offset = read === written ? read : 0;
+`;
+const passStrings = (glue) => edit(glue, perCharacter, whole, "its copy of a string into the module");
+
+// Node's require(): one file, so that a process resolves, reads and compiles one module, not
+// three: wasm-bindgen's CommonJS glue in a scope of its own (as `core`), then api.js, then
+// src/node.cjs. The glue reads the ES glue's copy of the module.
+let cjs = passStrings(readFileSync(join(nodeGlue, "twilio_token_wasm.js"), "utf8"));
+cjs = edit(cjs, "`${__dirname}/twilio_token_wasm_bg.wasm`", "`${__dirname}/wasm/twilio_token_wasm_bg.wasm`", "the path of its .wasm");
+const api = readFileSync(join(here, "src", "api.js"), "utf8");
+const entry = /^export function createJwt/m;
+if (!entry.test(api)) throw new Error("api.js no longer exports createJwt as expected");
+writeFileSync(join(dist, "node.cjs"), [
+  '"use strict";',
+  "const core = (() => {\nconst exports = {};\n" + cjs + "\nreturn exports;\n})();",
+  api.replace(entry, "function createJwt"),
+  readFileSync(join(here, "src", "node.cjs"), "utf8"),
+].join("\n"));
 
 // A module compiled by an edge runtime's host is not `instanceof WebAssembly.Module` inside
 // its sandbox (another realm): initSync must take it anyway rather than compile it again,
 // which the sandbox refuses.
 const webGlue = join(dist, "wasm", "twilio_token_wasm.js");
-let web = readFileSync(webGlue, "utf8");
-const check = "    if (!(module instanceof WebAssembly.Module)) {";
-if (!web.includes(check)) throw new Error("the web glue no longer checks for a WebAssembly.Module as expected");
-web = web.replace(check, "    if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {");
+let web = passStrings(readFileSync(webGlue, "utf8"));
+web = edit(web, "    if (!(module instanceof WebAssembly.Module)) {", "    if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {", "its check for a WebAssembly.Module");
 writeFileSync(webGlue, web);
 
-// The JavaScript layer, as an ES module and as CommonJS.
-const api = readFileSync(join(here, "src", "api.js"), "utf8");
+// The JavaScript layer of the ES entry points.
 writeFileSync(join(dist, "api.mjs"), api);
-writeFileSync(join(dist, "api.cjs"), api.replace(/^export function createJwt/m, "function createJwt") + "\nmodule.exports = { createJwt };\n");
-for (const entry of ["node.mjs", "node.cjs", "workerd.mjs", "edge.mjs"]) {
+for (const entry of ["node.mjs", "workerd.mjs", "edge.mjs"]) {
   copyFileSync(join(here, "src", entry), join(dist, entry));
 }
 console.error(`built ${dist}`);

@@ -1,8 +1,5 @@
-// Node's require(): wasm-bindgen's CommonJS glue compiles the module when loaded, and
-// node:crypto signs RSA (see api.js).
-"use strict";
-const core = require("./cjs/twilio_token_wasm.js");
-const { createJwt } = require("./api.cjs");
-
+// Node's require(): the end of dist/node.cjs, after wasm-bindgen's CommonJS glue (`core`, which
+// compiles the module when loaded) and api.js (`createJwt`); see build.mjs. node:crypto signs
+// RSA (see api.js).
 const jwt = createJwt(core, () => require("node:crypto"));
 module.exports = { jwt, ...jwt };
