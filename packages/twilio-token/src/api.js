@@ -16,6 +16,7 @@
 // with the key read and checked as twilio-node's jsonwebtoken reads and checks it.
 
 const ACCESS_ALGORITHMS = ["HS256", "HS384", "HS512"];
+const ACCESS_ALGORITHMS_JSON = JSON.stringify(ACCESS_ALGORITHMS);
 const VALIDATION_ALGORITHMS = ["RS256", "PS256"];
 
 // twilio-node mints with the clock it reads when `toJwt` runs (tests mock Date).
@@ -659,7 +660,10 @@ export function createJwt(native, loadCrypto) {
   // command line does for a secret.
   function decode(token, key, options) {
     const algorithms = (options && options.algorithms) || ["HS256"];
-    const decoded = JSON.parse(native.decode(String(token), keyText(key), JSON.stringify(algorithms)));
+    return decodeWith(token, key, JSON.stringify(algorithms));
+  }
+  function decodeWith(token, key, algorithmsJson) {
+    const decoded = JSON.parse(native.decode(String(token), keyText(key), algorithmsJson));
     return { header: decoded.header, payload: decoded.payload };
   }
 
@@ -722,7 +726,7 @@ export function createJwt(native, loadCrypto) {
      * Not in twilio-node.
      */
     static fromJwt(token, secret) {
-      const { header, payload } = decode(token, secret, { algorithms: ACCESS_ALGORITHMS });
+      const { header, payload } = decodeWith(token, secret, ACCESS_ALGORITHMS_JSON);
       const { identity, ...grants } = payload.grants || {};
       return {
         header,
