@@ -15,28 +15,33 @@ const oracle = (name) => require.resolve(name);
 const ours = `${root}packages/twilio-token/dist/node.cjs`;
 const AC = "AC" + "a".repeat(32), SK = "SK" + "b".repeat(32);
 // Loads the package and mints one token in a fresh process; prints the milliseconds that took
-// (from before the require to the token, Node's own start-up left out).
+// (from before the require to the token, Node's own start-up left out). The time is read
+// before \`process.stdout\`, whose first use sets up the stream.
 const mintCode = (module) => `const started = performance.now();
 const { jwt } = require(${JSON.stringify(module)});
 const t = new jwt.AccessToken("${AC}", "${SK}", "s3cret", { identity: "user" });
 t.addGrant(new jwt.AccessToken.VideoGrant({ room: "My Room" })); t.toJwt();
-process.stdout.write(String(performance.now() - started));`;
+const took = performance.now() - started;
+process.stdout.write(String(took));`;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
-// The median over fresh processes: of the whole process (wall), and of loading and minting
-// inside it.
-function coldStart(module, runs = 11) {
-  const wall = [], inside = [];
+// The medians over fresh processes of each module (null: a bare `node -e`): of the whole
+// process (wall), and of loading and minting inside it. The modules take turns, so that a
+// machine that slows down for a while slows each alike.
+function coldStarts(modules, runs = 15) {
+  const times = modules.map(() => ({ wall: [], inside: [] }));
   for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    const out = execFileSync(process.execPath, ["-e", module ? mintCode(module) : "0"], { encoding: "utf8" });
-    wall.push(Number(process.hrtime.bigint() - started) / 1e6);
-    inside.push(Number(out || 0));
+    modules.forEach((module, m) => {
+      const started = process.hrtime.bigint();
+      const out = execFileSync(process.execPath, ["-e", module ? mintCode(module) : "0"], { encoding: "utf8" });
+      times[m].wall.push(Number(process.hrtime.bigint() - started) / 1e6);
+      times[m].inside.push(Number(out || 0));
+    });
   }
-  return { wall: median(wall), inside: median(inside) };
+  return times.map(({ wall, inside }) => ({ wall: median(wall), inside: median(inside) }));
 }
 function perCall(f, n) {
   for (let i = 0; i < Math.min(n, 2000); i++) f(); // warm-up
@@ -50,9 +55,7 @@ function perCall(f, n) {
 }
 
 const node = execFileSync(process.execPath, ["-e", "process.stdout.write(process.version)"], { encoding: "utf8" });
-const baseline = coldStart(null);
-const coldTwilio = coldStart(oracle("twilio"));
-const coldOurs = coldStart(ours);
+const [baseline, coldTwilio, coldOurs] = coldStarts([null, oracle("twilio"), ours]);
 
 const twilio = require("twilio").jwt;
 const jsonwebtoken = require("jsonwebtoken");
