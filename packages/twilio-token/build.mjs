@@ -8,6 +8,7 @@
 // version in Cargo.lock.
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,12 +49,15 @@ function compilerEnv() {
   };
 }
 
-// wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock.
+// wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock: the one on the PATH
+// if it is that version, else one installed into a cache folder of its own, which outlives
+// `cargo clean` and a fresh clone (building it takes minutes).
 function wasmBindgen() {
   const lock = readFileSync(join(root, "Cargo.lock"), "utf8");
   const version = lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/)?.[1];
   if (!version) throw new Error("Cargo.lock has no wasm-bindgen");
-  const tools = join(targetDir, "tools");
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const tools = join(cache, "twilio-token", `wasm-bindgen-cli-${version}`);
   const local = join(tools, "bin", "wasm-bindgen");
   for (const candidate of ["wasm-bindgen", local]) {
     if (output(candidate, ["--version"]).trim() === `wasm-bindgen ${version}`) return candidate;
