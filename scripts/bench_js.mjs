@@ -16,7 +16,7 @@ const ours = `${root}packages/twilio-token/dist/node.cjs`;
 const AC = "AC" + "a".repeat(32), SK = "SK" + "b".repeat(32);
 // Loads the package and mints one token in a fresh process; prints the milliseconds that took
 // (from before the require to the token, Node's own start-up left out). The time is read
-// before \`process.stdout\`, whose first use sets up the stream.
+// before `process.stdout`, whose first use sets up the stream.
 const mintCode = (module) => `const started = performance.now();
 const { jwt } = require(${JSON.stringify(module)});
 const t = new jwt.AccessToken("${AC}", "${SK}", "s3cret", { identity: "user" });
