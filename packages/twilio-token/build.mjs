@@ -78,9 +78,9 @@ run(bindgen, ["--target", "web", ...strip, "--out-dir", join(dist, "wasm"), wasm
 const nodeGlue = join(targetDir, "nodejs-glue");
 run(bindgen, ["--target", "nodejs", ...strip, "--out-dir", nodeGlue, wasm]);
 
-// Edits to wasm-bindgen's glue, each of a text it must find.
+// Edits to generated or shared sources, each of a text it must find.
 function edit(text, from, to, what) {
-  if (!text.includes(from)) throw new Error(`wasm-bindgen's glue no longer has ${what} as expected`);
+  if (!text.includes(from)) throw new Error(`${what} is no longer written as expected`);
   return text.replace(from, to);
 }
 // A string goes to the module through TextEncoder.encodeInto, which writes ASCII text in one
@@ -98,20 +98,18 @@ const whole = `    // ASCII text is written whole here; any other again from its
     const { read, written } = cachedTextEncoder.encodeInto(arg, mem.subarray(ptr, ptr + len));
     let offset = read === written ? read : 0;
 `;
-const passStrings = (glue) => edit(glue, perCharacter, whole, "its copy of a string into the module");
+const passStrings = (glue) => edit(glue, perCharacter, whole, "wasm-bindgen's copy of a string into the module");
 
 // Node's require(): one file, so that a process resolves, reads and compiles one module, not
 // three: wasm-bindgen's CommonJS glue in a scope of its own (as `core`), then api.js, then
 // src/node.cjs. The glue reads the ES glue's copy of the module.
 let cjs = passStrings(readFileSync(join(nodeGlue, "twilio_token_wasm.js"), "utf8"));
-cjs = edit(cjs, "`${__dirname}/twilio_token_wasm_bg.wasm`", "`${__dirname}/wasm/twilio_token_wasm_bg.wasm`", "the path of its .wasm");
+cjs = edit(cjs, "`${__dirname}/twilio_token_wasm_bg.wasm`", "`${__dirname}/wasm/twilio_token_wasm_bg.wasm`", "the CommonJS glue's path of its .wasm");
 const api = readFileSync(join(here, "src", "api.js"), "utf8");
-const entry = /^export function createJwt/m;
-if (!entry.test(api)) throw new Error("api.js no longer exports createJwt as expected");
 writeFileSync(join(dist, "node.cjs"), [
   '"use strict";',
   "const core = (() => {\nconst exports = {};\n" + cjs + "\nreturn exports;\n})();",
-  api.replace(entry, "function createJwt"),
+  edit(api, "\nexport function createJwt", "\nfunction createJwt", "api.js's export of createJwt"),
   readFileSync(join(here, "src", "node.cjs"), "utf8"),
 ].join("\n"));
 
@@ -120,7 +118,7 @@ writeFileSync(join(dist, "node.cjs"), [
 // which the sandbox refuses.
 const webGlue = join(dist, "wasm", "twilio_token_wasm.js");
 let web = passStrings(readFileSync(webGlue, "utf8"));
-web = edit(web, "    if (!(module instanceof WebAssembly.Module)) {", "    if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {", "its check for a WebAssembly.Module");
+web = edit(web, "    if (!(module instanceof WebAssembly.Module)) {", "    if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {", "the web glue's check for a WebAssembly.Module");
 writeFileSync(webGlue, web);
 
 // The JavaScript layer of the ES entry points.
